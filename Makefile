@@ -1,0 +1,46 @@
+# sohoa: the two set-up commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= $(or $(SOHOA_DATA_DIR),data)
+SAMPLE_DIR := $(DATA_DIR)/sample-batch
+STAMP := $(VENV)/.installed
+DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2
+
+.PHONY: run test lint bench system-deps venv sample clean
+
+run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
+	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR)
+	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa search "ho so" --limit 3
+	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa serve --host 127.0.0.1 --port 8000
+
+test: venv  ## the whole suite, against real Tesseract and real files
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest
+
+system-deps:  ## Debian packages (skipped when all are present)
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+venv: system-deps $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+sample: venv
+	test -f $(SAMPLE_DIR)/truth.json || $(BIN)/sohoa sample-batch $(SAMPLE_DIR) --pages 6
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,69 @@
+"""One exception hierarchy for sohoa: each class carries the CLI exit code and the HTTP status it maps to,
+and a message a person understands, in Vietnamese then English."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    BAD_INPUT = 2
+    NOT_FOUND = 3
+    UNAVAILABLE = 4
+
+
+class SohoaError(Exception):
+    exit_code = ExitCode.ERROR
+    http_status = 500
+    code = "error"
+
+    def __init__(self, vi: str, en: str) -> None:
+        super().__init__(f"{vi} / {en}")
+        self.vi = vi
+        self.en = en
+
+
+class BadInput(SohoaError):
+    """A file or request that sohoa refuses; nothing was stored."""
+
+    exit_code = ExitCode.BAD_INPUT
+    http_status = 422
+    code = "bad_input"
+
+
+class EmptyFile(BadInput):
+    code = "empty_file"
+
+
+class UnsupportedFile(BadInput):
+    http_status = 415
+    code = "unsupported_type"
+
+
+class CorruptFile(BadInput):
+    code = "corrupt_file"
+
+
+class EncryptedFile(BadInput):
+    code = "encrypted_file"
+
+
+class TooLarge(BadInput):
+    http_status = 413
+    code = "too_large"
+
+
+class NotFound(SohoaError):
+    exit_code = ExitCode.NOT_FOUND
+    http_status = 404
+    code = "not_found"
+
+
+class ServiceUnavailable(SohoaError):
+    """A backend server (MinIO, Elasticsearch) cannot be reached."""
+
+    exit_code = ExitCode.UNAVAILABLE
+    http_status = 503
+    code = "unavailable"

@@ -1,0 +1,122 @@
+"""Pydantic models of the records sohoa keeps: documents, their pages and the words OCR found on them."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from sohoa.records.identifiers import validate_owner_id
+
+
+def nfc(text: str) -> str:
+    """Text is stored in Unicode NFC (domain rule): OCR and keyboards may give either form."""
+    return unicodedata.normalize("NFC", text)
+
+
+NfcStr = Annotated[str, AfterValidator(nfc)]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DocumentKind(StrEnum):
+    COMPONENT = "component"  # thành phần hồ sơ
+    RESULT = "result"  # kết quả giải quyết
+
+
+class ValidityStatus(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class Word(BaseModel):
+    """A word OCR read, with its box in the pixel coordinates of the stored cleaned page image."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: NfcStr
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float = Field(ge=0, le=100)
+    line: int = 0  # running line number on the page, so text can be rebuilt from words
+
+
+class PageSummary(BaseModel):
+    """What is known of a page apart from its words."""
+
+    text: NfcStr
+    mean_confidence: float = 0.0
+    rotation: int = 0  # clockwise degrees applied to put the page upright: 0, 90, 180, 270
+    skew: float = 0.0  # degrees of deskew applied after the rotation
+    blank: bool = False
+    needs_review: bool = False
+    review_reasons: list[str] = []
+    width: int = 0  # of the cleaned image, in pixels
+    height: int = 0
+    dpi: int = 300
+
+
+class PageAnalysis(PageSummary):
+    """What the page pipeline (ocr/) learnt about one page; no storage concerns."""
+
+    words: list[Word] = []
+
+
+class Page(PageSummary):
+    """A page of a stored document; its words are kept beside it (`words_key`), not in the manifest."""
+
+    number: int = Field(ge=1)
+    image_key: str  # cleaned page image
+    words_key: str  # the words and boxes (JSON)
+
+
+class DossierRef(BaseModel):
+    """The dossier (hồ sơ) a document belongs to, as far as the foundation knows it: its code and owner."""
+
+    code: NfcStr
+    owner_id: str | None = None
+
+
+class Document(BaseModel):
+    """A digitized paper: one master file as captured, its pages and what was learnt from them."""
+
+    id: str
+    kind: DocumentKind = DocumentKind.COMPONENT
+    doc_type: NfcStr | None = None  # e.g. "giay-khai-sinh"; free text until the reuse issue fixes a list
+    title: NfcStr | None = None
+    owner_id: str | None = None
+    dossier: DossierRef | None = None
+    doc_date: date | None = None  # issue date when known, else the capture date
+    validity: ValidityStatus = ValidityStatus.VALID
+    master_key: str
+    master_sha256: str
+    master_name: NfcStr  # the name it arrived with; never used as a path
+    master_media_type: str
+    master_size: int
+    searchable_pdf_key: str | None = None
+    pages: list[Page] = []
+    page_count: int = 0
+    ocr_engine: str = ""
+    mean_confidence: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("owner_id")
+    @classmethod
+    def _valid_owner(cls, value: str | None) -> str | None:
+        return None if value is None else validate_owner_id(value).value
+
+    @property
+    def needs_review(self) -> bool:
+        return any(p.needs_review for p in self.pages)
+
+    @property
+    def text(self) -> str:
+        return "\n\f".join(p.text for p in self.pages)

@@ -1,0 +1,109 @@
+"""The SearchIndex protocol and the records it takes and gives.
+
+An index is a view: every page record it holds can be rebuilt from storage (`sohoa reindex`). Its query
+rules are the same on every backend:
+- words match with or without diacritics (folded form), all words must match;
+- a quoted part is a phrase;
+- when the query carries diacritics, pages matching as written rank above those matching only folded;
+- filters: owner ID, document type, dossier code, a date range on the document date.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, Field
+
+from sohoa.search.folding import fold, tokens
+
+
+class PageRecord(BaseModel):
+    """One page as the index holds it."""
+
+    doc_id: str
+    page: int
+    text: str
+    title: str | None = None
+    owner_id: str | None = None
+    doc_type: str | None = None
+    dossier_code: str | None = None
+    doc_date: date | None = None
+    kind: str | None = None
+    validity: str | None = None
+
+
+class SearchQuery(BaseModel):
+    text: str = Field(min_length=1, max_length=500)
+    owner_id: str | None = None
+    doc_type: str | None = None
+    dossier_code: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    limit: int = Field(default=20, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=10_000)
+
+
+class SearchHit(BaseModel):
+    doc_id: str
+    page: int
+    score: float
+    snippet: str  # HTML-escaped text as written, matches wrapped in <mark>
+    exact: bool  # matched with its diacritics as typed
+    title: str | None = None
+    owner_id: str | None = None
+    doc_type: str | None = None
+    dossier_code: str | None = None
+    doc_date: date | None = None
+
+
+class SearchResults(BaseModel):
+    total: int
+    hits: list[SearchHit]
+
+
+class ParsedQuery(BaseModel):
+    """A query split into the groups that must each match: single words and quoted phrases."""
+
+    exact: list[list[str]]  # token groups as typed (lower case, NFC); a group of several is a phrase
+    folded: list[list[str]]
+    has_marks: bool
+
+
+def parse_query(text: str) -> ParsedQuery:
+    groups: list[list[str]] = []
+    for phrase, bare in re.findall(r'"([^"]*)"|(\S+)', text):
+        if phrase:
+            words = tokens(phrase)
+            if words:
+                groups.append(words)
+        else:
+            groups.extend([w] for w in tokens(bare))
+    folded = [[fold(w) for w in g] for g in groups]
+    return ParsedQuery(exact=groups, folded=folded, has_marks=groups != folded)
+
+
+class InvalidQuery(ValueError):
+    """A query with nothing to search for (no letters or digits)."""
+
+
+@runtime_checkable
+class SearchIndex(Protocol):
+    def index_pages(self, pages: list[PageRecord]) -> int:
+        """Add or replace pages (keyed by doc_id and page); returns how many were indexed."""
+        ...
+
+    def delete_document(self, doc_id: str) -> None: ...
+
+    def search(self, query: SearchQuery) -> SearchResults: ...
+
+    def count(self) -> int:
+        """Pages in the index."""
+        ...
+
+    def clear(self) -> None:
+        """Drop every page (before a rebuild from storage)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,207 @@
+"""SqliteIndex: the embedded search backend, SQLite FTS5 over the text as written and its folded form.
+
+A plain table holds each page (text, folded text, filter fields); an external-content FTS5 table indexes the
+two text columns and is kept in step by triggers. Matching runs on the folded column; when the query carries
+diacritics, the as-written column joins in with a heavy weight so exact matches rank first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from sohoa.search.base import (
+    InvalidQuery,
+    PageRecord,
+    ParsedQuery,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    parse_query,
+)
+from sohoa.search.folding import fold, tokens
+from sohoa.search.highlight import snippet
+
+# Weight of the as-written column against the folded one in bm25: high enough that a page with the words as
+# typed outranks pages that only match without diacritics.
+EXACT_WEIGHT = 10.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pages (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    folded TEXT NOT NULL,
+    title TEXT, owner_id TEXT, doc_type TEXT, dossier_code TEXT, doc_date TEXT, kind TEXT, validity TEXT,
+    UNIQUE (doc_id, page)
+);
+CREATE INDEX IF NOT EXISTS pages_owner ON pages (owner_id);
+CREATE INDEX IF NOT EXISTS pages_dossier ON pages (dossier_code);
+CREATE INDEX IF NOT EXISTS pages_type ON pages (doc_type);
+CREATE VIRTUAL TABLE IF NOT EXISTS pages_fts USING fts5 (
+    text, folded, content='pages', content_rowid='id', tokenize='unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER IF NOT EXISTS pages_ai AFTER INSERT ON pages BEGIN
+    INSERT INTO pages_fts (rowid, text, folded) VALUES (new.id, new.text, new.folded);
+END;
+CREATE TRIGGER IF NOT EXISTS pages_ad AFTER DELETE ON pages BEGIN
+    INSERT INTO pages_fts (pages_fts, rowid, text, folded) VALUES ('delete', old.id, old.text, old.folded);
+END;
+CREATE TRIGGER IF NOT EXISTS pages_au AFTER UPDATE ON pages BEGIN
+    INSERT INTO pages_fts (pages_fts, rowid, text, folded) VALUES ('delete', old.id, old.text, old.folded);
+    INSERT INTO pages_fts (rowid, text, folded) VALUES (new.id, new.text, new.folded);
+END;
+"""
+
+_UPSERT = """
+INSERT INTO pages (
+    doc_id, page, text, folded, title, owner_id, doc_type, dossier_code, doc_date, kind, validity
+) VALUES (
+    :doc_id, :page, :text, :folded, :title, :owner_id, :doc_type, :dossier_code, :doc_date, :kind, :validity
+)
+ON CONFLICT (doc_id, page) DO UPDATE SET
+    text = excluded.text, folded = excluded.folded, title = excluded.title, owner_id = excluded.owner_id,
+    doc_type = excluded.doc_type, dossier_code = excluded.dossier_code, doc_date = excluded.doc_date,
+    kind = excluded.kind, validity = excluded.validity
+"""
+
+
+def _fts_groups(groups: list[list[str]]) -> str:
+    # Every group is quoted: FTS5 query syntax (AND, NEAR, *, :) must never leak in from what a user typed.
+    return " AND ".join('"' + " ".join(g) + '"' for g in groups)
+
+
+def match_expression(parsed: ParsedQuery) -> str:
+    expr = f"folded : ({_fts_groups(parsed.folded)})"
+    if parsed.has_marks:
+        expr = f"({expr}) OR (text : ({_fts_groups(parsed.exact)}))"
+    return expr
+
+
+def is_exact(text: str, parsed: ParsedQuery) -> bool:
+    if not parsed.has_marks:
+        return False
+    words = " " + " ".join(tokens(text)) + " "
+    return all(f" {' '.join(g)} " in words for g in parsed.exact)
+
+
+class SqliteIndex:
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conn().executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"SqliteIndex({self.path!r})"
+
+    def _tx(self) -> _Tx:
+        return _Tx(self._conn())
+
+    def _conn(self) -> sqlite3.Connection:
+        # One connection per thread: the API serves requests from a thread pool.
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def index_pages(self, pages: list[PageRecord]) -> int:
+        rows = [
+            {
+                **p.model_dump(),
+                "folded": fold(p.text),
+                "doc_date": p.doc_date.isoformat() if p.doc_date else None,
+            }
+            for p in pages
+        ]
+        with self._tx() as conn:
+            conn.executemany(_UPSERT, rows)
+        return len(rows)
+
+    def delete_document(self, doc_id: str) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
+
+    def count(self) -> int:
+        with self._tx() as conn:
+            return conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+
+    def clear(self) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM pages")
+            conn.execute("INSERT INTO pages_fts (pages_fts) VALUES ('rebuild')")
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        parsed = parse_query(query.text)
+        if not parsed.folded:
+            raise InvalidQuery("Câu tìm kiếm không có chữ hoặc số / the query has no letters or digits")
+        where = ["pages_fts MATCH :match"]
+        params: dict[str, object] = {
+            "match": match_expression(parsed),
+            "limit": query.limit,
+            "offset": query.offset,
+            "w": EXACT_WEIGHT,
+        }
+        for field in ("owner_id", "doc_type", "dossier_code"):
+            value = getattr(query, field)
+            if value is not None:
+                where.append(f"p.{field} = :{field}")
+                params[field] = value
+        if query.date_from:
+            where.append("p.doc_date >= :date_from")
+            params["date_from"] = query.date_from.isoformat()
+        if query.date_to:
+            where.append("p.doc_date <= :date_to")
+            params["date_to"] = query.date_to.isoformat()
+        sql_where = " AND ".join(where)
+        base = f"FROM pages_fts JOIN pages p ON p.id = pages_fts.rowid WHERE {sql_where}"
+        with self._tx() as conn:
+            total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT p.*, bm25(pages_fts, :w, 1.0) AS score {base} "
+                "ORDER BY score, p.doc_id, p.page LIMIT :limit OFFSET :offset",
+                params,
+            ).fetchall()
+        hits = [
+            SearchHit(
+                doc_id=r["doc_id"],
+                page=r["page"],
+                score=-r["score"],
+                snippet=snippet(r["text"], parsed.folded),
+                exact=is_exact(r["text"], parsed),
+                title=r["title"],
+                owner_id=r["owner_id"],
+                doc_type=r["doc_type"],
+                dossier_code=r["dossier_code"],
+                doc_date=r["doc_date"],
+            )
+            for r in rows
+        ]
+        return SearchResults(total=total, hits=hits)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class _Tx:
+    """`with` on a connection in autocommit mode: BEGIN … COMMIT, or ROLLBACK on error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,85 @@
+"""The ObjectStore protocol every storage backend implements, and the errors it raises.
+
+A store keeps bytes under keys (see `keys`), records the sha256 of every object it is given and checks it
+on every full read, so silent corruption is caught where it happens rather than in a citizen's hands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+
+class StorageError(Exception):
+    """Base of every storage failure."""
+
+
+class ObjectNotFound(StorageError, KeyError):
+    def __str__(self) -> str:
+        return f"object not found: {self.args[0]}"
+
+
+class IntegrityError(StorageError):
+    """The bytes read do not hash to the sha256 recorded at write time."""
+
+
+class ObjectLocked(StorageError):
+    """A write-once (retained) object cannot be replaced."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    sha256: str
+    content_type: str = "application/octet-stream"
+
+
+# Keys are built by sohoa itself (storage.keys), never from a user's file name; anything else is a bug.
+_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+
+
+def check_key(key: str) -> str:
+    if not _KEY_RE.fullmatch(key) or ".." in key:
+        raise ValueError(f"invalid object key: {key!r}")
+    return key
+
+
+@runtime_checkable
+class ObjectStore(Protocol):
+    """Bytes under keys, each with its sha256; a write is all or nothing."""
+
+    def put_bytes(
+        self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        """Store `data` under `key`. With `locked`, the object is write-once (retained where supported)."""
+        ...
+
+    def put_file(
+        self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        """Store a file's content, streamed rather than read into memory."""
+        ...
+
+    def get_bytes(self, key: str) -> bytes:
+        """The whole object, checked against its recorded sha256."""
+        ...
+
+    def download(self, key: str, path: Path) -> ObjectInfo:
+        """Stream the object into `path` (written atomically), checked against its recorded sha256."""
+        ...
+
+    def stat(self, key: str) -> ObjectInfo: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Keys under `prefix`, in lexical order."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove a derivative; refuses locked objects."""
+        ...

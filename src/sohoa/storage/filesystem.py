@@ -1,0 +1,189 @@
+"""FilesystemStore: the embedded default backend, a directory on local disk.
+
+Layout under the root:
+  blobs/ab/abcdef…   the bytes, content-addressed by sha256 (so the same master is on disk once)
+  keys/<key>         a small JSON record {sha256, size, content_type, locked} naming the blob
+  tmp/               partial writes, never visible under keys/
+
+A write goes: stream into tmp/ while hashing → fsync → rename into blobs/ → write the key record into tmp/ →
+rename over keys/<key>. Renames within one filesystem are atomic, so a reader sees the old object or the new
+one, never a half-written file; a crash leaves at most an unreferenced blob or a stray file in tmp/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from sohoa.storage.base import IntegrityError, ObjectInfo, ObjectLocked, ObjectNotFound, check_key
+
+_CHUNK = 1024 * 1024
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FilesystemStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._blobs = self.root / "blobs"
+        self._keys = self.root / "keys"
+        self._tmp = self.root / "tmp"
+        for d in (self._blobs, self._keys, self._tmp):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"FilesystemStore({str(self.root)!r})"
+
+    # writing
+
+    def put_bytes(
+        self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        return self._put_stream(key, io.BytesIO(data), content_type, locked)
+
+    def put_file(
+        self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        with Path(path).open("rb") as src:
+            return self._put_stream(key, src, content_type, locked)
+
+    def _put_stream(self, key: str, src: BinaryIO, content_type: str, locked: bool) -> ObjectInfo:
+        check_key(key)
+        self._refuse_if_locked(key)
+        digest = hashlib.sha256()
+        size = 0
+        with tempfile.NamedTemporaryFile(dir=self._tmp, prefix="blob-", delete=False) as tmp:
+            tmp_path = Path(tmp.name)
+            try:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    tmp.write(chunk)
+                tmp.flush()
+                os.fsync(tmp.fileno())
+            except BaseException:
+                tmp_path.unlink(missing_ok=True)
+                raise
+        sha = digest.hexdigest()
+        blob = self._blob_path(sha)
+        if blob.exists():
+            tmp_path.unlink()
+        else:
+            blob.parent.mkdir(exist_ok=True)
+            tmp_path.replace(blob)
+            _fsync_dir(blob.parent)
+        info = ObjectInfo(key=key, size=size, sha256=sha, content_type=content_type)
+        self._write_record(key, info, locked)
+        return info
+
+    def _write_record(self, key: str, info: ObjectInfo, locked: bool) -> None:
+        record = {
+            "sha256": info.sha256,
+            "size": info.size,
+            "content_type": info.content_type,
+            "locked": locked,
+        }
+        target = self._keys / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=self._tmp, prefix="key-", delete=False) as tmp:
+            json.dump(record, tmp)
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        Path(tmp.name).replace(target)
+        _fsync_dir(target.parent)
+
+    def _refuse_if_locked(self, key: str) -> None:
+        record = self._record_or_none(key)
+        if record is not None and record.get("locked"):
+            raise ObjectLocked(f"object is write-once and already exists: {key}")
+
+    # reading
+
+    def _blob_path(self, sha: str) -> Path:
+        return self._blobs / sha[:2] / sha
+
+    def _record_or_none(self, key: str) -> dict | None:
+        try:
+            return json.loads((self._keys / key).read_text())
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def _record(self, key: str) -> dict:
+        check_key(key)
+        record = self._record_or_none(key)
+        if record is None:
+            raise ObjectNotFound(key)
+        return record
+
+    def stat(self, key: str) -> ObjectInfo:
+        r = self._record(key)
+        return ObjectInfo(key=key, size=r["size"], sha256=r["sha256"], content_type=r["content_type"])
+
+    def exists(self, key: str) -> bool:
+        check_key(key)
+        return self._record_or_none(key) is not None
+
+    def get_bytes(self, key: str) -> bytes:
+        info = self.stat(key)
+        try:
+            data = self._blob_path(info.sha256).read_bytes()
+        except FileNotFoundError as exc:
+            raise IntegrityError(f"blob missing for {key}") from exc
+        if hashlib.sha256(data).hexdigest() != info.sha256:
+            raise IntegrityError(f"sha256 mismatch for {key}")
+        return data
+
+    def download(self, key: str, path: Path) -> ObjectInfo:
+        info = self.stat(key)
+        path = Path(path)
+        digest = hashlib.sha256()
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
+            tmp_path = Path(tmp.name)
+            try:
+                with self._blob_path(info.sha256).open("rb") as src:
+                    while chunk := src.read(_CHUNK):
+                        digest.update(chunk)
+                        tmp.write(chunk)
+                if digest.hexdigest() != info.sha256:
+                    raise IntegrityError(f"sha256 mismatch for {key}")
+            except FileNotFoundError as exc:
+                tmp_path.unlink(missing_ok=True)
+                raise IntegrityError(f"blob missing for {key}") from exc
+            except BaseException:
+                tmp_path.unlink(missing_ok=True)
+                raise
+        tmp_path.replace(path)
+        return info
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        # Walk only the directory the prefix points into, then filter by the remaining partial name.
+        base = self._keys / prefix.rsplit("/", 1)[0] if "/" in prefix else self._keys
+        if not base.is_dir():
+            return iter(())
+        keys = (p.relative_to(self._keys).as_posix() for p in base.rglob("*") if p.is_file())
+        return iter(sorted(k for k in keys if k.startswith(prefix)))
+
+    def delete(self, key: str) -> None:
+        self._refuse_if_locked(key)
+        target = self._keys / check_key(key)
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        # Blobs are shared by content; an unreferenced one is harmless and left for a later sweep.
+
+    def destroy(self) -> None:
+        """Remove everything (tests only)."""
+        shutil.rmtree(self.root, ignore_errors=True)

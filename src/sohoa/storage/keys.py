@@ -1,0 +1,40 @@
+"""The object-key layout: the one place that knows where each record lives in the store."""
+
+from __future__ import annotations
+
+from sohoa.storage.base import check_key
+
+
+def document_manifest(doc_id: str) -> str:
+    return check_key(f"documents/{doc_id}/manifest.json")
+
+
+def document_master(doc_id: str, sha256: str, extension: str) -> str:
+    return check_key(f"documents/{doc_id}/master/{sha256}.{extension}")
+
+
+def page_image(doc_id: str, number: int, extension: str = "jpg") -> str:
+    return check_key(f"documents/{doc_id}/pages/{number}.{extension}")
+
+
+def page_words(doc_id: str, number: int) -> str:
+    return check_key(f"documents/{doc_id}/pages/{number}.json")
+
+
+def searchable_pdf(doc_id: str) -> str:
+    return check_key(f"documents/{doc_id}/searchable.pdf")
+
+
+def by_sha256(sha256: str) -> str:
+    return check_key(f"by-sha256/{sha256}")
+
+
+DOCUMENTS_PREFIX = "documents/"
+
+
+def doc_id_of_manifest(key: str) -> str | None:
+    """`documents/{id}/manifest.json` → id; other keys → None."""
+    parts = key.split("/")
+    if len(parts) == 3 and parts[0] == "documents" and parts[2] == "manifest.json":
+        return parts[1]
+    return None
