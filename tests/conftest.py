@@ -1,26 +1,106 @@
-"""Shared fixtures: each backend contract runs against every backend named here."""
+"""Shared fixtures: each backend contract runs against every backend, real servers included.
+
+MinIO and Elasticsearch are started by `deploy/services.sh up` (installed on first use, cached after). If
+they cannot start, every test that needs them fails with the service's log: they are never skipped.
+"""
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from sohoa.search.base import SearchIndex
 from sohoa.search.sqlite import SqliteIndex
+from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
 
-STORE_BACKENDS = ["fs"]
-INDEX_BACKENDS = ["sqlite"]
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ROOT / "deploy" / "services.sh"
+
+STORE_BACKENDS = ["fs", "minio"]
+INDEX_BACKENDS = ["sqlite", "elasticsearch"]
+
+
+def _parse_exports(text: str) -> dict[str, str]:
+    env = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = shlex.split(value)[0] if value else ""
+    return env
+
+
+@pytest.fixture(scope="session")
+def services() -> dict[str, str]:
+    """The running MinIO and Elasticsearch (started if needed); their addresses and credentials."""
+    up = subprocess.run(
+        ["bash", str(SERVICES), "up"], capture_output=True, text=True, timeout=1800, check=False
+    )
+    if up.returncode != 0:
+        pytest.fail(f"deploy/services.sh up failed:\n{up.stdout[-4000:]}\n{up.stderr[-4000:]}", pytrace=False)
+    env = subprocess.run(["bash", str(SERVICES), "env"], capture_output=True, text=True, check=True).stdout
+    values = _parse_exports(env)
+    for name in ("SOHOA_MINIO_ENDPOINT", "SOHOA_MINIO_ACCESS_KEY", "SOHOA_MINIO_SECRET_KEY", "SOHOA_ES_URL"):
+        if not values.get(name):
+            pytest.fail(f"deploy/services.sh env did not give {name}:\n{env}", pytrace=False)
+    return values
+
+
+def make_minio(services: dict[str, str], bucket: str | None = None) -> ObjectStore:
+    from sohoa.storage.minio import MinioStore
+
+    return MinioStore(
+        services["SOHOA_MINIO_ENDPOINT"],
+        services["SOHOA_MINIO_ACCESS_KEY"],
+        services["SOHOA_MINIO_SECRET_KEY"],
+        bucket=bucket or f"t-{uuid.uuid4().hex[:16]}",
+        retention_days=1,
+    )
+
+
+def make_elastic(services: dict[str, str], name: str | None = None) -> SearchIndex:
+    from sohoa.search.elastic import ElasticIndex
+
+    return ElasticIndex(services["SOHOA_ES_URL"], index=name or f"sohoa-test-{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(params=STORE_BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FilesystemStore]:
-    yield FilesystemStore(tmp_path / "store")
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ObjectStore]:
+    if request.param == "fs":
+        yield FilesystemStore(tmp_path / "store")
+    else:
+        yield make_minio(request.getfixturevalue("services"))
 
 
 @pytest.fixture(params=INDEX_BACKENDS)
-def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqliteIndex]:
-    ix = SqliteIndex(tmp_path / "index.sqlite3")
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
+    if request.param == "sqlite":
+        ix: SearchIndex = SqliteIndex(tmp_path / "index.sqlite3")
+    else:
+        ix = make_elastic(request.getfixturevalue("services"))
     yield ix
+    if request.param == "elasticsearch":
+        ix.client.indices.delete(index=ix.index)  # type: ignore[attr-defined]
     ix.close()
+
+
+_METRICS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def metrics() -> dict[str, str]:
+    """Figures the tests measure (error rates, timings), printed at the end of the run."""
+    return _METRICS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _METRICS:
+        terminalreporter.section("measured")
+        for name, value in _METRICS.items():
+            terminalreporter.write_line(f"{name}: {value}")

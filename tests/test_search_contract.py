@@ -146,3 +146,15 @@ def test_delete_and_clear(filled: SearchIndex) -> None:
     filled.clear()
     assert filled.count() == 0
     assert ids(filled, "ho so") == []
+
+
+def test_words_side_by_side_rank_above_scattered_words(index: SearchIndex) -> None:
+    index.index_pages(
+        [
+            PageRecord(doc_id="far", page=1, text="Số 12 của ông Hồ Văn Nam được cấp lại. " * 2),
+            PageRecord(doc_id="near", page=1, text="Ông Nam nộp hồ sơ tại quầy một cửa."),
+        ]
+    )
+    hits = index.search(SearchQuery(text="ho so")).hits
+    assert [h.doc_id for h in hits] == ["near", "far"]
+    assert "<mark>hồ</mark> <mark>sơ</mark>" in hits[0].snippet

@@ -4,6 +4,7 @@ An index is a view: every page record it holds can be rebuilt from storage (`soh
 rules are the same on every backend:
 - words match with or without diacritics (folded form), all words must match;
 - a quoted part is a phrase;
+- pages where the words stand together, in the order typed, rank above pages where they are scattered;
 - when the query carries diacritics, pages matching as written rank above those matching only folded;
 - filters: owner ID, document type, dossier code, a date range on the document date.
 """
@@ -70,6 +71,11 @@ class ParsedQuery(BaseModel):
     folded: list[list[str]]
     has_marks: bool
 
+    @property
+    def whole_phrase(self) -> list[str]:
+        """All the words in the order typed: matching them side by side earns the proximity boost."""
+        return [w for g in self.folded for w in g]
+
 
 def parse_query(text: str) -> ParsedQuery:
     groups: list[list[str]] = []
@@ -82,6 +88,21 @@ def parse_query(text: str) -> ParsedQuery:
             groups.extend([w] for w in tokens(bare))
     folded = [[fold(w) for w in g] for g in groups]
     return ParsedQuery(exact=groups, folded=folded, has_marks=groups != folded)
+
+
+def is_exact(text: str, parsed: ParsedQuery) -> bool:
+    """Whether `text` holds every group of the query as typed, diacritics included."""
+    if not parsed.has_marks:
+        return False
+    words = " " + " ".join(tokens(text)) + " "
+    return all(f" {' '.join(g)} " in words for g in parsed.exact)
+
+
+# Extra weight of a page holding all the words side by side, in order: "ho so" means "hồ sơ", not "Số … ho".
+PHRASE_BOOST = 3.0
+# Weight of a match as written against a folded-only match: high enough that pages with the words as
+# typed rank above pages that only match without diacritics, on every backend.
+EXACT_BOOST = 10.0
 
 
 class InvalidQuery(ValueError):

@@ -8,19 +8,29 @@ import re
 from sohoa.search.folding import fold_with_offsets
 
 
-def snippet(text: str, folded_groups: list[list[str]], *, width: int = 220) -> str:
-    """A window of `text` around the first match, HTML-escaped, each matched word wrapped in <mark>."""
+def _find(folded: str, offsets: list[int], words: list[str]) -> list[tuple[int, int]]:
+    # Words in a row match across anything that is not a letter or digit (spaces, line breaks, "/", "-").
+    pattern = r"[\W_]+".join(re.escape(w) for w in words)
+    return [
+        (offsets[m.start()], offsets[m.end() - 1] + 1)
+        for m in re.finditer(rf"(?<![^\W_]){pattern}(?![^\W_])", folded)
+    ]
+
+
+def snippet(
+    text: str, folded_groups: list[list[str]], *, phrase: list[str] | None = None, width: int = 220
+) -> str:
+    """A window of `text` around the best match, HTML-escaped, each matched word wrapped in <mark>.
+
+    The window opens on the whole query standing together when the page has it, else on the first match.
+    """
     folded, offsets = fold_with_offsets(text)
-    spans: list[tuple[int, int]] = []
-    for group in folded_groups:
-        # A phrase matches its words separated by anything that is not a letter or digit.
-        pattern = r"[\W_]+".join(re.escape(w) for w in group)
-        for m in re.finditer(rf"(?<![^\W_]){pattern}(?![^\W_])", folded):
-            spans.append((offsets[m.start()], offsets[m.end() - 1] + 1))
-    spans = _merge(sorted(spans))
+    spans = _merge(sorted(s for group in folded_groups for s in _find(folded, offsets, group)))
     if not spans:
         return html.escape(_clip(text, 0, width))
-    start = max(0, spans[0][0] - width // 3)
+    together = _find(folded, offsets, phrase) if phrase and len(phrase) > 1 else []
+    anchor = together[0][0] if together else spans[0][0]
+    start = max(0, anchor - width // 3)
     start = _word_start(text, start)
     end = min(len(text), start + width)
     parts: list[str] = ["…" if start > 0 else ""]

@@ -12,20 +12,18 @@ import threading
 from pathlib import Path
 
 from sohoa.search.base import (
+    EXACT_BOOST,
     InvalidQuery,
     PageRecord,
     ParsedQuery,
     SearchHit,
     SearchQuery,
     SearchResults,
+    is_exact,
     parse_query,
 )
-from sohoa.search.folding import fold, tokens
+from sohoa.search.folding import fold
 from sohoa.search.highlight import snippet
-
-# Weight of the as-written column against the folded one in bm25: high enough that a page with the words as
-# typed outranks pages that only match without diacritics.
-EXACT_WEIGHT = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -74,17 +72,17 @@ def _fts_groups(groups: list[list[str]]) -> str:
 
 
 def match_expression(parsed: ParsedQuery) -> str:
+    """Every group must match folded; the as-written and whole-phrase alternatives only add to the score."""
     expr = f"folded : ({_fts_groups(parsed.folded)})"
+    extras = []
+    if len(parsed.folded) > 1:
+        extras.append(f"(folded : ({_fts_groups([parsed.whole_phrase])}))")
     if parsed.has_marks:
-        expr = f"({expr}) OR (text : ({_fts_groups(parsed.exact)}))"
+        extras.append(f"(text : ({_fts_groups(parsed.exact)}))")
+    if extras:
+        # (required) AND (required OR extra...): same matches, higher bm25 for pages that also meet an extra.
+        expr = f"({expr}) AND (({expr}) OR {' OR '.join(extras)})"
     return expr
-
-
-def is_exact(text: str, parsed: ParsedQuery) -> bool:
-    if not parsed.has_marks:
-        return False
-    words = " " + " ".join(tokens(text)) + " "
-    return all(f" {' '.join(g)} " in words for g in parsed.exact)
 
 
 class SqliteIndex:
@@ -147,7 +145,7 @@ class SqliteIndex:
             "match": match_expression(parsed),
             "limit": query.limit,
             "offset": query.offset,
-            "w": EXACT_WEIGHT,
+            "w": EXACT_BOOST,
         }
         for field in ("owner_id", "doc_type", "dossier_code"):
             value = getattr(query, field)
@@ -174,7 +172,7 @@ class SqliteIndex:
                 doc_id=r["doc_id"],
                 page=r["page"],
                 score=-r["score"],
-                snippet=snippet(r["text"], parsed.folded),
+                snippet=snippet(r["text"], parsed.folded, phrase=parsed.whole_phrase),
                 exact=is_exact(r["text"], parsed),
                 title=r["title"],
                 owner_id=r["owner_id"],

@@ -18,4 +18,5 @@ __all__ = [
     "ObjectNotFound",
     "ObjectStore",
     "StorageError",
+    "StorageUnavailable",
 ]

@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from sohoa.errors import ServiceUnavailable
+
 
 class StorageError(Exception):
     """Base of every storage failure."""
+
+
+class StorageUnavailable(StorageError, ServiceUnavailable):
+    """The storage server cannot be reached (after retries)."""
 
 
 class ObjectNotFound(StorageError, KeyError):

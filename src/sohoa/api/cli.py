@@ -1,0 +1,238 @@
+"""The `sohoa` command line: ingest, search, show, ocr, reindex, serve, and a sample batch for the demo.
+
+Errors print a bilingual message and exit non-zero with the code carried by the exception class.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sohoa.api.backends import Backends, make_backends
+from sohoa.api.settings import Settings
+from sohoa.errors import BadInput, ExitCode, SohoaError
+from sohoa.records.models import DocumentKind
+from sohoa.scanners import scan_files
+
+app = typer.Typer(
+    help="sohoa: số hóa hồ sơ — digitize, search and reuse dossiers and results.", no_args_is_help=True
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _backends() -> Backends:
+    return make_backends(Settings())
+
+
+def _fail(exc: SohoaError) -> typer.Exit:
+    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
+    return typer.Exit(int(exc.exit_code))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="scan files (PDF, TIFF, PNG, JPEG) or folders of them")],
+    owner: Annotated[str | None, typer.Option("--owner", help="owner ID: personal ID or tax code")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type", help="document type, e.g. giay-khai-sinh")] = None,
+    dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code")] = None,
+    kind: Annotated[DocumentKind, typer.Option(help="component or result")] = DocumentKind.COMPONENT,
+) -> None:
+    """Digitize files: one file = one document. Files already stored are recognised by content."""
+    from sohoa.ingest import IngestMeta, ingest_file
+
+    files = scan_files(paths)
+    if not files:
+        err.print("[red]Không có tệp nào để số hóa / no files to ingest[/]")
+        raise typer.Exit(ExitCode.BAD_INPUT)
+    backends = _backends()
+    failures = 0
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            for file in files:
+                task = bar.add_task(file.name[:40], total=None)
+                meta = IngestMeta(
+                    name=file.name, owner_id=owner, doc_type=doc_type, dossier_code=dossier, kind=kind
+                )
+                try:
+                    outcome = ingest_file(
+                        file,
+                        store=backends.store,
+                        index=backends.index,
+                        meta=meta,
+                        executor=backends.executor,
+                        options=backends.options,
+                        limits=backends.limits,
+                        scratch_root=backends.settings.scratch_dir,
+                        progress=lambda p, t=task: bar.update(t, completed=p.pages_done, total=p.pages_total),
+                    )
+                except BadInput as exc:
+                    failures += 1
+                    bar.update(task, description=f"[red]✗ {file.name[:38]}")
+                    err.print(f"[red]{file}:[/] {exc.vi} / {exc.en}")
+                    continue
+                doc = outcome.document
+                state = "mới / new" if outcome.created else "đã có / already stored"
+                console.print(f"{doc.id}\t{doc.page_count} trang\t{state}\t{file}")
+    except SohoaError as exc:
+        raise _fail(exc) from exc
+    finally:
+        backends.close()
+    if failures:
+        raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='words or "a phrase", with or without diacritics')],
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    doc_type: Annotated[str | None, typer.Option("--type")] = None,
+    dossier: Annotated[str | None, typer.Option("--dossier")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Search the text of digitized pages."""
+    import re
+
+    from pydantic import ValidationError
+
+    from sohoa.search.base import InvalidQuery, SearchQuery
+
+    try:
+        q = SearchQuery(
+            text=query,
+            owner_id=owner,
+            doc_type=doc_type,
+            dossier_code=dossier,
+            date_from=date.fromisoformat(date_from) if date_from else None,
+            date_to=date.fromisoformat(date_to) if date_to else None,
+            limit=limit,
+        )
+    except (ValidationError, ValueError) as exc:
+        err.print(f"[red]Câu tìm kiếm không hợp lệ / invalid query:[/] {exc}")
+        raise typer.Exit(ExitCode.BAD_INPUT) from exc
+    backends = _backends()
+    try:
+        results = backends.index.search(q)
+    except InvalidQuery as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(ExitCode.BAD_INPUT) from exc
+    finally:
+        backends.close()
+    if as_json:
+        console.print_json(results.model_dump_json())
+        return
+    table = Table(title=f"{results.total} kết quả / hits")
+    for column in ("document", "page", "score", "snippet"):
+        table.add_column(column)
+    for hit in results.hits:
+        text = re.sub(r"<mark>(.*?)</mark>", r"[bold yellow]\1[/]", hit.snippet)
+        table.add_row(hit.doc_id, str(hit.page), f"{hit.score:.2f}", text)
+    console.print(table)
+
+
+@app.command()
+def show(doc_id: str) -> None:
+    """Print a document's record (JSON)."""
+    from sohoa.ingest import load_document
+
+    backends = _backends()
+    try:
+        console.print_json(load_document(backends.store, doc_id).model_dump_json())
+    except SohoaError as exc:
+        raise _fail(exc) from exc
+    finally:
+        backends.close()
+
+
+@app.command()
+def ocr(
+    images: Annotated[list[Path], typer.Argument(help="page images")],
+    out: Annotated[Path, typer.Option("--out", help="directory for <image stem>.txt")],
+) -> None:
+    """Run the page pipeline alone: write DIR/<image stem>.txt (page text, NFC) for each image."""
+    from sohoa.ingest.executor import LocalProcessExecutor
+    from sohoa.ingest.pages import ocr_image_to_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    missing = [p for p in images if not p.is_file()]
+    if missing:
+        err.print(f"[red]Không tìm thấy tệp / file not found:[/] {', '.join(map(str, missing))}")
+        raise typer.Exit(ExitCode.BAD_INPUT)
+    settings = Settings()
+    executor = LocalProcessExecutor(settings.workers)
+    tasks = [(str(p), str(out / f"{p.stem}.txt"), settings.ocr_lang) for p in images]
+    failures = 0
+    try:
+        for source, error in executor.map_unordered(ocr_image_to_text, tasks):
+            if error:
+                failures += 1
+                err.print(f"[red]{source}:[/] {error}")
+    finally:
+        executor.close()
+    if failures:
+        raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+@app.command()
+def reindex() -> None:
+    """Drop the search index and rebuild it from storage alone."""
+    from sohoa.ingest import reindex as rebuild
+
+    backends = _backends()
+    try:
+        pages = rebuild(backends.store, backends.index)
+    finally:
+        backends.close()
+    console.print(f"{pages} trang đã lập chỉ mục / pages indexed")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from sohoa.api.app import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port)
+
+
+@app.command("sample-batch")
+def sample_batch(
+    out: Annotated[Path, typer.Argument(help="directory to write the generated scans into")],
+    pages: Annotated[int, typer.Option(min=1, max=500)] = 6,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Generate a batch of synthetic Vietnamese scanned pages (with truth.json) for demos and tests."""
+    from sohoa.samples.scangen import make_batch
+
+    out.mkdir(parents=True, exist_ok=True)
+    truth = make_batch(out, pages=pages, seed=seed)
+    console.print(json.dumps({"written": len(truth), "dir": str(out)}, ensure_ascii=False))
+
+
+def main() -> None:
+    try:
+        app()
+    except SohoaError as exc:  # pragma: no cover - the commands catch their own
+        err.print(f"{exc.vi} / {exc.en}")
+        sys.exit(int(exc.exit_code))

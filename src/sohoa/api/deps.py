@@ -1,0 +1,16 @@
+"""FastAPI dependencies: the backends of the running app; nothing reaches for a global."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from sohoa.api.backends import Backends
+
+
+def get_backends(request: Request) -> Backends:
+    return request.app.state.backends
+
+
+BackendsDep = Annotated[Backends, Depends(get_backends)]

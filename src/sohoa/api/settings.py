@@ -1,0 +1,47 @@
+"""Configuration from the environment (`SOHOA_*`), read once through pydantic-settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOHOA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="where the embedded backends keep their files")
+    storage: Literal["fs", "minio"] = "fs"
+    search: Literal["sqlite", "elasticsearch"] = "sqlite"
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, description="OCR worker processes"
+    )
+    ocr_lang: str = "vie"
+    dpi: int = Field(default=300, ge=150, le=600, description="rasterization resolution for PDF pages")
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    max_pixels: int = Field(default=80_000_000, ge=1_000_000, description="largest page accepted, in pixels")
+    max_pages: int = Field(default=2000, ge=1)
+
+    minio_endpoint: str = Field(default="127.0.0.1:9000", description="host:port of MinIO")
+    minio_access_key: str = ""
+    minio_secret_key: SecretStr = SecretStr("")
+    minio_secure: bool = False
+    minio_bucket: str = Field(default="sohoa", pattern=r"^[a-z0-9][a-z0-9.-]{1,50}[a-z0-9]$")
+    minio_retention_days: int = Field(default=3650, ge=1, description="locked bucket retention")
+    es_url: str = "http://127.0.0.1:9200"
+    es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "index.sqlite3"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.data_dir / "tmp"

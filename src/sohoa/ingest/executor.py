@@ -1,0 +1,75 @@
+"""The one seam for workers: page tasks go through an Executor.
+
+Local processes are the default (one per core). A distributed executor (e.g. Celery workers) can take the
+same picklable tasks later without the pipeline changing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Executor(Protocol):
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        """Run `fn` over `tasks`, yielding results as they finish; the first failure is raised."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class InlineExecutor:
+    """Runs tasks in the calling process: for debugging and one-page jobs."""
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        return map(fn, tasks)
+
+    def close(self) -> None:
+        pass
+
+
+class LocalProcessExecutor:
+    """A process pool over all cores, with at most two tasks in flight per worker so memory stays bounded."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: the API process runs threads, and forking a threaded process can deadlock.
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("forkserver")
+            )
+        return self._pool
+
+    def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        pool = self._get_pool()
+        pending: set[Future[R]] = set()
+        task_iter = iter(tasks)
+        try:
+            while True:
+                while len(pending) < 2 * self.workers:
+                    task = next(task_iter, None)
+                    if task is None:
+                        break
+                    pending.add(pool.submit(fn, task))
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

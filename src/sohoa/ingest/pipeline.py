@@ -1,0 +1,214 @@
+"""Ingest one file as one document: inspect → hash → OCR its pages on the executor → store → index.
+
+Order of writes (a document is visible once its manifest exists):
+master, page images and words, searchable PDF, manifest, then the by-sha256 pointer. Everything is keyed by
+the master's sha256, so a run cut off half-way and started again rewrites the same keys and duplicates
+nothing; the index is updated last and can always be rebuilt from storage (`reindex`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sohoa.errors import BadInput
+from sohoa.ingest.executor import Executor, InlineExecutor
+from sohoa.ingest.pages import PageDone, PageTask, run_page
+from sohoa.ingest.records import load_document, page_records
+from sohoa.ingest.sniff import Limits, inspect
+from sohoa.ocr.pdf import build_searchable_pdf
+from sohoa.ocr.pipeline import OcrOptions
+from sohoa.ocr.tesseract import engine_name
+from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
+from sohoa.records.models import Document, DocumentKind, DossierRef, Page, nfc
+from sohoa.search.base import SearchIndex
+from sohoa.storage import keys
+from sohoa.storage.base import ObjectNotFound, ObjectStore
+from sohoa.storage.manifests import write_manifest
+
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class IngestMeta:
+    """What the person ingesting knows about the paper."""
+
+    name: str = "scan"
+    owner_id: str | None = None
+    doc_type: str | None = None
+    dossier_code: str | None = None
+    kind: DocumentKind = DocumentKind.COMPONENT
+    title: str | None = None
+    doc_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    name: str
+    pages_done: int
+    pages_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    document: Document
+    created: bool  # False when the same master was already stored
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def doc_id_for(sha256: str) -> str:
+    # Derived from the content, so a re-run after a crash writes to the same keys (idempotent by content).
+    return sha256[:24]
+
+
+def validate_meta(meta: IngestMeta) -> IngestMeta:
+    if meta.owner_id is not None:
+        try:
+            validate_owner_id(meta.owner_id)
+        except InvalidIdentifier as exc:
+            vi, _, en = str(exc).partition(" / ")
+            raise BadInput(vi, en or vi) from exc
+    return meta
+
+
+def ingest_file(
+    path: Path,
+    *,
+    store: ObjectStore,
+    index: SearchIndex,
+    meta: IngestMeta | None = None,
+    executor: Executor | None = None,
+    options: OcrOptions | None = None,
+    limits: Limits | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    scratch_root: Path | None = None,
+) -> IngestOutcome:
+    path = Path(path)
+    meta = validate_meta(meta or IngestMeta(name=path.name))
+    limits = limits or Limits()
+    info = inspect(path, limits)
+    sha = sha256_of(path)
+    existing = _existing(store, sha)
+    if existing is not None:
+        return IngestOutcome(existing, created=False)
+
+    doc_id = doc_id_for(sha)
+    executor = executor or InlineExecutor()
+    options = options or OcrOptions()
+    scratch = Path(tempfile.mkdtemp(prefix=f"sohoa-{doc_id}-", dir=scratch_root))
+    try:
+        tasks = [
+            PageTask(str(path), info.media_type, n, limits.dpi, str(scratch), options)
+            for n in range(1, info.pages + 1)
+        ]
+        done: dict[int, PageDone] = {}
+        for result in executor.map_unordered(run_page, tasks):
+            done[result.number] = result
+            if progress:
+                progress(Progress(meta.name, len(done), info.pages))
+        document = _store_document(
+            store, doc_id, sha, path, info.media_type, info.extension, meta, done, scratch
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    index.index_pages(page_records(document))
+    return IngestOutcome(document, created=True)
+
+
+def _existing(store: ObjectStore, sha: str) -> Document | None:
+    try:
+        pointer = json.loads(store.get_bytes(keys.by_sha256(sha)))
+    except ObjectNotFound:
+        return None
+    return load_document(store, pointer["doc_id"])
+
+
+def _put_once(store: ObjectStore, key: str, path: Path, sha: str, content_type: str) -> None:
+    """Masters are write-once: after a crash the same bytes may already be there, which is fine."""
+    try:
+        if store.stat(key).sha256 == sha:
+            return
+    except ObjectNotFound:
+        pass
+    store.put_file(key, path, content_type=content_type, locked=True)
+
+
+def _store_document(
+    store: ObjectStore,
+    doc_id: str,
+    sha: str,
+    path: Path,
+    media_type: str,
+    extension: str,
+    meta: IngestMeta,
+    done: dict[int, PageDone],
+    scratch: Path,
+) -> Document:
+    master_key = keys.document_master(doc_id, sha, extension)
+    _put_once(store, master_key, path, sha, media_type)
+    pages: list[Page] = []
+    pdf_parts: list[tuple[bytes, bytes, int]] = []
+    for number in sorted(done):
+        page = done[number]
+        image_key = keys.page_image(doc_id, number)
+        words_key = keys.page_words(doc_id, number)
+        store.put_file(image_key, Path(page.image_path), content_type="image/jpeg")
+        store.put_bytes(
+            words_key,
+            json.dumps([w.model_dump() for w in page.analysis.words], ensure_ascii=False).encode(),
+            content_type="application/json",
+        )
+        pages.append(
+            Page(
+                number=number,
+                image_key=image_key,
+                words_key=words_key,
+                **page.analysis.model_dump(exclude={"words"}),
+            )
+        )
+        pdf_parts.append(
+            (Path(page.image_path).read_bytes(), Path(page.text_pdf_path).read_bytes(), page.analysis.dpi)
+        )
+    pdf_path = scratch / "searchable.pdf"
+    build_searchable_pdf(pdf_parts, pdf_path)
+    pdf_key = keys.searchable_pdf(doc_id)
+    store.put_file(pdf_key, pdf_path, content_type="application/pdf")
+
+    read = [p for p in pages if not p.blank]
+    document = Document(
+        id=doc_id,
+        kind=meta.kind,
+        doc_type=meta.doc_type,
+        title=meta.title,
+        owner_id=meta.owner_id,
+        dossier=DossierRef(code=meta.dossier_code, owner_id=meta.owner_id) if meta.dossier_code else None,
+        doc_date=meta.doc_date,
+        master_key=master_key,
+        master_sha256=sha,
+        master_name=nfc(meta.name),
+        master_media_type=media_type,
+        master_size=path.stat().st_size,
+        searchable_pdf_key=pdf_key,
+        pages=pages,
+        page_count=len(pages),
+        ocr_engine=engine_name(),
+        mean_confidence=round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0,
+    )
+    write_manifest(store, keys.document_manifest(doc_id), document)
+    store.put_bytes(
+        keys.by_sha256(sha), json.dumps({"doc_id": doc_id}).encode(), content_type="application/json"
+    )
+    return document

@@ -1,0 +1,121 @@
+"""Recognise what a file is by its content, never by its name, and check it can be opened safely.
+
+Checks run before any page work or storage, so a refused file leaves nothing behind:
+empty, not an image or PDF, corrupt, password-protected, too many pixels (decompression bombs) or pages.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+from PIL import Image, UnidentifiedImageError
+
+from sohoa.errors import CorruptFile, EmptyFile, EncryptedFile, TooLarge, UnsupportedFile
+
+_MAGIC = {
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+    b"II*\x00": ("image/tiff", "tif"),
+    b"MM\x00*": ("image/tiff", "tif"),
+}
+_PDF_POINTS_PER_INCH = 72
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    media_type: str
+    extension: str
+    pages: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_pixels: int = 80_000_000  # an A3 sheet at 600 dpi is 70 MP
+    max_pages: int = 2000
+    dpi: int = 300
+
+
+def media_type_of(path: Path) -> tuple[str, str]:
+    with path.open("rb") as f:
+        head = f.read(1024)
+    if not head:
+        raise EmptyFile("Tệp rỗng", "the file is empty")
+    for magic, kind in _MAGIC.items():
+        # PDF readers accept a header a little way in; so do we, the rest must start at byte 0.
+        if head.startswith(magic) or (magic == b"%PDF-" and magic in head):
+            return kind
+    raise UnsupportedFile(
+        "Tệp không phải ảnh quét hay PDF (chấp nhận PDF, TIFF, PNG, JPEG)",
+        "not a scan: accepted types are PDF, TIFF, PNG and JPEG",
+    )
+
+
+def inspect(path: Path, limits: Limits) -> SourceInfo:
+    """Identify and open `path`, raising a BadInput subclass for anything sohoa refuses."""
+    media_type, extension = media_type_of(path)
+    pages = _pdf_pages(path, limits) if media_type == "application/pdf" else _image_pages(path, limits)
+    if pages == 0:
+        raise EmptyFile("Tệp không có trang nào", "the file has no pages")
+    if pages > limits.max_pages:
+        raise TooLarge(
+            f"Tệp có {pages} trang, vượt giới hạn {limits.max_pages}",
+            f"{pages} pages is over the limit of {limits.max_pages}",
+        )
+    return SourceInfo(media_type, extension, pages)
+
+
+def _too_many_pixels(width: float, height: float, limits: Limits) -> TooLarge:
+    return TooLarge(
+        f"Trang quá lớn ({int(width)}×{int(height)} điểm ảnh, giới hạn {limits.max_pixels:,})",
+        f"page too large ({int(width)}×{int(height)} pixels, limit {limits.max_pixels:,})",
+    )
+
+
+def _pdf_pages(path: Path, limits: Limits) -> int:
+    try:
+        with pikepdf.open(path) as pdf:
+            count = len(pdf.pages)
+            if count > limits.max_pages:
+                return count
+            scale = limits.dpi / _PDF_POINTS_PER_INCH
+            for page in pdf.pages:
+                box = page.mediabox
+                width = abs(float(box[2]) - float(box[0])) * scale
+                height = abs(float(box[3]) - float(box[1])) * scale
+                if width * height > limits.max_pixels:
+                    raise _too_many_pixels(width, height, limits)
+            return count
+    except pikepdf.PasswordError as exc:
+        raise EncryptedFile(
+            "PDF được bảo vệ bằng mật khẩu, không thể đọc", "the PDF is password-protected and cannot be read"
+        ) from exc
+    except (pikepdf.PdfError, ValueError, IndexError, TypeError) as exc:
+        raise CorruptFile("Tệp PDF bị hỏng, không đọc được", "the PDF is damaged and cannot be read") from exc
+
+
+def _image_pages(path: Path, limits: Limits) -> int:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                frames = getattr(img, "n_frames", 1)
+                for frame in range(min(frames, limits.max_pages + 1)):
+                    img.seek(frame)
+                    width, height = img.size
+                    if width * height > limits.max_pixels:
+                        raise _too_many_pixels(width, height, limits)
+                return frames
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise TooLarge(
+            "Ảnh quá lớn (nghi bom giải nén)", "image too large (possible decompression bomb)"
+        ) from exc
+    except TooLarge:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptFile(
+            "Tệp ảnh bị hỏng, không đọc được", "the image is damaged and cannot be read"
+        ) from exc

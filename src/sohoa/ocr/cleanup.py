@@ -1,0 +1,157 @@
+"""Page cleanup with OpenCV: find the sheet on the lid, put it upright, straighten it, crop it.
+
+All estimates run on small copies of the page (about 100-150 dpi), and the full-resolution image is
+transformed once at the end, so cleanup costs little next to recognition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from sohoa.ocr import tesseract
+
+# OSD's orientation confidence above which its answer is taken without a second look. Measured on the
+# generated pages at 150 dpi: right answers scored 12-19. At 100 dpi OSD was wrong with confidence up to 6.9,
+# so it always gets a copy of at least 150 dpi.
+OSD_SURE = 3.0
+OSD_DPI = 150
+MAX_SKEW = 10.0
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def ocr_gray(image: np.ndarray) -> np.ndarray:
+    """The grey page Tesseract reads.
+
+    Red ink (seals, stamps) is dropped by reading the red channel, where it is as light as the paper, when the
+    page carries enough of it; black and blue text stay dark there.
+    """
+    if image.ndim == 2:
+        return image
+    _b, g, r = cv2.split(image)
+    red_ink = (r.astype(np.int16) - g > 70) & (r > 120)
+    if np.count_nonzero(red_ink) > 0.002 * red_ink.size:
+        return r
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def shrink(gray: np.ndarray, factor: int) -> np.ndarray:
+    if factor <= 1:
+        return gray
+    return cv2.resize(gray, (gray.shape[1] // factor, gray.shape[0] // factor), interpolation=cv2.INTER_AREA)
+
+
+def paper_mask(gray: np.ndarray) -> np.ndarray:
+    """Where the sheet is: the largest bright region, so a dark scanner lid around it can be cropped."""
+    _, bright = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Close text and holes so the sheet is one region.
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15))
+    closed = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    if count <= 1:
+        return np.full_like(gray, 255)
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    mask = np.where(labels == largest, 255, 0).astype(np.uint8)
+    # A lid shows as a dark frame; without one the "largest bright region" is the whole page anyway.
+    if np.count_nonzero(mask) < 0.3 * mask.size:
+        return np.full_like(gray, 255)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    filled = np.zeros_like(mask)
+    cv2.drawContours(filled, contours, -1, 255, thickness=cv2.FILLED)
+    return filled
+
+
+def ink(gray: np.ndarray) -> np.ndarray:
+    """Binary image of text ink (255) on a small copy: dark against the local background."""
+    background = cv2.medianBlur(gray, 31)
+    diff = cv2.subtract(background, gray)
+    _, out = cv2.threshold(diff, 40, 255, cv2.THRESH_BINARY)
+    return out
+
+
+def estimate_skew(ink_small: np.ndarray) -> float:
+    """Skew in degrees (counter-clockwise positive) by the projection profile of text lines: the angle at
+    which rows of ink are sharpest. Robust to noise, and free of minAreaRect's angle conventions."""
+    if np.count_nonzero(ink_small) < 50:
+        return 0.0
+    h, w = ink_small.shape
+    center = (w / 2, h / 2)
+
+    def score(angle: float) -> float:
+        m = cv2.getRotationMatrix2D(center, -angle, 1.0)
+        rotated = cv2.warpAffine(ink_small, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+        rows = rotated.sum(axis=1, dtype=np.float64)
+        return float(np.sum(np.diff(rows) ** 2))
+
+    best = max(np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5), key=score)
+    fine = max(np.arange(best - 0.5, best + 0.51, 0.05), key=score)
+    return round(float(fine), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Orientation:
+    rotate: int  # clockwise degrees to apply
+    sure: bool
+
+
+def rotate_right_angle(image: np.ndarray, clockwise: int) -> np.ndarray:
+    codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return cv2.rotate(image, codes[clockwise]) if clockwise in codes else image
+
+
+def orientation_by_ocr(gray: np.ndarray, dpi: int, lang: str) -> dict[int, float]:
+    """Score each orientation by a quick OCR of a strip: mean confidence times words (capped)."""
+    scores = {}
+    for rotate in (0, 90, 180, 270):
+        turned = rotate_right_angle(gray, rotate)
+        h = turned.shape[0]
+        strip = turned[h // 8 : h // 8 + max(h // 3, 50)]  # the header and first lines, where text is densest
+        conf, words = tesseract.quick_confidence(strip, dpi, lang=lang)
+        scores[rotate] = conf * min(words, 30)
+    return scores
+
+
+def clear_winner(scores: dict[int, float]) -> int | None:
+    best, second = sorted(scores, key=scores.__getitem__, reverse=True)[:2]
+    return best if scores[best] > 0 and scores[best] >= 1.5 * scores[second] else None
+
+
+def detect_orientation(gray_osd: np.ndarray, dpi_osd: int, lang: str) -> Orientation:
+    """OSD on a ~150-dpi copy; when it is unsure, compare a quick OCR in each orientation."""
+    osd = tesseract.detect_orientation(gray_osd, dpi_osd)
+    if osd is not None and osd.confidence >= OSD_SURE:
+        return Orientation(osd.rotate, sure=True)
+    scores = orientation_by_ocr(gray_osd, dpi_osd, lang)
+    winner = clear_winner(scores)
+    if winner is not None:
+        return Orientation(winner, sure=True)
+    fallback = osd.rotate if osd is not None else max(scores, key=scores.__getitem__)
+    return Orientation(fallback, sure=False)
+
+
+def straighten(image: np.ndarray, angle: float, fill: int | tuple[int, int, int]) -> np.ndarray:
+    """Undo a skew of `angle` degrees (counter-clockwise positive), filling with the paper colour."""
+    if abs(angle) < 0.05:
+        return image
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+    return cv2.warpAffine(
+        image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+    )
+
+
+def crop_box(mask: np.ndarray, scale: int, shape: tuple[int, int], inset: int) -> tuple[int, int, int, int]:
+    """Bounding box of the sheet in full-resolution coordinates, pulled in a little past its edge shadow."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return 0, 0, shape[1], shape[0]
+    x0, x1 = xs.min() * scale + inset, (xs.max() + 1) * scale - inset
+    y0, y1 = ys.min() * scale + inset, (ys.max() + 1) * scale - inset
+    if x1 - x0 < shape[1] // 3 or y1 - y0 < shape[0] // 3:
+        return 0, 0, shape[1], shape[0]
+    return int(x0), int(y0), int(min(x1, shape[1])), int(min(y1, shape[0]))

@@ -1,0 +1,172 @@
+"""ElasticIndex: the production search backend, Elasticsearch.
+
+The index template keeps the text as written and its folded form (folded here in Python: the server build
+used in tests has no asciifolding, and Vietnamese needs đ → d anyway), keyword fields for codes and IDs, and
+the document date. Queries follow the same rules as SqliteIndex: every group must match folded; matches as
+written are boosted; snippets are cut from the text as written by the same code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
+
+from sohoa.errors import ServiceUnavailable
+from sohoa.search.base import (
+    EXACT_BOOST,
+    PHRASE_BOOST,
+    InvalidQuery,
+    PageRecord,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    is_exact,
+    parse_query,
+)
+from sohoa.search.folding import fold
+from sohoa.search.highlight import snippet
+
+T = TypeVar("T")
+_TEMPLATE_BODY: dict[str, Any] = {
+    "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"},
+    "mappings": {
+        "dynamic": "strict",
+        "properties": {
+            "doc_id": {"type": "keyword"},
+            "page": {"type": "integer"},
+            "text": {"type": "text", "analyzer": "standard"},
+            "folded": {"type": "text", "analyzer": "standard"},
+            "title": {"type": "text", "analyzer": "standard"},
+            "owner_id": {"type": "keyword"},
+            "doc_type": {"type": "keyword"},
+            "dossier_code": {"type": "keyword"},
+            "doc_date": {"type": "date", "format": "strict_date"},
+            "kind": {"type": "keyword"},
+            "validity": {"type": "keyword"},
+        },
+    },
+}
+
+
+class ElasticIndex:
+    def __init__(self, url: str, *, index: str = "sohoa-pages", timeout: float = 30) -> None:
+        self.url = url
+        self.index = index
+        self.client = Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=3)
+        self._guard(self._ensure_index)
+
+    def __repr__(self) -> str:
+        return f"ElasticIndex({self.url!r}, index={self.index!r})"
+
+    def _guard(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except TransportError as exc:
+            raise ServiceUnavailable(
+                f"Không kết nối được Elasticsearch tại {self.url}",
+                f"cannot reach Elasticsearch at {self.url}: {type(exc).__name__}",
+            ) from exc
+
+    def _ensure_index(self) -> None:
+        self.client.indices.put_index_template(
+            name=self.index, index_patterns=[self.index], template=_TEMPLATE_BODY, priority=100
+        )
+        if not self.client.indices.exists(index=self.index):
+            try:
+                self.client.indices.create(index=self.index)
+            except ApiError as exc:
+                if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
+                    raise
+
+    def index_pages(self, pages: list[PageRecord]) -> int:
+        actions = (
+            {
+                "_index": self.index,
+                "_id": f"{p.doc_id}:{p.page}",
+                "_source": {
+                    **p.model_dump(mode="json"),
+                    "folded": fold(p.text),
+                },
+            }
+            for p in pages
+        )
+        done, errors = self._guard(helpers.bulk, self.client, actions, refresh=True, raise_on_error=False)
+        if errors:
+            raise RuntimeError(f"Elasticsearch refused {len(errors)} pages: {errors[:1]}")
+        return done
+
+    def delete_document(self, doc_id: str) -> None:
+        self._guard(
+            self.client.delete_by_query,
+            index=self.index,
+            query={"term": {"doc_id": doc_id}},
+            refresh=True,
+            conflicts="proceed",
+        )
+
+    def count(self) -> int:
+        self._guard(self.client.indices.refresh, index=self.index)
+        return self._guard(self.client.count, index=self.index)["count"]
+
+    def clear(self) -> None:
+        with contextlib.suppress(NotFoundError):
+            self._guard(self.client.indices.delete, index=self.index)
+        self._guard(self._ensure_index)
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        parsed = parse_query(query.text)
+        if not parsed.folded:
+            raise InvalidQuery("Câu tìm kiếm không có chữ hoặc số / the query has no letters or digits")
+        must = [{"match_phrase": {"folded": " ".join(g)}} for g in parsed.folded]
+        should: list[dict[str, Any]] = []
+        if len(parsed.folded) > 1:
+            phrase = " ".join(parsed.whole_phrase)
+            should.append({"match_phrase": {"folded": {"query": phrase, "boost": PHRASE_BOOST}}})
+        if parsed.has_marks:
+            should += [
+                {"match_phrase": {"text": {"query": " ".join(g), "boost": EXACT_BOOST}}} for g in parsed.exact
+            ]
+        filters: list[dict[str, Any]] = [
+            {"term": {field: value}}
+            for field in ("owner_id", "doc_type", "dossier_code")
+            if (value := getattr(query, field)) is not None
+        ]
+        date_range = {
+            op: d.isoformat() for op, d in (("gte", query.date_from), ("lte", query.date_to)) if d is not None
+        }
+        if date_range:
+            filters.append({"range": {"doc_date": date_range}})
+        response = self._guard(
+            self.client.search,
+            index=self.index,
+            query={"bool": {"must": must, "should": should, "filter": filters}},
+            sort=[{"_score": "desc"}, {"doc_id": "asc"}, {"page": "asc"}],
+            from_=query.offset,
+            size=query.limit,
+            track_total_hits=True,
+            source_excludes=["folded"],
+        )
+        hits = []
+        for h in response["hits"]["hits"]:
+            src = h["_source"]
+            hits.append(
+                SearchHit(
+                    doc_id=src["doc_id"],
+                    page=src["page"],
+                    score=h["_score"] or 0.0,
+                    snippet=snippet(src["text"], parsed.folded, phrase=parsed.whole_phrase),
+                    exact=is_exact(src["text"], parsed),
+                    title=src.get("title"),
+                    owner_id=src.get("owner_id"),
+                    doc_type=src.get("doc_type"),
+                    dossier_code=src.get("dossier_code"),
+                    doc_date=src.get("doc_date"),
+                )
+            )
+        return SearchResults(total=response["hits"]["total"]["value"], hits=hits)
+
+    def close(self) -> None:
+        self.client.close()

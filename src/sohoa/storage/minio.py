@@ -1,0 +1,226 @@
+"""MinioStore: the production backend, MinIO (or any S3 server with versioning and object lock).
+
+Two buckets: `<bucket>` with versioning for everything, and `<bucket>-locked` created with object lock and a
+default retention, for what must never change or vanish (signed results' masters, audit events). The sha256
+of each object travels as user metadata and is checked on every full read. Connection errors are retried
+with backoff by the HTTP pool; a server that stays unreachable gives StorageUnavailable with its address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import ENABLED, GOVERNANCE
+from minio.error import S3Error
+from minio.objectlockconfig import DAYS, ObjectLockConfig
+from minio.versioningconfig import VersioningConfig
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from sohoa.storage.base import (
+    IntegrityError,
+    ObjectInfo,
+    ObjectLocked,
+    ObjectNotFound,
+    StorageUnavailable,
+    check_key,
+)
+
+T = TypeVar("T")
+_CHUNK = 1024 * 1024
+_SHA_META = "sha256"
+# Multipart part size for streamed uploads: files are sent in 16 MiB parts, never held whole in memory.
+_PART_SIZE = 16 * 1024 * 1024
+_NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class MinioStore:
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        bucket: str = "sohoa",
+        secure: bool = False,
+        retention_days: int = 3650,
+        retention_mode: str = GOVERNANCE,
+        retries: int = 4,
+    ) -> None:
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.locked_bucket = f"{bucket}-locked"
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=5, read=120),
+            retries=urllib3.Retry(
+                total=retries, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504), allowed_methods=None
+            ),
+            maxsize=16,
+        )
+        self.client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http
+        )
+        self._call(self._ensure_buckets, retention_days, retention_mode)
+
+    def __repr__(self) -> str:
+        return f"MinioStore({self.endpoint!r}, bucket={self.bucket!r})"
+
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except (Urllib3Error, ConnectionError, OSError) as exc:
+            if isinstance(exc, S3Error):
+                raise
+            raise StorageUnavailable(
+                f"Không kết nối được kho lưu trữ MinIO tại {self.endpoint}",
+                f"cannot reach the MinIO object store at {self.endpoint}: {type(exc).__name__}",
+            ) from exc
+
+    def _ensure_buckets(self, retention_days: int, retention_mode: str) -> None:
+        if not self.client.bucket_exists(self.bucket):
+            self.client.make_bucket(self.bucket)
+            self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
+        if not self.client.bucket_exists(self.locked_bucket):
+            self.client.make_bucket(self.locked_bucket, object_lock=True)  # also turns versioning on
+            self.client.set_object_lock_config(
+                self.locked_bucket, ObjectLockConfig(retention_mode, retention_days, DAYS)
+            )
+
+    # writing
+
+    def put_bytes(
+        self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        sha = hashlib.sha256(data).hexdigest()
+        return self._put(key, io.BytesIO(data), len(data), sha, content_type, locked)
+
+    def put_file(
+        self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        path = Path(path)
+        sha = _sha256_file(path)
+        with path.open("rb") as f:
+            return self._put(key, f, path.stat().st_size, sha, content_type, locked)
+
+    def _put(
+        self, key: str, data: BinaryIO, size: int, sha: str, content_type: str, locked: bool
+    ) -> ObjectInfo:
+        check_key(key)
+        if self._locked_stat(key) is not None:
+            raise ObjectLocked(f"object is write-once and already exists: {key}")
+        bucket = self.locked_bucket if locked else self.bucket
+        self._call(
+            self.client.put_object,
+            bucket,
+            key,
+            data,
+            size,
+            content_type=content_type,
+            metadata={_SHA_META: sha},
+            part_size=_PART_SIZE,
+        )
+        return ObjectInfo(key=key, size=size, sha256=sha, content_type=content_type)
+
+    # reading
+
+    def _stat_in(self, bucket: str, key: str) -> ObjectInfo | None:
+        try:
+            obj = self._call(self.client.stat_object, bucket, key)
+        except S3Error as exc:
+            if exc.code in _NOT_FOUND:
+                return None
+            raise
+        meta = {k.lower(): v for k, v in (obj.metadata or {}).items()}
+        sha = meta.get(f"x-amz-meta-{_SHA_META}", "")
+        return ObjectInfo(key=key, size=obj.size or 0, sha256=sha, content_type=obj.content_type or "")
+
+    def _locked_stat(self, key: str) -> ObjectInfo | None:
+        return self._stat_in(self.locked_bucket, key)
+
+    def _locate(self, key: str) -> tuple[str, ObjectInfo]:
+        check_key(key)
+        for bucket in (self.bucket, self.locked_bucket):
+            info = self._stat_in(bucket, key)
+            if info is not None:
+                return bucket, info
+        raise ObjectNotFound(key)
+
+    def stat(self, key: str) -> ObjectInfo:
+        return self._locate(key)[1]
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._locate(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def get_bytes(self, key: str) -> bytes:
+        bucket, info = self._locate(key)
+        response = self._call(self.client.get_object, bucket, key)
+        try:
+            data = response.read()
+        finally:
+            response.close()
+            response.release_conn()
+        if hashlib.sha256(data).hexdigest() != info.sha256:
+            raise IntegrityError(f"sha256 mismatch for {key}")
+        return data
+
+    def download(self, key: str, path: Path) -> ObjectInfo:
+        bucket, info = self._locate(key)
+        path = Path(path)
+        digest = hashlib.sha256()
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        tmp = Path(tmp_name)
+        try:
+            response = self._call(self.client.get_object, bucket, key)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    for chunk in response.stream(_CHUNK):
+                        digest.update(chunk)
+                        out.write(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+            if digest.hexdigest() != info.sha256:
+                raise IntegrityError(f"sha256 mismatch for {key}")
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return info
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        names: set[str] = set()
+        for bucket in (self.bucket, self.locked_bucket):
+            objects = self._call(self.client.list_objects, bucket, prefix=prefix or None, recursive=True)
+            names.update(o.object_name for o in self._call(list, objects) if not o.is_dir)
+        return iter(sorted(names))
+
+    def delete(self, key: str) -> None:
+        check_key(key)
+        if self._locked_stat(key) is not None:
+            raise ObjectLocked(f"object is write-once and cannot be deleted: {key}")
+        self._call(self.client.remove_object, self.bucket, key)
+
+    def presigned_url(self, key: str, expires: timedelta = timedelta(minutes=5)) -> str:
+        """A short-lived download link that needs no credentials."""
+        bucket, _ = self._locate(key)
+        return self._call(self.client.presigned_get_object, bucket, key, expires=expires)

@@ -1,0 +1,88 @@
+"""The `sohoa` command as a person runs it: real processes, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from corpus import bad_files, write_sample_scans
+
+SOHOA = str(Path(sys.executable).parent / "sohoa")
+
+
+def run(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "2", "COLUMNS": "200"}
+    return subprocess.run([SOHOA, *args], capture_output=True, text=True, env=env, timeout=600, check=False)
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    out = tmp_path_factory.mktemp("cli-scans")
+    return out, write_sample_scans(out, seed=47)
+
+
+def test_ingest_then_search_without_diacritics(scans: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    folder, truth = scans
+    with_hồ_sơ = [name for name, text in truth.items() if "hồ sơ" in text.lower()]
+    assert with_hồ_sơ, "the generated pages must contain 'hồ sơ'"
+    one = tmp_path / "in"
+    one.mkdir()
+    for name in ("page-00.png", "page-02.png", "two-pages.pdf", with_hồ_sơ[0]):
+        shutil.copy(folder / name, one / name)
+    r = run("ingest", str(one), "--owner", "079195000001", data=tmp_path / "data")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.strip().splitlines()) == len(list(one.iterdir()))
+    r = run("search", "ho so", "--json", data=tmp_path / "data")
+    assert r.returncode == 0, r.stderr
+    hits = json.loads(r.stdout)["hits"]
+    assert hits
+    assert any("hồ sơ" in h["snippet"].replace("<mark>", "").replace("</mark>", "").lower() for h in hits)
+    doc_id = hits[0]["doc_id"]
+    r = run("show", doc_id, data=tmp_path / "data")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["id"] == doc_id
+    r = run("ingest", str(one / "page-00.png"), data=tmp_path / "data")
+    assert "đã có / already stored" in r.stdout
+
+
+def test_bad_file_exits_2_with_a_bilingual_message(
+    scans: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, _ = scans
+    for path, _code in bad_files(tmp_path / "bad", folder / "two-pages.pdf").values():
+        r = run("ingest", str(path), data=tmp_path / "data")
+        assert r.returncode == 2, (path, r.stderr)
+        assert " / " in r.stderr
+    assert not (tmp_path / "data" / "store" / "keys").exists() or not any(
+        (tmp_path / "data" / "store" / "keys").rglob("*.json")
+    )
+
+
+def test_show_unknown_document_exits_3(tmp_path: Path) -> None:
+    r = run("show", "0123456789abcdef01234567", data=tmp_path)
+    assert r.returncode == 3
+    assert "not found" in r.stderr
+
+
+def test_ocr_writes_nfc_text_per_image(scans: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    folder, truth = scans
+    images = [folder / "page-01.png", folder / "page-03.png"]
+    r = run("ocr", *map(str, images), "--out", str(tmp_path / "out"), data=tmp_path / "data")
+    assert r.returncode == 0, r.stderr
+    for image in images:
+        text = (tmp_path / "out" / f"{image.stem}.txt").read_text(encoding="utf-8")
+        assert unicodedata.is_normalized("NFC", text)
+        assert jiwer.cer(" ".join(truth[image.name].split()), " ".join(text.split())) < 0.05
+
+
+def test_ocr_missing_file(tmp_path: Path) -> None:
+    r = run("ocr", str(tmp_path / "nope.png"), "--out", str(tmp_path / "out"), data=tmp_path)
+    assert r.returncode == 2

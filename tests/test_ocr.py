@@ -1,0 +1,149 @@
+"""The page pipeline on generated degraded scans, with real Tesseract: orientation, deskew, blank verdicts,
+words, error rate, and the searchable PDF's text layer."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import cv2
+import jiwer
+import numpy as np
+import pikepdf
+import pytest
+from PIL import Image, ImageDraw
+
+from sohoa.ocr.pdf import build_searchable_pdf
+from sohoa.ocr.pipeline import PageOutput, encode_page_image, load_image, process_page
+from sohoa.samples.scangen import Degradation, blank_back, make_page, render_page
+
+# A5 pages with a few lines keep recognition at about a second a page.
+# Per page, the character error rate must stay under 2%: upright clean 300-dpi pages read at 0-0.5% here; a
+# page read sideways or upside down reads at 70-100%, so this bound separates working from broken.
+MAX_PAGE_CER = 0.02
+
+
+def _bgr(image: Image.Image) -> np.ndarray:
+    return cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, tuple[str, Degradation, PageOutput]]:
+    kinds = {
+        "upright": Degradation(),
+        "turned-90": Degradation(turn=90),
+        "turned-180": Degradation(turn=180, noise=5.0),
+        "turned-270": Degradation(turn=270, jpeg_quality=55),
+        "skew+3": Degradation(skew_deg=3.0),
+        "skew-4-blur": Degradation(skew_deg=-4.0, blur=0.8),
+        "tinted-sealed": Degradation(tint=True, seal=True),
+    }
+    out = {}
+    for i, (name, degradation) in enumerate(kinds.items()):
+        page = make_page(seed=200 + i, size="A5", lines=7, degradation=degradation)
+        out[name] = (page.text, degradation, process_page(_bgr(page.image), dpi=300))
+    return out
+
+
+@pytest.mark.parametrize("name", ["upright", "turned-90", "turned-180", "turned-270"])
+def test_every_turned_page_is_put_upright(pages: dict, name: str) -> None:
+    truth, degradation, out = pages[name]
+    assert (out.analysis.rotation + degradation.turn) % 360 == 0
+    assert jiwer.cer(_norm(truth), _norm(out.analysis.text)) < MAX_PAGE_CER
+
+
+@pytest.mark.parametrize("name", ["skew+3", "skew-4-blur", "upright"])
+def test_skew_is_corrected_within_half_a_degree(pages: dict, name: str) -> None:
+    truth, degradation, out = pages[name]
+    assert abs(out.analysis.skew - degradation.skew_deg) <= 0.5
+    assert jiwer.cer(_norm(truth), _norm(out.analysis.text)) < MAX_PAGE_CER
+
+
+def test_residual_skew_of_the_cleaned_page(pages: dict) -> None:
+    from sohoa.ocr import cleanup
+
+    _, _, out = pages["skew+3"]
+    small = cleanup.shrink(cleanup.to_gray(out.image), 3)
+    assert abs(cleanup.estimate_skew(cleanup.ink(small))) <= 0.5
+
+
+def test_seal_and_tinted_paper_do_not_hide_the_text(pages: dict) -> None:
+    truth, _, out = pages["tinted-sealed"]
+    assert jiwer.cer(_norm(truth), _norm(out.analysis.text)) < MAX_PAGE_CER
+    assert out.image.ndim == 3  # colour kept in the stored page
+
+
+def test_words_boxes_confidence_and_nfc(pages: dict) -> None:
+    _, _, out = pages["turned-90"]
+    a = out.analysis
+    assert a.width == out.image.shape[1] and a.height == out.image.shape[0]
+    assert len(a.words) > 30
+    for w in a.words:
+        assert w.left >= 0 and w.left + w.width <= a.width
+        assert w.top >= 0 and w.top + w.height <= a.height
+        assert 0 <= w.confidence <= 100
+        assert unicodedata.is_normalized("NFC", w.text)
+    assert unicodedata.is_normalized("NFC", a.text)
+    assert 85 < a.mean_confidence <= 100
+    assert not a.needs_review
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_blank_backs_are_blank(seed: int) -> None:
+    front = make_page(seed=seed, size="A5", lines=7).image
+    back = blank_back(size="A5", bleed_from=front, seed=seed)
+    out = process_page(_bgr(back), dpi=300)
+    assert out.analysis.blank
+    assert out.analysis.text == ""
+    with pikepdf.open(io.BytesIO(out.text_pdf)) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_one_short_line_is_not_blank() -> None:
+    image = render_page(["Trang này để trống."], size="A5", header=False)
+    out = process_page(_bgr(image), dpi=300)
+    assert not out.analysis.blank
+    assert "trống" in out.analysis.text
+
+
+def test_a_page_with_no_text_at_all_is_blank() -> None:
+    image = Image.new("RGB", (1748, 2480), (255, 255, 255))
+    ImageDraw.Draw(image).rectangle((0, 0, 1747, 2479), outline=(200, 200, 200), width=2)
+    assert process_page(_bgr(image), dpi=300).analysis.blank
+
+
+def test_searchable_pdf_text_matches_ocr(pages: dict, tmp_path: Path) -> None:
+    outs = [pages[n][2] for n in ("upright", "turned-180")]
+    pdf_path = tmp_path / "doc.pdf"
+    build_searchable_pdf([(encode_page_image(o.image), o.text_pdf, o.analysis.dpi) for o in outs], pdf_path)
+    with pikepdf.open(pdf_path) as pdf:
+        assert len(pdf.pages) == 2
+        box = pdf.pages[0].mediabox
+        # The page keeps the capture size: pixels / dpi * 72 points.
+        assert abs(float(box[2]) - outs[0].image.shape[1] * 72 / 300) < 1
+    for n, out in enumerate(outs, 1):
+        text = subprocess.run(
+            ["pdftotext", "-f", str(n), "-l", str(n), "-enc", "UTF-8", str(pdf_path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert jiwer.cer(_norm(out.analysis.text), _norm(text)) < 0.02
+
+
+def test_load_image_keeps_dpi_and_frames(tmp_path: Path) -> None:
+    page = make_page(seed=9, size="A5", lines=3)
+    page.image.save(tmp_path / "p.png", dpi=(200, 200))
+    image, dpi = load_image(tmp_path / "p.png")
+    assert dpi == 200
+    assert image.shape[2] == 3
+    grey = page.image.convert("L")
+    grey.save(tmp_path / "g.tif", save_all=True, append_images=[grey.rotate(180)], dpi=(300, 300))
+    second, dpi = load_image(tmp_path / "g.tif", frame=1)
+    assert second.ndim == 2 and dpi == 300
