@@ -7,16 +7,21 @@ DATA_DIR ?= $(or $(SOHOA_DATA_DIR),data)
 SAMPLE_DIR := $(DATA_DIR)/sample-batch
 STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2
+# For the test suite's real servers: Elasticsearch runs on Java 17 and is fetched with Maven; MinIO is built
+# with the Go toolchain the machine carries (Debian's golang is too old for it).
+TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl
 
-.PHONY: run test lint bench system-deps venv sample clean
+.PHONY: run test lint bench system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa search "ho so" --limit 3
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa serve --host 127.0.0.1 --port 8000
 
-test: venv  ## the whole suite, against real Tesseract and real files
+test: venv  ## the whole suite: real Tesseract, real PDFs, real MinIO and Elasticsearch on loopback
+	$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="$(TEST_DEBIAN_PACKAGES)"
 	$(BIN)/ruff check src tests bench
+	bash deploy/services.sh up
 	$(BIN)/pytest
 
 system-deps:  ## Debian packages (skipped when all are present)
@@ -41,6 +46,9 @@ sample: venv
 lint: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+services-down:  ## stop the test servers
+	bash deploy/services.sh down
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

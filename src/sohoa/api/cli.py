@@ -233,6 +233,7 @@ def sample_batch(
 def main() -> None:
     try:
         app()
-    except SohoaError as exc:  # pragma: no cover - the commands catch their own
-        err.print(f"{exc.vi} / {exc.en}")
+    except SohoaError as exc:
+        # Errors raised outside a command's own handling (a backend that cannot be reached, say).
+        err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
         sys.exit(int(exc.exit_code))

@@ -99,13 +99,18 @@ class ElasticIndex:
         return done
 
     def delete_document(self, doc_id: str) -> None:
-        self._guard(
-            self.client.delete_by_query,
+        # The integ-test-zip has no reindex module, so no delete-by-query: find the page ids, delete in bulk.
+        found = self._guard(
+            self.client.search,
             index=self.index,
             query={"term": {"doc_id": doc_id}},
-            refresh=True,
-            conflicts="proceed",
+            size=10_000,
+            source=False,
         )
+        ids = [h["_id"] for h in found["hits"]["hits"]]
+        actions = [{"_op_type": "delete", "_index": self.index, "_id": i} for i in ids]
+        if actions:
+            self._guard(helpers.bulk, self.client, actions, refresh=True)
 
     def count(self) -> int:
         self._guard(self.client.indices.refresh, index=self.index)

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# MinIO and Elasticsearch for sohoa, installed from package registries and run on loopback without Docker.
+#
+#   deploy/services.sh up       install if needed (cached), start both with a fresh throwaway data dir, wait
+#   deploy/services.sh restart  stop and start again, keeping the data (to test that nothing is lost)
+#   deploy/services.sh down     stop both and remove the data
+#   deploy/services.sh status   say what runs
+#   deploy/services.sh env      print the exports that point sohoa at them (SOHOA_MINIO_*, SOHOA_ES_URL)
+#
+# MinIO is built with `go install` from the Go module proxy; Elasticsearch is the integ-test-zip from Maven
+# Central (no bundled JDK, core and security modules only). Both are cached outside git, so a second `up`
+# only starts processes.
+set -euo pipefail
+
+# MinIO publishes no semver tags, so the Go proxy knows its commits as pseudo-versions; this is the newest
+# one there (2026-02-12). Elasticsearch 8.19.21 is the newest integ-test-zip on Maven Central (9.x has none).
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+ES_VERSION=8.19.21
+
+if [ "$(id -u)" = 0 ]; then
+    # Elasticsearch runs as a system user, which cannot read root's home: cache where it can.
+    CACHE=${SOHOA_CACHE:-/var/cache/sohoa}
+else
+    CACHE=${SOHOA_CACHE:-$HOME/.cache/sohoa}
+fi
+RUN=${SOHOA_RUN_DIR:-/tmp/sohoa-services}
+MINIO_PORT=${SOHOA_MINIO_PORT:-9000}
+MINIO_CONSOLE_PORT=${SOHOA_MINIO_CONSOLE_PORT:-9001}
+ES_PORT=${SOHOA_ES_PORT:-9200}
+ES_HEAP=${SOHOA_ES_HEAP:-512m}
+ES_USER=sohoa-es
+WAIT_SECONDS=${SOHOA_SERVICES_WAIT:-180}
+
+MINIO_BIN=$CACHE/bin/minio
+ES_HOME=$CACHE/elasticsearch-$ES_VERSION
+
+log() { printf 'services: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+install_minio() {
+    if [ -x "$MINIO_BIN" ] && [ "$(cat "$MINIO_BIN.version" 2>/dev/null)" = "$MINIO_VERSION" ]; then
+        return
+    fi
+    command -v go >/dev/null || die "Go is needed to build MinIO (go install); none on PATH"
+    log "building MinIO $MINIO_VERSION with go install (first time only, a few minutes)"
+    mkdir -p "$CACHE/bin"
+    GOBIN=$CACHE/bin CGO_ENABLED=0 GOFLAGS=-mod=mod go install "github.com/minio/minio@$MINIO_VERSION"
+    echo "$MINIO_VERSION" >"$MINIO_BIN.version"
+}
+
+install_es() {
+    if [ -x "$ES_HOME/bin/elasticsearch" ]; then
+        return
+    fi
+    command -v mvn >/dev/null || die "Maven is needed to fetch Elasticsearch from Maven Central; none on PATH"
+    log "fetching Elasticsearch $ES_VERSION (integ-test-zip) from Maven Central"
+    mkdir -p "$CACHE/dl"
+    mvn -q -B -Dstyle.color=never dependency:copy \
+        -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
+        -DoutputDirectory="$CACHE/dl"
+    local tmp
+    tmp=$(mktemp -d "$CACHE/es-unpack.XXXXXX")
+    python3 -m zipfile -e "$CACHE/dl/elasticsearch-$ES_VERSION.zip" "$tmp"
+    # zipfile drops the executable bits.
+    chmod +x "$tmp/elasticsearch-$ES_VERSION"/bin/*
+    mv "$tmp/elasticsearch-$ES_VERSION" "$ES_HOME"
+    rmdir "$tmp"
+    chmod -R a+rX "$ES_HOME"
+}
+
+find_java() {
+    # Elasticsearch 8 runs on Java 17 to 24; prefer 17, the version this zip was tested with by the project.
+    local candidate
+    for candidate in "${ES_JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/java-21-openjdk-amd64 \
+        /usr/lib/jvm/temurin-21-jdk-amd64 /usr/lib/jvm/temurin-17-jdk-amd64 /usr/lib/jvm/*; do
+        if [ -z "$candidate" ] || [ ! -x "$candidate/bin/java" ]; then continue; fi
+        local major
+        major=$("$candidate/bin/java" -XshowSettings:properties -version 2>&1 |
+            sed -n 's/^ *java.specification.version = //p')
+        if [ -n "$major" ] && [ "$major" -ge 17 ] && [ "$major" -le 24 ]; then
+            echo "$candidate"
+            return
+        fi
+    done
+    die "no JDK 17-24 found for Elasticsearch (apt-get install openjdk-17-jre-headless)"
+}
+
+ensure_es_user() {
+    [ "$(id -u)" = 0 ] || return 0
+    id "$ES_USER" >/dev/null 2>&1 ||
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$ES_USER"
+}
+
+as_es_user() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u "$ES_USER" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+minio_healthy() { curl -fsS -m 2 "http://127.0.0.1:$MINIO_PORT/minio/health/live" >/dev/null 2>&1; }
+es_healthy() {
+    curl -fsS -m 5 "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1
+}
+
+new_env() {
+    local user password
+    user=sohoa-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    cat >"$RUN/env" <<EOF
+export SOHOA_MINIO_ENDPOINT=127.0.0.1:$MINIO_PORT
+export SOHOA_MINIO_ACCESS_KEY=$user
+export SOHOA_MINIO_SECRET_KEY=$password
+export SOHOA_ES_URL=http://127.0.0.1:$ES_PORT
+EOF
+    chmod 600 "$RUN/env"
+}
+
+start_minio() {
+    # shellcheck disable=SC1091
+    . "$RUN/env"
+    mkdir -p "$RUN/minio-data"
+    MINIO_ROOT_USER=$SOHOA_MINIO_ACCESS_KEY MINIO_ROOT_PASSWORD=$SOHOA_MINIO_SECRET_KEY \
+        MINIO_BROWSER=off MINIO_UPDATE=off \
+        setsid nohup "$MINIO_BIN" server "$RUN/minio-data" --quiet \
+        --address "127.0.0.1:$MINIO_PORT" --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" \
+        >>"$RUN/minio.log" 2>&1 </dev/null &
+    echo $! >"$RUN/minio.pid"
+}
+
+write_es_config() {
+    local conf=$RUN/es-config
+    mkdir -p "$conf" "$RUN/es-data" "$RUN/es-logs" "$RUN/es-tmp"
+    cp -r "$ES_HOME/config/." "$conf/"
+    cat >"$conf/elasticsearch.yml" <<EOF
+cluster.name: sohoa-test
+node.name: sohoa-1
+discovery.type: single-node
+network.host: 127.0.0.1
+http.port: $ES_PORT
+transport.port: $((ES_PORT + 100))
+path.data: $RUN/es-data
+path.logs: $RUN/es-logs
+xpack.security.enabled: false
+# A nearly full disk must not turn the test indices read-only.
+cluster.routing.allocation.disk.threshold_enabled: false
+action.destructive_requires_name: false
+EOF
+    if [ "$(id -u)" = 0 ]; then
+        chown -R "$ES_USER" "$conf" "$RUN/es-data" "$RUN/es-logs" "$RUN/es-tmp"
+    fi
+}
+
+start_es() {
+    local java
+    java=$(find_java)
+    ensure_es_user
+    [ -d "$RUN/es-config" ] || write_es_config
+    : >"$RUN/es.pid"
+    [ "$(id -u)" != 0 ] || chown "$ES_USER" "$RUN/es.pid"
+    as_es_user env ES_JAVA_HOME="$java" ES_PATH_CONF="$RUN/es-config" ES_TMPDIR="$RUN/es-tmp" \
+        ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
+        "$ES_HOME/bin/elasticsearch" -d -p "$RUN/es.pid" >>"$RUN/es-start.log" 2>&1 ||
+        { tail -50 "$RUN/es-start.log" >&2; die "Elasticsearch did not start"; }
+}
+
+wait_for() {
+    local name=$1 check=$2 logfile=$3 waited=0
+    until $check; do
+        if [ "$waited" -ge "$WAIT_SECONDS" ] || { [ "$waited" -ge 5 ] && ! alive "$name"; }; then
+            log "$name did not answer within ${waited}s; its log:"
+            tail -60 "$logfile" >&2 || true
+            exit 1
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+}
+
+start_both() {
+    start_minio
+    start_es
+    wait_for minio minio_healthy "$RUN/minio.log"
+    wait_for es es_healthy "$RUN/es-logs/sohoa-test.log"
+}
+
+stop() {
+    local name pid
+    for name in minio es; do
+        alive "$name" || continue
+        pid=$(cat "$RUN/$name.pid")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        kill -9 "$pid" 2>/dev/null || true
+        rm -f "$RUN/$name.pid"
+    done
+}
+
+up() {
+    if alive minio && alive es && minio_healthy && es_healthy; then
+        cat "$RUN/env"
+        return
+    fi
+    stop
+    install_minio
+    install_es
+    rm -rf "$RUN"
+    mkdir -p "$RUN"
+    chmod 755 "$RUN"
+    new_env
+    local start=$SECONDS
+    start_both
+    log "MinIO and Elasticsearch up in $((SECONDS - start))s (data in $RUN)"
+    cat "$RUN/env"
+}
+
+restart() {
+    [ -f "$RUN/env" ] || die "nothing to restart: run 'up' first"
+    stop
+    start_both
+    log "restarted with the same data"
+}
+
+down() {
+    stop
+    rm -rf "$RUN"
+    log "stopped"
+}
+
+status() {
+    local name
+    for name in minio es; do
+        if alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
+    done
+}
+
+case "${1:-}" in
+up) up ;;
+restart) restart ;;
+down) down ;;
+status) status ;;
+env) cat "$RUN/env" ;;
+*) die "usage: $0 up|restart|down|status|env" ;;
+esac
