@@ -6,7 +6,9 @@ Errors print a bilingual message and exit non-zero with the code carried by the 
 from __future__ import annotations
 
 import json
+import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -47,7 +49,7 @@ def ingest(
     kind: Annotated[DocumentKind, typer.Option(help="component or result")] = DocumentKind.COMPONENT,
 ) -> None:
     """Digitize files: one file = one document. Files already stored are recognised by content."""
-    from sohoa.ingest import IngestMeta, ingest_file
+    from sohoa.ingest import IngestMeta, IngestOutcome, ingest_file
 
     files = scan_files(paths)
     if not files:
@@ -56,14 +58,20 @@ def ingest(
     backends = _backends()
     failures = 0
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
-            for file in files:
+        with (
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+            ) as bar,
+            # Files go in side by side so single-page files still keep every core busy; pages of all of them
+            # share the one process pool.
+            ThreadPoolExecutor(max_workers=backends.settings.workers) as files_pool,
+        ):
+
+            def one(file: Path) -> tuple[Path, IngestOutcome | BadInput]:
                 task = bar.add_task(file.name[:40], total=None)
                 meta = IngestMeta(
                     name=file.name, owner_id=owner, doc_type=doc_type, dossier_code=dossier, kind=kind
@@ -78,15 +86,20 @@ def ingest(
                         options=backends.options,
                         limits=backends.limits,
                         scratch_root=backends.settings.scratch_dir,
-                        progress=lambda p, t=task: bar.update(t, completed=p.pages_done, total=p.pages_total),
+                        progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),
                     )
                 except BadInput as exc:
-                    failures += 1
                     bar.update(task, description=f"[red]✗ {file.name[:38]}")
-                    err.print(f"[red]{file}:[/] {exc.vi} / {exc.en}")
+                    return file, exc
+                return file, outcome
+
+            for file, result in files_pool.map(one, files):
+                if isinstance(result, BadInput):
+                    failures += 1
+                    err.print(f"[red]{file}:[/] {result.vi} / {result.en}")
                     continue
-                doc = outcome.document
-                state = "mới / new" if outcome.created else "đã có / already stored"
+                doc = result.document
+                state = "mới / new" if result.created else "đã có / already stored"
                 console.print(f"{doc.id}\t{doc.page_count} trang\t{state}\t{file}")
     except SohoaError as exc:
         raise _fail(exc) from exc
@@ -108,8 +121,6 @@ def search(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Search the text of digitized pages."""
-    import re
-
     from pydantic import ValidationError
 
     from sohoa.search.base import InvalidQuery, SearchQuery

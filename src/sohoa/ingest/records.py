@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 from sohoa.errors import NotFound
@@ -11,8 +12,13 @@ from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore
 from sohoa.storage.manifests import read_manifest
 
+_DOC_ID = re.compile(r"[0-9a-f]{24}")
+
 
 def load_document(store: ObjectStore, doc_id: str) -> Document:
+    """The stored record of a document; NotFound for an unknown or malformed id."""
+    if not _DOC_ID.fullmatch(doc_id):
+        raise NotFound(f"Không tìm thấy tài liệu {doc_id[:40]}", f"document {doc_id[:40]} not found")
     try:
         return read_manifest(store, keys.document_manifest(doc_id), Document)
     except (ObjectNotFound, ValueError) as exc:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from sohoa.api.deps import BackendsDep
-from sohoa.errors import NotFound, TooLarge
+from sohoa.errors import TooLarge
 from sohoa.ingest import IngestMeta, ingest_file, load_document
 from sohoa.records.models import Document, DocumentKind
 
@@ -69,7 +69,7 @@ def upload_document(
 
 @router.get("/documents/{doc_id}", response_model=Document)
 def get_document(doc_id: str, backends: BackendsDep) -> Document:
-    return load_document(backends.store, _checked_id(doc_id))
+    return load_document(backends.store, doc_id)
 
 
 @router.get(
@@ -78,16 +78,10 @@ def get_document(doc_id: str, backends: BackendsDep) -> Document:
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def get_searchable_pdf(doc_id: str, backends: BackendsDep) -> Response:
-    document = load_document(backends.store, _checked_id(doc_id))
+    document = load_document(backends.store, doc_id)
     data = backends.store.get_bytes(document.searchable_pdf_key or "")
     return Response(
         data,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{document.id}.pdf"'},
     )
-
-
-def _checked_id(doc_id: str) -> str:
-    if not (len(doc_id) == 24 and all(c in "0123456789abcdef" for c in doc_id)):
-        raise NotFound(f"Không tìm thấy tài liệu {doc_id[:40]}", f"document {doc_id[:40]} not found")
-    return doc_id

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
 from sohoa.api.deps import BackendsDep
-from sohoa.api.routes.documents import _checked_id
 from sohoa.errors import NotFound
 from sohoa.ingest import load_document
 from sohoa.records.models import Page, Word
@@ -17,7 +16,7 @@ router = APIRouter(tags=["pages"])
 
 
 def _page(backends: BackendsDep, doc_id: str, number: int) -> Page:
-    document = load_document(backends.store, _checked_id(doc_id))
+    document = load_document(backends.store, doc_id)
     for page in document.pages:
         if page.number == number:
             return page
