@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol, TypeVar
@@ -40,14 +41,16 @@ class LocalProcessExecutor:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
+        # Several files may be ingested at once from threads, all feeding this one pool.
+        self._lock = threading.Lock()
 
     def _get_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # forkserver: the API process runs threads, and forking a threaded process can deadlock.
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("forkserver")
-            )
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                # forkserver: the API process runs threads, and forking a threaded process can deadlock.
+                context = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            return self._pool
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         pool = self._get_pool()
