@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # with the Go toolchain the machine carries (Debian's golang is too old for it).
 TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl
 
-.PHONY: run test lint bench system-deps venv sample clean services-down
+.PHONY: run test lint bench-ocr bench-search system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR)
@@ -42,6 +42,15 @@ $(STAMP): pyproject.toml
 
 sample: venv
 	test -f $(SAMPLE_DIR)/truth.json || $(BIN)/sohoa sample-batch $(SAMPLE_DIR) --pages 6
+
+bench-ocr: venv  ## sohoa against OCRmyPDF on the same degraded pages (prints a table)
+	$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES=ghostscript
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/ocr_vs_ocrmypdf.py
+
+bench-search: venv  ## SQLite against Elasticsearch at 100,000 pages (prints a table)
+	bash deploy/services.sh up
+	source <(bash deploy/services.sh env) && $(BIN)/python bench/search.py --pages 100000
 
 lint: venv
 	$(BIN)/ruff check src tests bench

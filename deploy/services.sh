@@ -55,9 +55,12 @@ install_es() {
     command -v mvn >/dev/null || die "Maven is needed to fetch Elasticsearch from Maven Central; none on PATH"
     log "fetching Elasticsearch $ES_VERSION (integ-test-zip) from Maven Central"
     mkdir -p "$CACHE/dl"
-    mvn -q -B -Dstyle.color=never dependency:copy \
+    if ! mvn -B -Dstyle.color=never dependency:copy \
         -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ES_VERSION:zip" \
-        -DoutputDirectory="$CACHE/dl"
+        -DoutputDirectory="$CACHE/dl" >"$CACHE/dl/mvn.log" 2>&1; then
+        tail -40 "$CACHE/dl/mvn.log" >&2
+        die "could not fetch Elasticsearch $ES_VERSION from Maven Central"
+    fi
     local tmp
     tmp=$(mktemp -d "$CACHE/es-unpack.XXXXXX")
     python3 -m zipfile -e "$CACHE/dl/elasticsearch-$ES_VERSION.zip" "$tmp"

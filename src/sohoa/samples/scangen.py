@@ -10,6 +10,7 @@ the sheet, then skew and turning on the scanner glass, then the dark lid around 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
 import subprocess
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+import cv2
 import img2pdf
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
@@ -58,6 +60,7 @@ class Degradation:
     dark_border: bool = False  # dark scanner lid around the sheet
     tint: bool = False  # yellowed paper and uneven light
     seal: bool = False  # red round seal and blue signature over the signer's block
+    perspective: float = 0.0  # phone-like capture: corners pulled in by up to this fraction of the side
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ def render_page(
     font_pt: float = 12,
     header: bool = True,
     seed: int = 0,
+    table: Sequence[Sequence[str]] = (),
 ) -> Image.Image:
     """The page as printed: header (optional) and `lines` of body text wrapped to the text width.
 
@@ -197,9 +201,65 @@ def render_page(
         draw.text((left_margin, y), text, font=body_font, fill=(0, 0, 0))
         drawn.append(text)
         y += line_height
+    if table:
+        y = _draw_table(
+            draw, table, left_margin, y + line_height // 2, text_width, body_font, line_height, drawn
+        )
     image.info["dpi"] = (dpi, dpi)
     image.info["lines"] = [unicodedata.normalize("NFC", t) for t in drawn]
     return image
+
+
+# Column widths of a receipt list (STT, document, copies, note) as fractions of the text width.
+_TABLE_COLUMNS = (0.08, 0.62, 0.12, 0.18)
+
+
+def _draw_table(
+    draw: ImageDraw.ImageDraw,
+    rows: Sequence[Sequence[str]],
+    x0: int,
+    y: int,
+    width: int,
+    font: ImageFont.FreeTypeFont,
+    row_height: int,
+    drawn: list[str],
+) -> int:
+    """A bordered table, as on a receipt of dossier components; each row is one line of the truth."""
+    xs = [x0]
+    for fraction in _TABLE_COLUMNS:
+        xs.append(xs[-1] + round(fraction * width))
+    pad = row_height // 5
+    top = y
+    for row in rows:
+        for (left, right), cell in zip(itertools.pairwise(xs), row, strict=False):
+            cell_font = _fit(draw, cell, "regular", font.size, right - left - 2 * pad)
+            draw.text((left + pad, y + pad), cell, font=cell_font, fill=(0, 0, 0))
+        drawn.append(" ".join(c for c in row if c))
+        y += row_height + pad
+        draw.line((x0, y, xs[-1], y), fill=(0, 0, 0), width=3)
+    draw.line((x0, top, xs[-1], top), fill=(0, 0, 0), width=3)
+    for x in xs:
+        draw.line((x, top, x, y), fill=(0, 0, 0), width=3)
+    return y
+
+
+_RECEIPT_ITEMS = (
+    "Tờ khai đăng ký khai sinh",
+    "Giấy chứng sinh",
+    "Căn cước công dân của người đi đăng ký",
+    "Giấy chứng nhận kết hôn của cha, mẹ",
+    "Văn bản ủy quyền có chứng thực",
+    "Giấy chứng nhận quyền sử dụng đất",
+    "Đơn đề nghị cấp giấy phép xây dựng",
+    "Bản vẽ thiết kế xây dựng",
+)
+
+
+def receipt_rows(rng: random.Random, count: int = 5) -> list[list[str]]:
+    rows = [["STT", "Tên giấy tờ", "Số bản", "Ghi chú"]]
+    for i, item in enumerate(rng.sample(_RECEIPT_ITEMS, count), 1):
+        rows.append([str(i), item, str(rng.randint(1, 3)), rng.choice(["Bản chính", "Bản sao", ""])])
+    return rows
 
 
 def _body_lines(
@@ -262,6 +322,22 @@ def _seal(image: Image.Image, rng: random.Random) -> Image.Image:
     return Image.fromarray((base * ink * 255).astype(np.uint8))
 
 
+def _perspective(
+    image: Image.Image, amount: float, fill: tuple[int, ...], nrng: np.random.Generator
+) -> Image.Image:
+    """A sheet photographed a little from the side: each corner pulled in by up to `amount` of the side."""
+    w, h = image.size
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    shift = nrng.uniform(0.3, 1.0, (4, 2)) * amount * np.float32([w, h])
+    inward = np.float32([[1, 1], [-1, 1], [-1, -1], [1, -1]])
+    dst = (src + shift * inward).astype(np.float32)
+    matrix = cv2.getPerspectiveTransform(src, dst)
+    warped = cv2.warpPerspective(
+        np.asarray(image), matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=tuple(int(v) for v in fill)
+    )
+    return Image.fromarray(warped)
+
+
 def degrade(image: Image.Image, degradation: Degradation, *, seed: int = 0) -> Image.Image:
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
@@ -277,6 +353,8 @@ def degrade(image: Image.Image, degradation: Degradation, *, seed: int = 0) -> I
         out = out.rotate(degradation.skew_deg, resample=Image.BICUBIC, expand=True, fillcolor=fill)
     if degradation.turn:
         out = out.rotate(-degradation.turn, expand=True)  # PIL turns counter-clockwise
+    if degradation.perspective:
+        out = _perspective(out, degradation.perspective, fill, nrng)
     if degradation.dark_border:
         w, h = out.size
         margin = round(min(w, h) * 0.04)
@@ -337,12 +415,15 @@ def make_page(
     texts: Sequence[str] | None = None,
     header: bool = True,
     font_pt: float = 12,
+    table: bool = False,
 ) -> SamplePage:
+    """A rendered, degraded page; with `table`, a bordered receipt list follows the body text."""
     rng = random.Random(seed)
     texts = list(texts) if texts else sample_texts()
     width = _px(PAPER_MM[size][0], dpi)
     body = _body_lines(rng, lines, texts, width, dpi, size, font_pt)
-    clean = render_page(body, dpi=dpi, size=size, font_pt=font_pt, header=header, seed=seed)
+    rows = receipt_rows(rng) if table else ()
+    clean = render_page(body, dpi=dpi, size=size, font_pt=font_pt, header=header, seed=seed, table=rows)
     degradation = degradation or Degradation()
     image = degrade(clean, degradation, seed=seed)
     return SamplePage(image, "\n".join(clean.info["lines"]), degradation, blank=False)

@@ -1,0 +1,198 @@
+"""OCR benchmark: sohoa against OCRmyPDF on the same degraded Vietnamese scans, same machine, same run.
+
+Generates a seeded batch of 300-dpi (and one 200-dpi) scans of the kinds a one-stop counter produces:
+skewed, turned 90/180/270, noisy, blurred, JPEG'd, dark lid borders, yellowed paper with a red seal and blue
+signature, a bordered receipt table, a phone-like perspective, a sparse turned page, a blank back. All pages
+go into one PDF, which each contestant turns into a searchable PDF and text:
+
+- sohoa: `ingest_file` (rasterize, clean up, OCR, searchable PDF, store, index) on a 2-process pool;
+- OCRmyPDF at its defaults (PDF/A output) and in its fastest comparable mode (`--output-type pdf
+  --optimize 0`), both with `-l vie --rotate-pages --deskew --jobs 2 --sidecar`.
+
+Prints wall and CPU time, pages/minute, character and word error rates over the batch, the ratios to sohoa,
+and the error rate per kind of page.
+
+    .venv/bin/python bench/ocr_vs_ocrmypdf.py [--seed 1] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import img2pdf
+import jiwer
+from rich.console import Console
+from rich.table import Table
+
+from sohoa.ingest import IngestMeta, ingest_file
+from sohoa.ingest.executor import LocalProcessExecutor
+from sohoa.samples.scangen import Degradation, blank_back, make_page
+from sohoa.search.sqlite import SqliteIndex
+from sohoa.storage import FilesystemStore
+
+# (kind, degradation, dpi, lines, table)
+PAGES: list[tuple[str, Degradation, int, int, bool]] = [
+    ("upright", Degradation(), 300, 16, False),
+    ("skew +3.5, noise", Degradation(skew_deg=3.5, noise=8), 300, 16, False),
+    ("skew -4, blur", Degradation(skew_deg=-4, blur=1.0), 300, 16, False),
+    ("turned 90", Degradation(turn=90), 300, 16, False),
+    ("turned 180, noise", Degradation(turn=180, noise=6), 300, 16, False),
+    ("turned 270, JPEG 55", Degradation(turn=270, jpeg_quality=55), 300, 16, False),
+    ("dark border, skew 2", Degradation(skew_deg=2, dark_border=True), 300, 16, False),
+    ("tinted, seal, signature", Degradation(tint=True, seal=True, skew_deg=1), 300, 14, False),
+    ("receipt table, tinted", Degradation(tint=True, skew_deg=-1), 300, 6, True),
+    ("200 dpi, JPEG 70", Degradation(jpeg_quality=70, skew_deg=1.5), 200, 16, False),
+    ("perspective, tinted", Degradation(perspective=0.03, tint=True), 300, 14, False),
+    ("sparse, turned 90", Degradation(turn=90), 300, 1, False),
+    (
+        "turned 180, seal, dark border",
+        Degradation(turn=180, seal=True, tint=True, dark_border=True),
+        300,
+        14,
+        False,
+    ),
+    ("blank back", Degradation(), 300, 0, False),
+]
+
+
+@dataclass
+class Run:
+    name: str
+    wall: float
+    cpu: float
+    texts: list[str]
+
+
+def norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def make_batch(seed: int, out: Path) -> tuple[Path, list[str]]:
+    jpegs: list[bytes] = []
+    truth: list[str] = []
+    previous = None
+    for i, (_, degradation, dpi, lines, table) in enumerate(PAGES):
+        if lines == 0:
+            image = blank_back(dpi=dpi, bleed_from=previous, seed=seed + i)
+            text = ""
+        else:
+            page = make_page(seed=seed * 100 + i, dpi=dpi, lines=lines, degradation=degradation, table=table)
+            image, text, previous = page.image, page.text, page.image
+        buf = io.BytesIO()
+        # Each page is embedded at its own resolution, as a scanner's PDF holds it.
+        image.save(buf, "JPEG", quality=degradation.jpeg_quality or 92, dpi=(dpi, dpi))
+        jpegs.append(buf.getvalue())
+        truth.append(text)
+    pdf = out / "batch.pdf"
+    pdf.write_bytes(img2pdf.convert(jpegs))
+    return pdf, truth
+
+
+def cpu_now() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def run_sohoa(pdf: Path, work: Path) -> Run:
+    store = FilesystemStore(work / "store")
+    index = SqliteIndex(work / "index.sqlite3")
+    executor = LocalProcessExecutor(2)
+    cpu, start = cpu_now(), time.perf_counter()
+    try:
+        outcome = ingest_file(
+            pdf, store=store, index=index, meta=IngestMeta(name=pdf.name), executor=executor
+        )
+    finally:
+        executor.close()  # workers are reaped here, so their CPU time is counted
+    wall, cpu = time.perf_counter() - start, cpu_now() - cpu
+    store.download(outcome.document.searchable_pdf_key or "", work / "sohoa.pdf")
+    return Run("sohoa", wall, cpu, [p.text for p in outcome.document.pages])
+
+
+def run_ocrmypdf(pdf: Path, work: Path, name: str, extra: list[str]) -> Run:
+    exe = shutil.which("ocrmypdf", path=str(Path(sys.executable).parent)) or shutil.which("ocrmypdf")
+    if exe is None:
+        raise SystemExit(
+            "ocrmypdf is not installed: pip install -e '.[bench]' (and apt-get install ghostscript)"
+        )
+    sidecar = work / f"{name}.txt"
+    args = [exe, "-l", "vie", "--rotate-pages", "--deskew", "--jobs", "2", "--sidecar", str(sidecar), *extra]
+    cpu, start = cpu_now(), time.perf_counter()
+    result = subprocess.run(
+        [*args, str(pdf), str(work / f"{name}.pdf")], capture_output=True, text=True, check=False
+    )
+    wall, cpu = time.perf_counter() - start, cpu_now() - cpu
+    if result.returncode != 0:
+        raise SystemExit(f"{name} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    texts = sidecar.read_text(encoding="utf-8").split("\f")
+    return Run(name, wall, cpu, texts[: len(PAGES)] + [""] * (len(PAGES) - len(texts)))
+
+
+def error_rates(run: Run, truth: list[str]) -> tuple[float, float]:
+    pairs = [(norm(t), norm(h)) for t, h in zip(truth, run.texts, strict=True) if t]
+    refs, hyps = [p[0] for p in pairs], [p[1] for p in pairs]
+    return jiwer.cer(refs, hyps), jiwer.wer(refs, hyps)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None, help="keep the PDFs and texts here")
+    args = parser.parse_args()
+    work = args.out or Path(tempfile.mkdtemp(prefix="sohoa-bench-ocr-"))
+    work.mkdir(parents=True, exist_ok=True)
+    pdf, truth = make_batch(args.seed, work)
+
+    runs = [
+        run_sohoa(pdf, work),
+        run_ocrmypdf(pdf, work, "ocrmypdf fastest", ["--output-type", "pdf", "--optimize", "0"]),
+        run_ocrmypdf(pdf, work, "ocrmypdf default", []),
+    ]
+    pages = len(PAGES)
+    console = Console(width=140)
+    summary = Table(title=f"OCR on {pages} degraded pages (seed {args.seed}), 2 cores")
+    for column in ("engine", "wall s", "CPU s", "pages/min", "CER", "WER", "wall ×sohoa", "CER ×sohoa"):
+        summary.add_column(column, justify="right" if column != "engine" else "left")
+    base_wall = runs[0].wall
+    base_cer = error_rates(runs[0], truth)[0]
+    for run in runs:
+        cer, wer = error_rates(run, truth)
+        summary.add_row(
+            run.name,
+            f"{run.wall:.1f}",
+            f"{run.cpu:.1f}",
+            f"{pages / run.wall * 60:.1f}",
+            f"{cer:.2%}",
+            f"{wer:.2%}",
+            f"{run.wall / base_wall:.2f}",
+            f"{cer / base_cer:.1f}" if base_cer else "n/a",
+        )
+    console.print(summary)
+
+    per_page = Table(title="character error rate per page (blank back: characters emitted)")
+    per_page.add_column("page")
+    for run in runs:
+        per_page.add_column(run.name, justify="right")
+    for i, (kind, *_rest) in enumerate(PAGES):
+        if truth[i]:
+            cells = [f"{jiwer.cer(norm(truth[i]), norm(run.texts[i])):.2%}" for run in runs]
+        else:
+            cells = [str(len(norm(run.texts[i]))) for run in runs]
+        per_page.add_row(kind, *cells)
+    console.print(per_page)
+    console.print(f"outputs in {work}")
+
+
+if __name__ == "__main__":
+    main()
