@@ -47,8 +47,10 @@ class LocalProcessExecutor:
     def _get_pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                # forkserver: the API process runs threads, and forking a threaded process can deadlock.
-                context = multiprocessing.get_context("forkserver")
+                # spawn: the API process runs threads, and forking a threaded process can deadlock; unlike
+                # forkserver, spawned workers are our own children, so their CPU time (and Tesseract's) is
+                # counted where tools like `time` look for it.
+                context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
             return self._pool
 

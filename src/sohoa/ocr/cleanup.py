@@ -145,6 +145,19 @@ def straighten(image: np.ndarray, angle: float, fill: int | tuple[int, int, int]
     )
 
 
+def paint_outside(image: np.ndarray, mask_small: np.ndarray, fill: int | tuple[int, int, int]) -> np.ndarray:
+    """Paper colour wherever the sheet is not: the lid wedges a skewed sheet leaves inside its bounding box
+    would otherwise be read as a line of garbage."""
+    if mask_small.min() > 0:
+        return image
+    # Pulled in a little: the mask's edge runs through the sheet's shadow; the margin there is blank.
+    inner = cv2.erode(mask_small, np.ones((7, 7), np.uint8))
+    mask = cv2.resize(inner, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out = image.copy()
+    out[mask == 0] = fill
+    return out
+
+
 def crop_box(mask: np.ndarray, scale: int, shape: tuple[int, int], inset: int) -> tuple[int, int, int, int]:
     """Bounding box of the sheet in full-resolution coordinates, pulled in a little past its edge shadow."""
     ys, xs = np.nonzero(mask)

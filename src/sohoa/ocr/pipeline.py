@@ -121,10 +121,12 @@ def _read(
     mask = cleanup.rotate_right_angle(mask, rotate)
     skew = cleanup.estimate_skew(ink)
     turned = cleanup.rotate_right_angle(image, rotate)
-    straight = cleanup.straighten(turned, skew, _paper_fill(turned))
+    fill = _paper_fill(turned)
+    straight = cleanup.straighten(turned, skew, fill)
     mask = cleanup.straighten(mask, skew, 0)
     x0, y0, x1, y1 = cleanup.crop_box(mask, factor, straight.shape[:2], inset=factor * 4)
-    cleaned = np.ascontiguousarray(straight[y0:y1, x0:x1])
+    cleaned = cleanup.paint_outside(straight, mask, fill)[y0:y1, x0:x1]
+    cleaned = np.ascontiguousarray(cleaned)
     recognition = tesseract.recognize(
         cleanup.ocr_gray(cleaned), dpi, lang=options.lang, psm=options.psm, timeout=options.timeout
     )
