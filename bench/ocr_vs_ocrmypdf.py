@@ -12,7 +12,10 @@ go into one PDF, which each contestant turns into a searchable PDF and text:
 Prints wall and CPU time, pages/minute, character and word error rates over the batch, the ratios to sohoa,
 and the error rate per kind of page.
 
-    .venv/bin/python bench/ocr_vs_ocrmypdf.py [--seed 1] [--out DIR]
+    .venv/bin/python bench/ocr_vs_ocrmypdf.py [--seed 1] [--out DIR] [--ablate]
+
+With --ablate, sohoa also runs with each cleanup step switched off (or binarization/denoise switched on), to
+show what each step is worth.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from rich.table import Table
 
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import LocalProcessExecutor
+from sohoa.ocr.pipeline import OcrOptions
 from sohoa.samples.scangen import Degradation, blank_back, make_page
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.storage import FilesystemStore
@@ -104,20 +108,32 @@ def cpu_now() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def run_sohoa(pdf: Path, work: Path) -> Run:
-    store = FilesystemStore(work / "store")
-    index = SqliteIndex(work / "index.sqlite3")
+ABLATIONS: dict[str, dict[str, bool]] = {
+    "sohoa − orientation": {"orient": False},
+    "sohoa − deskew": {"deskew": False},
+    "sohoa − border crop": {"crop": False},
+    "sohoa − red-ink drop": {"drop_red_ink": False},
+    "sohoa − table rules removal": {"remove_rules": False},
+    "sohoa + binarize": {"binarize": True},
+    "sohoa + denoise": {"denoise": True},
+}
+
+
+def run_sohoa(pdf: Path, work: Path, name: str = "sohoa", options: OcrOptions | None = None) -> Run:
+    slug = "".join(c if c.isalnum() else "-" for c in name)
+    store = FilesystemStore(work / f"store-{slug}")
+    index = SqliteIndex(work / f"index-{slug}.sqlite3")
     executor = LocalProcessExecutor(2)
     cpu, start = cpu_now(), time.perf_counter()
     try:
         outcome = ingest_file(
-            pdf, store=store, index=index, meta=IngestMeta(name=pdf.name), executor=executor
+            pdf, store=store, index=index, meta=IngestMeta(name=pdf.name), executor=executor, options=options
         )
     finally:
         executor.close()  # workers are reaped here, so their CPU time is counted
     wall, cpu = time.perf_counter() - start, cpu_now() - cpu
-    store.download(outcome.document.searchable_pdf_key or "", work / "sohoa.pdf")
-    return Run("sohoa", wall, cpu, [p.text for p in outcome.document.pages])
+    store.download(outcome.document.searchable_pdf_key or "", work / f"{slug}.pdf")
+    return Run(name, wall, cpu, [p.text for p in outcome.document.pages])
 
 
 def run_ocrmypdf(pdf: Path, work: Path, name: str, extra: list[str]) -> Run:
@@ -149,6 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="keep the PDFs and texts here")
+    parser.add_argument("--ablate", action="store_true", help="also run sohoa with each cleanup step toggled")
     args = parser.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="sohoa-bench-ocr-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -159,6 +176,8 @@ def main() -> None:
         run_ocrmypdf(pdf, work, "ocrmypdf fastest", ["--output-type", "pdf", "--optimize", "0"]),
         run_ocrmypdf(pdf, work, "ocrmypdf default", []),
     ]
+    if args.ablate:
+        runs += [run_sohoa(pdf, work, name, OcrOptions(**change)) for name, change in ABLATIONS.items()]
     pages = len(PAGES)
     console = Console(width=140)
     summary = Table(title=f"OCR on {pages} degraded pages (seed {args.seed}), 2 cores")

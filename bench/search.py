@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--es-url", default=os.environ.get("SOHOA_ES_URL", "http://127.0.0.1:9200"))
+    parser.add_argument("--backends", default="sqlite,elasticsearch", help="comma-separated subset")
     args = parser.parse_args()
 
     backends: dict[str, Callable[[], SearchIndex]] = {}
@@ -140,6 +141,7 @@ def main() -> None:
         return ix
 
     backends["elasticsearch"] = elastic
+    backends = {name: make for name, make in backends.items() if name in args.backends.split(",")}
     results = {}
     for name, make in backends.items():
         index = make()
@@ -153,13 +155,19 @@ def main() -> None:
     table.add_column("measure")
     for name in results:
         table.add_column(name, justify="right")
-    table.add_column("es / sqlite", justify="right")
+    both = len(results) == 2
+    if both:
+        table.add_column("es / sqlite", justify="right")
+
+    def ratio(values: list[float]) -> list[str]:
+        return [f"{values[1] / values[0]:.2f}"] if both else []
+
     rates = [results[n][0] for n in results]
-    table.add_row("index pages/s", *(f"{r:,.0f}" for r in rates), f"{rates[1] / rates[0]:.2f}")
+    table.add_row("index pages/s", *(f"{r:,.0f}" for r in rates), *ratio(rates))
     for kind in ("folded", "exact", "phrase", "filtered"):
         for p in (50, 95, 99):
             values = [percentile(results[n][1][kind], p) for n in results]
-            table.add_row(f"{kind} p{p}", *(f"{v:.1f}" for v in values), f"{values[1] / values[0]:.2f}")
+            table.add_row(f"{kind} p{p}", *(f"{v:.1f}" for v in values), *ratio(values))
     console.print(table)
 
 

@@ -104,3 +104,33 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("measured")
         for name, value in _METRICS.items():
             terminalreporter.write_line(f"{name}: {value}")
+
+
+VERAPDF = ROOT / "deploy" / "verapdf.sh"
+
+
+def validate_pdfa(paths: list[Path]) -> dict[str, list[str]]:
+    """veraPDF's PDF/A-2b verdict per file, one JVM for all: file → failed rules (none when compliant)."""
+    import xml.etree.ElementTree as ET
+
+    run = subprocess.run(
+        ["bash", str(VERAPDF), *map(str, paths)], capture_output=True, text=True, timeout=600, check=False
+    )
+    if not run.stdout.strip():
+        pytest.fail(f"veraPDF did not run:\n{run.stderr[-3000:]}", pytrace=False)
+    verdicts: dict[str, list[str]] = {}
+    for job in ET.fromstring(run.stdout).iter("job"):
+        name = job.findtext("item/name") or ""
+        report = job.find("validationReport")
+        if report is None:
+            verdicts[name] = [f"not validated: {job.findtext('taskException/exceptionMessage') or 'unknown'}"]
+            continue
+        failed = [
+            f"{rule.get('clause')}-{rule.get('testNumber')}: {rule.findtext('description')}"
+            for rule in report.iter("rule")
+            if rule.get("status") == "failed"
+        ]
+        verdicts[name] = [] if report.get("isCompliant") == "true" else failed or ["not compliant"]
+    missing = {str(p) for p in paths} - set(verdicts)
+    assert not missing, f"veraPDF gave no verdict on {missing}"
+    return verdicts

@@ -164,3 +164,16 @@ def test_invalid_owner_id_is_refused(ingested: dict, tmp_path: Path) -> None:
             meta=IngestMeta(owner_id="12345"),
         )
     assert list(store.list("")) == []
+
+
+def test_searchable_pdfs_are_pdfa_2b(ingested: dict, tmp_path: Path, metrics: dict) -> None:
+    from conftest import validate_pdfa
+
+    pdfs = []
+    for name, doc in ingested["docs"].items():
+        target = tmp_path / f"{Path(name).stem}.pdf"
+        ingested["store"].download(doc.searchable_pdf_key, target)
+        pdfs.append(target)
+    verdicts = validate_pdfa(pdfs)
+    metrics["searchable PDFs validated as PDF/A-2b by veraPDF"] = str(len(verdicts))
+    assert {name: failed for name, failed in verdicts.items() if failed} == {}

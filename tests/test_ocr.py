@@ -15,6 +15,7 @@ import pikepdf
 import pytest
 from PIL import Image, ImageDraw
 
+from conftest import validate_pdfa
 from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import PageOutput, encode_page_image, load_image, process_page
 from sohoa.samples.scangen import Degradation, blank_back, make_page, render_page
@@ -43,12 +44,27 @@ def pages() -> dict[str, tuple[str, Degradation, PageOutput]]:
         "skew+3": Degradation(skew_deg=3.0),
         "skew-4-blur": Degradation(skew_deg=-4.0, blur=0.8),
         "tinted-sealed": Degradation(tint=True, seal=True),
+        "dark-border-skew": Degradation(skew_deg=2.5, dark_border=True),
+        "perspective": Degradation(perspective=0.03, tint=True),
     }
     out = {}
     for i, (name, degradation) in enumerate(kinds.items()):
         page = make_page(seed=200 + i, size="A5", lines=7, degradation=degradation)
         out[name] = (page.text, degradation, process_page(_bgr(page.image), dpi=300))
+    table = make_page(
+        seed=230, size="A5", lines=2, table=True, degradation=Degradation(tint=True, skew_deg=-1)
+    )
+    out["receipt-table"] = (table.text, table.degradation, process_page(_bgr(table.image), dpi=300))
+    low = make_page(seed=231, size="A5", lines=7, dpi=200, degradation=Degradation(jpeg_quality=70))
+    out["200-dpi"] = (low.text, low.degradation, process_page(_bgr(low.image), dpi=200))
     return out
+
+
+@pytest.mark.parametrize("name", ["dark-border-skew", "perspective", "receipt-table", "200-dpi"])
+def test_harder_counter_scans_read_well(pages: dict, name: str) -> None:
+    truth, _, out = pages[name]
+    assert jiwer.cer(_norm(truth), _norm(out.analysis.text)) < MAX_PAGE_CER
+    assert not out.analysis.blank
 
 
 @pytest.mark.parametrize("name", ["upright", "turned-90", "turned-180", "turned-270"])
@@ -135,6 +151,9 @@ def test_searchable_pdf_text_matches_ocr(pages: dict, tmp_path: Path) -> None:
             check=True,
         ).stdout
         assert jiwer.cer(_norm(out.analysis.text), _norm(text)) < 0.02
+    assert validate_pdfa([pdf_path]) == {str(pdf_path): []}
+    with pikepdf.open(pdf_path) as pdf, pdf.open_metadata() as meta:
+        assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("2", "B")
 
 
 def test_load_image_keeps_dpi_and_frames(tmp_path: Path) -> None:

@@ -56,3 +56,11 @@ def test_empty_and_unknown(tmp_path: Path) -> None:
     (tmp_path / "doc.docx").write_bytes(b"PK\x03\x04 a word document")
     with pytest.raises(UnsupportedFile):
         media_type_of(tmp_path / "doc.docx")
+
+
+def test_scan_pdfs_are_rasterized_at_their_own_resolution(tmp_path: Path) -> None:
+    pages = [make_page(seed=s, size="A5", lines=1, dpi=dpi).image for s, dpi in ((1, 200), (2, 200))]
+    write_pdf(pages, tmp_path / "200.pdf", dpi=200)
+    assert inspect(tmp_path / "200.pdf", Limits()).page_dpi == (200, 200)
+    write_pdf(pages[:1], tmp_path / "as-300.pdf", dpi=300)  # the same pixels placed smaller: 300 dpi
+    assert inspect(tmp_path / "as-300.pdf", Limits()).page_dpi == (300,)

@@ -111,8 +111,8 @@ def ingest_file(
     scratch = Path(tempfile.mkdtemp(prefix=f"sohoa-{doc_id}-", dir=scratch_root))
     try:
         tasks = [
-            PageTask(str(path), info.media_type, n, limits.dpi, str(scratch), options)
-            for n in range(1, info.pages + 1)
+            PageTask(str(path), info.media_type, n, dpi, str(scratch), options)
+            for n, dpi in enumerate(info.page_dpi or (limits.dpi,) * info.pages, 1)
         ]
         done: dict[int, PageDone] = {}
         for result in executor.map_unordered(run_page, tasks):
@@ -183,7 +183,7 @@ def _store_document(
             (Path(page.image_path).read_bytes(), Path(page.text_pdf_path).read_bytes(), page.analysis.dpi)
         )
     pdf_path = scratch / "searchable.pdf"
-    build_searchable_pdf(pdf_parts, pdf_path)
+    build_searchable_pdf(pdf_parts, pdf_path, title=meta.title or meta.name)
     pdf_key = keys.searchable_pdf(doc_id)
     store.put_file(pdf_key, pdf_path, content_type="application/pdf")
 

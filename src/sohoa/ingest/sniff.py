@@ -30,6 +30,8 @@ class SourceInfo:
     media_type: str
     extension: str
     pages: int
+    # Per PDF page, the resolution to rasterize at: the scan's own, so pixels are neither invented nor lost.
+    page_dpi: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,12 @@ def media_type_of(path: Path) -> tuple[str, str]:
 def inspect(path: Path, limits: Limits) -> SourceInfo:
     """Identify and open `path`, raising a BadInput subclass for anything sohoa refuses."""
     media_type, extension = media_type_of(path)
-    pages = _pdf_pages(path, limits) if media_type == "application/pdf" else _image_pages(path, limits)
+    page_dpi: tuple[int, ...] = ()
+    if media_type == "application/pdf":
+        page_dpi = _pdf_pages(path, limits)
+        pages = len(page_dpi)
+    else:
+        pages = _image_pages(path, limits)
     if pages == 0:
         raise EmptyFile("Tệp không có trang nào", "the file has no pages")
     if pages > limits.max_pages:
@@ -65,7 +72,7 @@ def inspect(path: Path, limits: Limits) -> SourceInfo:
             f"Tệp có {pages} trang, vượt giới hạn {limits.max_pages}",
             f"{pages} pages is over the limit of {limits.max_pages}",
         )
-    return SourceInfo(media_type, extension, pages)
+    return SourceInfo(media_type, extension, pages, page_dpi)
 
 
 def _too_many_pixels(width: float, height: float, limits: Limits) -> TooLarge:
@@ -75,20 +82,42 @@ def _too_many_pixels(width: float, height: float, limits: Limits) -> TooLarge:
     )
 
 
-def _pdf_pages(path: Path, limits: Limits) -> int:
+# Scanned pages carry their resolution in the image; outside this range it is not a scan's (a thumbnail, a
+# vector drawing with a tiny logo) and the configured resolution is used instead.
+_SCAN_DPI_RANGE = (100, 600)
+
+
+def _native_dpi(page: pikepdf.Page, width_in: float, default: int) -> int:
+    """The resolution of the largest image on the page, as placed across the page's width."""
+    widths = []
+    for image in page.images.values():
+        try:
+            widths.append(int(image.Width))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    if not widths or width_in <= 0:
+        return default
+    dpi = round(max(widths) / width_in)
+    return dpi if _SCAN_DPI_RANGE[0] <= dpi <= _SCAN_DPI_RANGE[1] else default
+
+
+def _pdf_pages(path: Path, limits: Limits) -> tuple[int, ...]:
+    """Each page's rasterization resolution, after checking the page count and size against the limits."""
     try:
         with pikepdf.open(path) as pdf:
             count = len(pdf.pages)
             if count > limits.max_pages:
-                return count
-            scale = limits.dpi / _PDF_POINTS_PER_INCH
+                return (limits.dpi,) * count
+            dpis = []
             for page in pdf.pages:
                 box = page.mediabox
-                width = abs(float(box[2]) - float(box[0])) * scale
-                height = abs(float(box[3]) - float(box[1])) * scale
-                if width * height > limits.max_pixels:
-                    raise _too_many_pixels(width, height, limits)
-            return count
+                width_in = abs(float(box[2]) - float(box[0])) / _PDF_POINTS_PER_INCH
+                height_in = abs(float(box[3]) - float(box[1])) / _PDF_POINTS_PER_INCH
+                dpi = _native_dpi(page, width_in, limits.dpi)
+                if width_in * height_in * dpi * dpi > limits.max_pixels:
+                    raise _too_many_pixels(width_in * dpi, height_in * dpi, limits)
+                dpis.append(dpi)
+            return tuple(dpis)
     except pikepdf.PasswordError as exc:
         raise EncryptedFile(
             "PDF được bảo vệ bằng mật khẩu, không thể đọc", "the PDF is password-protected and cannot be read"

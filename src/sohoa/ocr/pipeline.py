@@ -32,6 +32,15 @@ class OcrOptions:
     review_confidence: float = 75.0
     psm: int = 3
     timeout: float = 300.0
+    # Cleanup steps, each kept because the OCR bench (--ablate) shows it pays on some kind of counter scan;
+    # binarize and denoise are there to show that they do not (Tesseract's LSTM reads grey better).
+    orient: bool = True
+    deskew: bool = True
+    crop: bool = True
+    drop_red_ink: bool = True
+    remove_rules: bool = True
+    binarize: bool = False
+    denoise: bool = False
 
 
 @dataclass
@@ -119,17 +128,23 @@ def _read(
     """Turn, straighten and crop the page, then recognise it once."""
     ink = cleanup.rotate_right_angle(ink, rotate)
     mask = cleanup.rotate_right_angle(mask, rotate)
-    skew = cleanup.estimate_skew(ink)
+    skew = cleanup.estimate_skew(ink) if options.deskew else 0.0
     turned = cleanup.rotate_right_angle(image, rotate)
     fill = _paper_fill(turned)
     straight = cleanup.straighten(turned, skew, fill)
     mask = cleanup.straighten(mask, skew, 0)
-    x0, y0, x1, y1 = cleanup.crop_box(mask, factor, straight.shape[:2], inset=factor * 4)
-    cleaned = cleanup.paint_outside(straight, mask, fill)[y0:y1, x0:x1]
-    cleaned = np.ascontiguousarray(cleaned)
-    recognition = tesseract.recognize(
-        cleanup.ocr_gray(cleaned), dpi, lang=options.lang, psm=options.psm, timeout=options.timeout
-    )
+    cleaned = straight
+    if options.crop:
+        x0, y0, x1, y1 = cleanup.crop_box(mask, factor, straight.shape[:2], inset=factor * 4)
+        cleaned = np.ascontiguousarray(cleanup.paint_outside(straight, mask, fill)[y0:y1, x0:x1])
+    gray = cleanup.ocr_gray(cleaned) if options.drop_red_ink else cleanup.to_gray(cleaned)
+    if options.remove_rules:
+        gray = cleanup.remove_rules(gray)
+    if options.denoise:
+        gray = cv2.medianBlur(gray, 3)
+    if options.binarize:
+        gray = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    recognition = tesseract.recognize(gray, dpi, lang=options.lang, psm=options.psm, timeout=options.timeout)
     words, text = _words_and_text(recognition)
     mean_conf = round(sum(w.confidence for w in words) / len(words), 2) if words else 0.0
     return _Read(rotate, skew, cleaned, recognition, words, text, mean_conf)
@@ -162,10 +177,13 @@ def process_page(
     osd_dpi = max(1, dpi // osd_factor)
     gray_osd = cleanup.shrink(cleanup.to_gray(image), osd_factor)
     gray_osd = np.where(cv2.resize(inner, gray_osd.shape[::-1]) > 0, gray_osd, 255).astype(np.uint8)
-    orientation = cleanup.detect_orientation(gray_osd, osd_dpi, options.lang)
+    if options.orient:
+        orientation = cleanup.detect_orientation(gray_osd, osd_dpi, options.lang)
+    else:
+        orientation = cleanup.Orientation(0, sure=True)
     sure = orientation.sure
     page = _read(image, orientation.rotate, ink, mask, factor, dpi, options)
-    if page.mean_conf < SUSPICIOUS_CONFIDENCE:
+    if options.orient and page.mean_conf < SUSPICIOUS_CONFIDENCE:
         # A page read with this little confidence may be the wrong way round after all: ask the text itself.
         winner = cleanup.clear_winner(cleanup.orientation_by_ocr(gray_osd, osd_dpi, options.lang))
         if winner is not None and winner != orientation.rotate:
@@ -175,26 +193,17 @@ def process_page(
         sure = sure and winner is not None
     if not sure:
         reasons.append("orientation_uncertain")
-    rotate, skew, cleaned, recognition, words, text, mean_conf = (
-        page.rotate,
-        page.skew,
-        page.cleaned,
-        page.recognition,
-        page.words,
-        page.text,
-        page.mean_conf,
-    )
-    if not words:
+    if not page.words:
         reasons.append("no_text")
-    elif mean_conf < options.review_confidence:
+    elif page.mean_conf < options.review_confidence:
         reasons.append("low_confidence")
-    h, w = cleaned.shape[:2]
+    h, w = page.cleaned.shape[:2]
     analysis = PageAnalysis(
-        text=text,
-        words=words,
-        mean_confidence=mean_conf,
-        rotation=rotate,
-        skew=skew,
+        text=page.text,
+        words=page.words,
+        mean_confidence=page.mean_conf,
+        rotation=page.rotate,
+        skew=page.skew,
         blank=False,
         needs_review=bool(reasons),
         review_reasons=reasons,
@@ -202,4 +211,4 @@ def process_page(
         height=h,
         dpi=dpi,
     )
-    return PageOutput(analysis, cleaned, recognition.text_pdf)
+    return PageOutput(analysis, page.cleaned, page.recognition.text_pdf)

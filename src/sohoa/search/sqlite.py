@@ -80,8 +80,9 @@ def match_expression(parsed: ParsedQuery) -> str:
     if parsed.has_marks:
         extras.append(f"(text : ({_fts_groups(parsed.exact)}))")
     if extras:
-        # (required) AND (required OR extra...): same matches, higher bm25 for pages that also meet an extra.
-        expr = f"({expr}) AND (({expr}) OR {' OR '.join(extras)})"
+        # Each extra implies the required part (the whole phrase holds every word; words as written fold to
+        # the folded words), so OR-ing them in changes no match, only adds to the bm25 of pages meeting them.
+        expr = " OR ".join([f"({expr})", *extras])
     return expr
 
 
@@ -158,15 +159,27 @@ class SqliteIndex:
         if query.date_to:
             where.append("p.doc_date <= :date_to")
             params["date_to"] = query.date_to.isoformat()
-        sql_where = " AND ".join(where)
-        base = f"FROM pages_fts JOIN pages p ON p.id = pages_fts.rowid WHERE {sql_where}"
-        with self._tx() as conn:
-            total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
-            rows = conn.execute(
+        if len(where) == 1:
+            # No filter: rank on the full-text table alone and join only the page of hits, not every match.
+            ranked = (
+                "SELECT rowid, bm25(pages_fts, :w, 1.0) AS score FROM pages_fts WHERE pages_fts MATCH :match "
+                "ORDER BY score LIMIT :limit OFFSET :offset"
+            )
+            select = (
+                f"SELECT p.*, r.score FROM ({ranked}) r JOIN pages p ON p.id = r.rowid "  # noqa: S608 (fixed SQL)
+                "ORDER BY r.score, p.doc_id, p.page"
+            )
+            count = "SELECT count(*) FROM pages_fts WHERE pages_fts MATCH :match"
+        else:
+            base = f"FROM pages_fts JOIN pages p ON p.id = pages_fts.rowid WHERE {' AND '.join(where)}"
+            select = (
                 f"SELECT p.*, bm25(pages_fts, :w, 1.0) AS score {base} "
-                "ORDER BY score, p.doc_id, p.page LIMIT :limit OFFSET :offset",
-                params,
-            ).fetchall()
+                "ORDER BY score, p.doc_id, p.page LIMIT :limit OFFSET :offset"
+            )
+            count = f"SELECT count(*) {base}"
+        with self._tx() as conn:
+            total = conn.execute(count, params).fetchone()[0]
+            rows = conn.execute(select, params).fetchall()
         hits = [
             SearchHit(
                 doc_id=r["doc_id"],
