@@ -90,7 +90,7 @@ _SCAN_DPI_RANGE = (100, 600)
 def _native_dpi(page: pikepdf.Page, width_in: float, default: int) -> int:
     """The resolution of the largest image on the page, as placed across the page's width."""
     widths = []
-    for image in page.images.values():
+    for image in page.get_images().values():
         try:
             widths.append(int(image.Width))
         except (AttributeError, TypeError, ValueError):
