@@ -9,6 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 from conftest import SERVICES, make_elastic, make_minio
 from corpus import write_sample_scans
 from sohoa.ingest import IngestMeta, ingest_file
@@ -72,31 +74,20 @@ def test_ingest_restart_reindex(services: dict[str, str], tmp_path: Path) -> Non
     assert r.returncode == 0 and '"total"' in r.stdout
 
 
-def test_cli_says_when_elasticsearch_is_down(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "SOHOA_SEARCH": "elasticsearch",
-        "SOHOA_ES_URL": "http://127.0.0.1:9",
-        "SOHOA_DATA_DIR": str(tmp_path),
-    }
-    r = subprocess.run(
-        [SOHOA, "search", "ho so"], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
+@pytest.mark.parametrize(
+    ("setting", "command", "name"),
+    [
+        (
+            {"SOHOA_SEARCH": "elasticsearch", "SOHOA_ES_URL": "http://127.0.0.1:9"},
+            ["search", "ho so"],
+            "Elasticsearch",
+        ),
+        ({"SOHOA_STORAGE": "minio", "SOHOA_MINIO_ENDPOINT": "127.0.0.1:9"}, ["show", "0" * 24], "MinIO"),
+    ],
+)
+def test_cli_says_when_a_server_is_down(tmp_path: Path, setting: dict, command: list[str], name: str) -> None:
+    env = {**os.environ, **setting, "SOHOA_DATA_DIR": str(tmp_path)}
+    r = subprocess.run([SOHOA, *command], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert r.returncode == 4
-    assert "Elasticsearch" in r.stderr
-    assert "Traceback" not in r.stderr
-
-
-def test_cli_says_when_minio_is_down(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "SOHOA_STORAGE": "minio",
-        "SOHOA_MINIO_ENDPOINT": "127.0.0.1:9",
-        "SOHOA_DATA_DIR": str(tmp_path),
-    }
-    r = subprocess.run(
-        [SOHOA, "show", "0" * 24], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-    assert r.returncode == 4
-    assert "MinIO" in r.stderr
+    assert name in r.stderr
     assert "Traceback" not in r.stderr

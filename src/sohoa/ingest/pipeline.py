@@ -8,7 +8,6 @@ nothing; the index is updated last and can always be rebuilt from storage (`rein
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -30,9 +29,8 @@ from sohoa.records.models import Document, DocumentKind, DossierRef, Page, nfc
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore
+from sohoa.storage.fixity import sha256_file
 from sohoa.storage.manifests import write_manifest
-
-_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +57,6 @@ class Progress:
 class IngestOutcome:
     document: Document
     created: bool  # False when the same master was already stored
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def doc_id_for(sha256: str) -> str:
@@ -100,7 +90,7 @@ def ingest_file(
     meta = validate_meta(meta or IngestMeta(name=path.name))
     limits = limits or Limits()
     info = inspect(path, limits)
-    sha = sha256_of(path)
+    sha = sha256_file(path)
     existing = _existing(store, sha)
     if existing is not None:
         return IngestOutcome(existing, created=False)

@@ -33,6 +33,7 @@ from sohoa.storage.base import (
     StorageUnavailable,
     check_key,
 )
+from sohoa.storage.fixity import sha256_file
 
 T = TypeVar("T")
 _CHUNK = 1024 * 1024
@@ -40,14 +41,6 @@ _SHA_META = "sha256"
 # Multipart part size for streamed uploads: files are sent in 16 MiB parts, never held whole in memory.
 _PART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class MinioStore:
@@ -114,7 +107,7 @@ class MinioStore:
         self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
     ) -> ObjectInfo:
         path = Path(path)
-        sha = _sha256_file(path)
+        sha = sha256_file(path)
         with path.open("rb") as f:
             return self._put(key, f, path.stat().st_size, sha, content_type, locked)
 
