@@ -112,7 +112,7 @@ ABLATIONS: dict[str, dict[str, bool]] = {
     "sohoa − orientation": {"orient": False},
     "sohoa − deskew": {"deskew": False},
     "sohoa − border crop": {"crop": False},
-    "sohoa − red-ink drop": {"drop_red_ink": False},
+    "sohoa − coloured-ink drop": {"drop_coloured_ink": False},
     "sohoa − table rules removal": {"remove_rules": False},
     "sohoa + binarize": {"binarize": True},
     "sohoa + denoise": {"denoise": True},

@@ -37,7 +37,7 @@ class OcrOptions:
     orient: bool = True
     deskew: bool = True
     crop: bool = True
-    drop_red_ink: bool = True
+    drop_coloured_ink: bool = True
     remove_rules: bool = True
     binarize: bool = False
     denoise: bool = False
@@ -137,7 +137,7 @@ def _read(
     if options.crop:
         x0, y0, x1, y1 = cleanup.crop_box(mask, factor, straight.shape[:2], inset=factor * 4)
         cleaned = np.ascontiguousarray(cleanup.paint_outside(straight, mask, fill)[y0:y1, x0:x1])
-    gray = cleanup.ocr_gray(cleaned) if options.drop_red_ink else cleanup.to_gray(cleaned)
+    gray = cleanup.ocr_gray(cleaned) if options.drop_coloured_ink else cleanup.to_gray(cleaned)
     if options.remove_rules:
         gray = cleanup.remove_rules(gray)
     if options.denoise:
