@@ -140,7 +140,10 @@ def orientation_by_ocr(gray: np.ndarray, dpi: int, lang: str) -> dict[int, float
     for rotate in (0, 90, 180, 270):
         turned = rotate_right_angle(gray, rotate)
         h = turned.shape[0]
-        strip = turned[h // 8 : h // 8 + max(h // 3, 50)]  # the header and first lines, where text is densest
+        # A third of the page from where the ink starts: the header and first lines, or the only line.
+        inked = np.flatnonzero((turned < 128).sum(axis=1) > 2)
+        top = max(0, int(inked[0]) - 10) if inked.size else 0
+        strip = turned[top : top + max(h // 3, 50)]
         conf, words = tesseract.quick_confidence(strip, dpi, lang=lang)
         scores[rotate] = conf * min(words, 30)
     return scores
