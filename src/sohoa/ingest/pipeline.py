@@ -17,9 +17,9 @@ from datetime import date
 from pathlib import Path
 
 from sohoa.errors import BadInput
+from sohoa.ingest.documents import load_document, page_records
 from sohoa.ingest.executor import Executor, InlineExecutor
 from sohoa.ingest.pages import PageDone, PageTask, run_page
-from sohoa.ingest.records import load_document, page_records
 from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import OcrOptions
