@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from types import TracebackType
 
 from sohoa.search.base import (
     EXACT_BOOST,
@@ -214,5 +215,7 @@ class _Tx:
         self.conn.execute("BEGIN")
         return self.conn
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,7 +182,3 @@ class FilesystemStore:
         with contextlib.suppress(FileNotFoundError):
             target.unlink()
         # Blobs are shared by content; an unreferenced one is harmless and left for a later sweep.
-
-    def destroy(self) -> None:
-        """Remove everything (tests only)."""
-        shutil.rmtree(self.root, ignore_errors=True)
