@@ -158,3 +158,16 @@ def test_words_side_by_side_rank_above_scattered_words(index: SearchIndex) -> No
     hits = index.search(SearchQuery(text="ho so")).hits
     assert [h.doc_id for h in hits] == ["near", "far"]
     assert "<mark>hồ</mark> <mark>sơ</mark>" in hits[0].snippet
+
+
+def test_totals_are_counted_up_to_the_cap(index: SearchIndex) -> None:
+    from sohoa.search.base import TOTAL_CAP
+
+    pages = [PageRecord(doc_id=f"{i:024x}", page=1, text=f"hồ sơ số {i}") for i in range(TOTAL_CAP + 5)]
+    pages.append(PageRecord(doc_id="rare", page=1, text="giấy phép xây dựng"))
+    for start in range(0, len(pages), 2000):
+        index.index_pages(pages[start : start + 2000])
+    many = index.search(SearchQuery(text="ho so"))
+    assert (many.total, many.total_exact, len(many.hits)) == (TOTAL_CAP, False, 20)
+    few = index.search(SearchQuery(text="giay phep"))
+    assert (few.total, few.total_exact) == (1, True)

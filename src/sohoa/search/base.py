@@ -59,8 +59,14 @@ class SearchHit(BaseModel):
     doc_date: date | None = None
 
 
+# Matches are counted up to this many; past it the total reads "10,000+" (total_exact is false). Counting
+# every match of a common word over a province's archive costs more than the search itself.
+TOTAL_CAP = 10_000
+
+
 class SearchResults(BaseModel):
     total: int
+    total_exact: bool = True  # False when more than TOTAL_CAP pages match and `total` is the cap
     hits: list[SearchHit]
 
 

@@ -18,6 +18,7 @@ from sohoa.errors import ServiceUnavailable
 from sohoa.search.base import (
     EXACT_BOOST,
     PHRASE_BOOST,
+    TOTAL_CAP,
     InvalidQuery,
     PageRecord,
     SearchHit,
@@ -151,7 +152,7 @@ class ElasticIndex:
             sort=[{"_score": "desc"}, {"doc_id": "asc"}, {"page": "asc"}],
             from_=query.offset,
             size=query.limit,
-            track_total_hits=True,
+            track_total_hits=TOTAL_CAP,
             source_excludes=["folded"],
         )
         hits = []
@@ -171,7 +172,8 @@ class ElasticIndex:
                     doc_date=src.get("doc_date"),
                 )
             )
-        return SearchResults(total=response["hits"]["total"]["value"], hits=hits)
+        total = response["hits"]["total"]
+        return SearchResults(total=total["value"], total_exact=total["relation"] == "eq", hits=hits)
 
     def close(self) -> None:
         self.client.close()

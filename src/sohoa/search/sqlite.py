@@ -14,6 +14,7 @@ from types import TracebackType
 
 from sohoa.search.base import (
     EXACT_BOOST,
+    TOTAL_CAP,
     InvalidQuery,
     PageRecord,
     ParsedQuery,
@@ -170,14 +171,16 @@ class SqliteIndex:
                 f"SELECT p.*, r.score FROM ({ranked}) r JOIN pages p ON p.id = r.rowid "  # noqa: S608 (fixed SQL)
                 "ORDER BY r.score, p.doc_id, p.page"
             )
-            count = "SELECT count(*) FROM pages_fts WHERE pages_fts MATCH :match"
+            matching = "SELECT 1 FROM pages_fts WHERE pages_fts MATCH :match"
         else:
             base = f"FROM pages_fts JOIN pages p ON p.id = pages_fts.rowid WHERE {' AND '.join(where)}"
             select = (
                 f"SELECT p.*, bm25(pages_fts, :w, 1.0) AS score {base} "
                 "ORDER BY score, p.doc_id, p.page LIMIT :limit OFFSET :offset"
             )
-            count = f"SELECT count(*) {base}"
+            matching = f"SELECT 1 {base}"
+        count = f"SELECT count(*) FROM ({matching} LIMIT :cap)"  # noqa: S608 (fixed SQL)
+        params["cap"] = TOTAL_CAP + 1
         with self._tx() as conn:
             total = conn.execute(count, params).fetchone()[0]
             rows = conn.execute(select, params).fetchall()
@@ -196,7 +199,7 @@ class SqliteIndex:
             )
             for r in rows
         ]
-        return SearchResults(total=total, hits=hits)
+        return SearchResults(total=min(total, TOTAL_CAP), total_exact=total <= TOTAL_CAP, hits=hits)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
