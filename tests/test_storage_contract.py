@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from sohoa.records.models import DossierRef
-from sohoa.storage import ObjectLocked, ObjectNotFound, ObjectStore
+from sohoa.storage import ObjectExists, ObjectLocked, ObjectNotFound, ObjectStore
 from sohoa.storage.manifests import read_manifest, write_manifest
 
 
@@ -96,3 +97,29 @@ def test_manifest_round_trip(store: ObjectStore) -> None:
     )
     got = read_manifest(store, "dossiers/000.00.11.H29-250912-0007/manifest.json", DossierRef)
     assert got.code == "000.00.11.H29-250912-0007"
+
+
+def test_create_bytes_only_once(store: ObjectStore) -> None:
+    store.create_bytes("claims/a.json", b"first", content_type="application/json")
+    with pytest.raises(ObjectExists):
+        store.create_bytes("claims/a.json", b"second")
+    assert store.get_bytes("claims/a.json") == b"first"
+    store.create_bytes("claims/b.json", b"locked", locked=True)
+    with pytest.raises(ObjectExists):
+        store.create_bytes("claims/b.json", b"again")
+    with pytest.raises(ObjectExists):
+        store.create_bytes("claims/b.json", b"again", locked=True)
+
+
+def test_create_bytes_has_exactly_one_winner_under_a_race(store: ObjectStore) -> None:
+    def claim(n: int) -> int | None:
+        try:
+            store.create_bytes("claims/race.json", str(n).encode())
+        except ObjectExists:
+            return None
+        return n
+
+    with ThreadPoolExecutor(8) as pool:
+        winners = [n for n in pool.map(claim, range(16)) if n is not None]
+    assert len(winners) == 1
+    assert store.get_bytes("claims/race.json") == str(winners[0]).encode()

@@ -2,17 +2,20 @@
 
 from sohoa.storage.base import (
     IntegrityError,
+    ObjectExists,
     ObjectInfo,
     ObjectLocked,
     ObjectNotFound,
     ObjectStore,
     StorageError,
+    StorageUnavailable,
 )
 from sohoa.storage.filesystem import FilesystemStore
 
 __all__ = [
     "FilesystemStore",
     "IntegrityError",
+    "ObjectExists",
     "ObjectInfo",
     "ObjectLocked",
     "ObjectNotFound",

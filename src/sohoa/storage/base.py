@@ -36,6 +36,10 @@ class ObjectLocked(StorageError):
     """A write-once (retained) object cannot be replaced."""
 
 
+class ObjectExists(StorageError):
+    """`create_bytes` lost the race: another writer created the key first."""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
     key: str
@@ -62,6 +66,13 @@ class ObjectStore(Protocol):
         self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
     ) -> ObjectInfo:
         """Store `data` under `key`. With `locked`, the object is write-once (retained where supported)."""
+        ...
+
+    def create_bytes(
+        self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        """Store `data` only if `key` does not exist yet, atomically (ObjectExists otherwise): the one
+        primitive that sequences and unique codes are built on, safe across processes and machines."""
         ...
 
     def put_file(

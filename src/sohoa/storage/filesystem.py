@@ -22,7 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from sohoa.storage.base import IntegrityError, ObjectInfo, ObjectLocked, ObjectNotFound, check_key
+from sohoa.storage.base import (
+    IntegrityError,
+    ObjectExists,
+    ObjectInfo,
+    ObjectLocked,
+    ObjectNotFound,
+    check_key,
+)
 
 _CHUNK = 1024 * 1024
 
@@ -54,13 +61,23 @@ class FilesystemStore:
     ) -> ObjectInfo:
         return self._put_stream(key, io.BytesIO(data), content_type, locked)
 
+    def create_bytes(
+        self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        check_key(key)
+        if self._record_or_none(key) is not None:
+            raise ObjectExists(key)
+        return self._put_stream(key, io.BytesIO(data), content_type, locked, exclusive=True)
+
     def put_file(
         self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
     ) -> ObjectInfo:
         with Path(path).open("rb") as src:
             return self._put_stream(key, src, content_type, locked)
 
-    def _put_stream(self, key: str, src: BinaryIO, content_type: str, locked: bool) -> ObjectInfo:
+    def _put_stream(
+        self, key: str, src: BinaryIO, content_type: str, locked: bool, *, exclusive: bool = False
+    ) -> ObjectInfo:
         check_key(key)
         self._refuse_if_locked(key)
         digest = hashlib.sha256()
@@ -86,10 +103,10 @@ class FilesystemStore:
             tmp_path.replace(blob)
             _fsync_dir(blob.parent)
         info = ObjectInfo(key=key, size=size, sha256=sha, content_type=content_type)
-        self._write_record(key, info, locked)
+        self._write_record(key, info, locked, exclusive=exclusive)
         return info
 
-    def _write_record(self, key: str, info: ObjectInfo, locked: bool) -> None:
+    def _write_record(self, key: str, info: ObjectInfo, locked: bool, *, exclusive: bool = False) -> None:
         record = {
             "sha256": info.sha256,
             "size": info.size,
@@ -102,7 +119,16 @@ class FilesystemStore:
             json.dump(record, tmp)
             tmp.flush()
             os.fsync(tmp.fileno())
-        Path(tmp.name).replace(target)
+        if exclusive:
+            # link() fails if the target exists, atomically: of two racing writers exactly one wins.
+            try:
+                os.link(tmp.name, target)
+            except FileExistsError as exc:
+                raise ObjectExists(key) from exc
+            finally:
+                Path(tmp.name).unlink()
+        else:
+            Path(tmp.name).replace(target)
         _fsync_dir(target.parent)
 
     def _refuse_if_locked(self, key: str) -> None:

@@ -27,6 +27,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from sohoa.storage.base import (
     IntegrityError,
+    ObjectExists,
     ObjectInfo,
     ObjectLocked,
     ObjectNotFound,
@@ -102,6 +103,30 @@ class MinioStore:
     ) -> ObjectInfo:
         sha = hashlib.sha256(data).hexdigest()
         return self._put(key, io.BytesIO(data), len(data), sha, content_type, locked)
+
+    def create_bytes(
+        self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
+    ) -> ObjectInfo:
+        check_key(key)
+        sha = hashlib.sha256(data).hexdigest()
+        bucket = self.locked_bucket if locked else self.bucket
+        other = self.bucket if locked else self.locked_bucket
+        if self._stat_in(other, key) is not None:
+            raise ObjectExists(key)
+        headers = {
+            "Content-Type": content_type,
+            f"x-amz-meta-{_SHA_META}": sha,
+            "If-None-Match": "*",  # S3 conditional write: the server refuses if the key exists
+        }
+        try:
+            # The public put_object turns every header it does not know into user metadata, so the
+            # conditional header is sent through the client's single-request PutObject.
+            self._call(self.client._put_object, bucket, key, data, headers=headers)
+        except S3Error as exc:
+            if exc.code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+                raise ObjectExists(key) from exc
+            raise
+        return ObjectInfo(key=key, size=len(data), sha256=sha, content_type=content_type)
 
     def put_file(
         self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
