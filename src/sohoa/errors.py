@@ -67,3 +67,11 @@ class ServiceUnavailable(SohoaError):
     exit_code = ExitCode.UNAVAILABLE
     http_status = 503
     code = "unavailable"
+
+
+class Conflict(SohoaError):
+    """The request contradicts the record as it stands (already revoked, already linked elsewhere)."""
+
+    exit_code = ExitCode.BAD_INPUT
+    http_status = 409
+    code = "conflict"

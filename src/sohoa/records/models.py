@@ -62,6 +62,8 @@ class PageSummary(BaseModel):
     width: int = 0  # of the cleaned image, in pixels
     height: int = 0
     dpi: int = 300
+    # 64-bit difference hash of the cleaned page (hex): finds the same paper scanned again
+    dhash: str | None = None
 
 
 class PageAnalysis(PageSummary):
@@ -85,6 +87,54 @@ class DossierRef(BaseModel):
     owner_id: str | None = None
 
 
+class Box(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+class FieldName(StrEnum):
+    NUMBER_SYMBOL = "number_symbol"  # số, ký hiệu
+    ISSUE_PLACE = "issue_place"  # địa danh
+    ISSUE_DATE = "issue_date"  # ngày ban hành
+    ISSUER = "issuer"  # cơ quan ban hành
+    DOC_TYPE = "doc_type"  # tên loại văn bản
+    SUMMARY = "summary"  # trích yếu
+    PERSONAL_ID = "personal_id"  # số định danh cá nhân
+    TAX_CODE = "tax_code"  # mã số thuế
+
+
+class ExtractedField(BaseModel):
+    """A value read from the OCR text, where it was found, and whether a person has confirmed it."""
+
+    name: FieldName
+    value: NfcStr
+    page: int
+    box: Box | None = None  # in the coordinates of the stored cleaned page image
+    confirmed: bool = False
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    original: NfcStr | None = None  # what OCR read, when the officer corrected it
+
+
+class Revocation(BaseModel):
+    reason: NfcStr = Field(min_length=3, max_length=500)
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class DuplicateEvidence(BaseModel):
+    """Why an earlier document looks like the same paper: offered for linking instead of a new copy."""
+
+    doc_id: str
+    page_hash_distance: int | None = None  # mean Hamming distance of page hashes (0..64), when compared
+    text_similarity: float | None = None  # 0..1, character-level
+    same_number_and_owner: bool = False
+
+
 class Document(BaseModel):
     """A digitized paper: one master file as captured, its pages and what was learnt from them."""
 
@@ -95,7 +145,20 @@ class Document(BaseModel):
     owner_id: str | None = None
     dossier: DossierRef | None = None
     doc_date: date | None = None  # issue date when known, else the capture date
-    validity: ValidityStatus = ValidityStatus.VALID
+    agency: str | None = None  # the agency that digitized it (from its dossier)
+    # what a result carries (kết quả giải quyết); filled by the officer, or confirmed from extracted fields
+    number_symbol: NfcStr | None = None
+    issuer: NfcStr | None = None
+    signer: NfcStr | None = None
+    signed_on: date | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    scope: NfcStr | None = None
+    revocation: Revocation | None = None
+    result_code: str | None = None  # mã kết quả số hóa
+    validity: ValidityStatus = ValidityStatus.VALID  # as of the last write; see records.reuse.validity_on
+    fields: list[ExtractedField] = []
+    near_duplicates: list[DuplicateEvidence] = []
     master_key: str
     master_sha256: str
     master_name: NfcStr  # the name it arrived with; never used as a path

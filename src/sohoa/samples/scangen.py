@@ -17,6 +17,7 @@ import subprocess
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -132,18 +133,44 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, wi
     return lines
 
 
-def _header(rng: random.Random) -> tuple[list[str], list[str], str]:
-    body, place_unit, place = rng.choice(_ISSUERS)
+@dataclass(frozen=True)
+class Header:
+    """The heading block of an administrative document (Decree 30/2020 layout), and the fields it states."""
+
+    body: str  # issuing body, line 1: "ỦY BAN NHÂN DÂN"
+    unit: str  # line 2: "TỈNH ĐỒNG NAI"
+    place: str  # địa danh: "Đồng Nai"
+    code: str  # type abbreviation: "QĐ"
+    title: str  # "QUYẾT ĐỊNH"
+    number: int
+    issued: date
+    issuer_abbr: str = "UBND"
+
+    @property
+    def number_symbol(self) -> str:
+        return f"{self.number}/{self.code}-{self.issuer_abbr}"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.body} {self.unit}"
+
+    def columns(self) -> tuple[list[str], list[str]]:
+        d = self.issued
+        left = [self.body, self.unit, f"Số: {self.number_symbol}"]
+        right = [
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Độc lập - Tự do - Hạnh phúc",
+            f"{self.place}, ngày {d.day} tháng {d.month} năm {d.year}",
+        ]
+        return left, right
+
+
+def random_header(rng: random.Random) -> Header:
+    body, unit, place = rng.choice(_ISSUERS)
     code, title = rng.choice(_TITLES)
     number = rng.randint(1, 999)
     day, month, year = rng.randint(1, 28), rng.randint(1, 12), rng.choice([2023, 2024, 2025])
-    left = [body, place_unit, f"Số: {number}/{code}-UBND"]
-    right = [
-        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-        "Độc lập - Tự do - Hạnh phúc",
-        f"{place}, ngày {day} tháng {month} năm {year}",
-    ]
-    return left, right, title
+    return Header(body, unit, place, code, title, number, date(year, month, day))
 
 
 def render_page(
@@ -152,7 +179,7 @@ def render_page(
     dpi: int = 300,
     size: str = "A4",
     font_pt: float = 12,
-    header: bool = True,
+    header: bool | Header = True,
     seed: int = 0,
     table: Sequence[Sequence[str]] = (),
 ) -> Image.Image:
@@ -172,7 +199,9 @@ def render_page(
     drawn: list[str] = []
     y = top
     if header:
-        left, right, title = _header(rng)
+        spec = header if isinstance(header, Header) else random_header(rng)
+        left, right = spec.columns()
+        title = spec.title
         column = text_width // 2 - _px(3, dpi)
         hdr_px = _pt(font_pt * 0.95, dpi)
         x_left, x_right = left_margin, left_margin + text_width // 2 + _px(3, dpi)
@@ -427,6 +456,65 @@ def make_page(
     degradation = degradation or Degradation()
     image = degrade(clean, degradation, seed=seed)
     return SamplePage(image, "\n".join(clean.info["lines"]), degradation, blank=False)
+
+
+_NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Cường", "Phạm Thị Dung", "Hoàng Minh Đức", "Vũ Thu Hà"]
+_SUBJECTS = {
+    "QĐ": "Về việc phê duyệt hồ sơ đề nghị của công dân",
+    "GP": "Về việc cấp giấy phép xây dựng nhà ở riêng lẻ",
+    "GCN": "Về việc chứng nhận đủ điều kiện kinh doanh",
+    "TB": "Về việc trả lời kiến nghị của công dân",
+}
+
+
+def personal_id(rng: random.Random) -> str:
+    """A well-formed personal ID: province code, century/gender digit, birth year, serial."""
+    century = rng.choice("0123")
+    year = rng.randint(30, 99) if century in "01" else rng.randint(0, 20)
+    return f"{rng.randint(1, 96):03d}{century}{year:02d}{rng.randint(0, 999999):06d}"
+
+
+def tax_code(rng: random.Random) -> str:
+    """A 10-digit enterprise tax code with its mod-11 check digit."""
+    while True:
+        head = f"{rng.randint(1, 99):02d}{rng.randint(0, 9999999):07d}"
+        total = sum(int(d) * w for d, w in zip(head, (31, 29, 23, 19, 17, 13, 7, 5, 3), strict=True))
+        check = 10 - total % 11
+        if check < 10:
+            return head + str(check)
+
+
+def make_result_document(
+    *, seed: int, degradation: Degradation | None = None, dpi: int = 300, lines: int = 8
+) -> tuple[SamplePage, dict[str, str]]:
+    """A one-page result (decision, permit, certificate...) and the fields printed on it, as truth for
+    field extraction: number_symbol, issue_place, issue_date (ISO), issuer, doc_type, summary, personal_id,
+    and tax_code on every other document."""
+    rng = random.Random(seed)
+    header = random_header(rng)
+    owner = personal_id(rng)
+    name = rng.choice(_NAMES)
+    summary = _SUBJECTS[header.code]
+    body = [summary, f"Cấp cho ông/bà {name}, số định danh cá nhân: {owner}."]
+    truth = {
+        "number_symbol": header.number_symbol,
+        "issue_place": header.place,
+        "issue_date": header.issued.isoformat(),
+        "issuer": header.issuer,
+        "doc_type": header.title,
+        "summary": summary,
+        "personal_id": owner,
+    }
+    if seed % 2:
+        mst = tax_code(rng)
+        body.append(f"Đơn vị liên quan có mã số thuế: {mst}.")
+        truth["tax_code"] = mst
+    width = _px(PAPER_MM["A4"][0], dpi)
+    body += _body_lines(rng, lines, sample_texts(), width, dpi, "A4", 12)
+    clean = render_page(body, dpi=dpi, header=header, seed=seed)
+    degradation = degradation or Degradation()
+    image = degrade(clean, degradation, seed=seed)
+    return SamplePage(image, "\n".join(clean.info["lines"]), degradation, blank=False), truth
 
 
 DEFAULT_MIX = (

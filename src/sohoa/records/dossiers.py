@@ -1,0 +1,99 @@
+"""Dossiers (hồ sơ), the links that tie documents to them, and reuse events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator
+
+from sohoa.records.identifiers import IdKind, validate_owner_id
+from sohoa.records.models import NfcStr, utcnow
+
+
+class ApplicantKind(StrEnum):
+    PERSON = "person"
+    ORGANIZATION = "organization"
+
+
+class Channel(StrEnum):
+    COUNTER = "counter"  # trực tiếp
+    ONLINE = "online"  # trực tuyến
+    POST = "post"  # bưu chính
+
+
+class DossierStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    DONE = "done"
+    RETURNED = "returned"
+
+
+class LinkKind(StrEnum):
+    SCANNED = "scanned"  # digitized for this dossier
+    REUSED = "reused"  # an earlier digitized copy, linked instead of new paper
+
+
+class Applicant(BaseModel):
+    kind: ApplicantKind = ApplicantKind.PERSON
+    id_number: str
+    name: NfcStr = Field(min_length=1, max_length=200)
+
+    @field_validator("id_number")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        return validate_owner_id(value).value
+
+    def model_post_init(self, _: object) -> None:
+        is_org = validate_owner_id(self.id_number).kind is IdKind.TAX
+        if is_org != (self.kind is ApplicantKind.ORGANIZATION):
+            raise ValueError(
+                "Người nộp là cá nhân thì dùng số định danh, là tổ chức thì dùng mã số thuế / "
+                "a person applies with a personal ID, an organization with a tax code"
+            )
+
+
+class NewDossier(BaseModel):
+    """What the officer enters at the counter; the code is issued by sohoa."""
+
+    agency: str = Field(min_length=1, max_length=40, description="receiving agency code, e.g. 000.00.11.H29")
+    procedure_code: str = Field(min_length=1, max_length=40)
+    procedure_name: NfcStr = Field(min_length=1, max_length=300)
+    applicant: Applicant
+    channel: Channel = Channel.COUNTER
+    received_at: datetime = Field(default_factory=utcnow)
+    due_date: date | None = None
+
+
+class Dossier(NewDossier):
+    code: str
+    status: DossierStatus = DossierStatus.RECEIVED
+    created_by: str = "system"
+
+
+class DossierLink(BaseModel):
+    """One document in one dossier; a link, never a copy of the document."""
+
+    dossier_code: str
+    doc_id: str
+    kind: LinkKind
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ReuseEvent(BaseModel):
+    """Logged for every reuse: the indicator a province is scored on (Decision 766/QĐ-TTg)."""
+
+    id: str
+    dossier_code: str
+    doc_id: str
+    owner_id: str | None
+    agency: str
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class DossierView(Dossier):
+    """A dossier with its links, as the API shows it."""
+
+    links: list[DossierLink] = []
