@@ -86,7 +86,7 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchInde
         ix = make_elastic(request.getfixturevalue("services"))
     yield ix
     if request.param == "elasticsearch":
-        ix.client.indices.delete(index=ix.index)  # type: ignore[attr-defined]
+        ix.drop()  # type: ignore[attr-defined]
     ix.close()
 
 

@@ -21,8 +21,7 @@ def test_index_template_keeps_text_folded_and_keywords(services: dict[str, str])
         assert mapping["doc_date"]["type"] == "date"
         assert index.client.indices.exists_index_template(name=index.index)
     finally:
-        index.client.indices.delete(index=index.index)
-        index.client.indices.delete_index_template(name=index.index)
+        index.drop()
 
 
 def test_unreachable_server_gives_a_clear_error() -> None:

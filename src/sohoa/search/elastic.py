@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
@@ -29,6 +30,7 @@ from sohoa.search.base import (
 )
 from sohoa.search.folding import fold
 from sohoa.search.highlight import snippet
+from sohoa.search.records import DigitizationCounts, DocumentRecord, DossierRecord, ReuseRecord
 
 T = TypeVar("T")
 _TEMPLATE_BODY: dict[str, Any] = {
@@ -52,6 +54,28 @@ _TEMPLATE_BODY: dict[str, Any] = {
 }
 
 
+_KEYWORD = {"type": "keyword"}
+_DATE = {"type": "date", "format": "strict_date"}
+# The record indices beside the pages (search.records): summaries for reuse look-ups and the indicators.
+_RECORD_MAPPINGS: dict[str, dict[str, Any]] = {
+    "documents": {
+        "doc_id": _KEYWORD, "owner_id": _KEYWORD, "doc_type": _KEYWORD, "kind": _KEYWORD,
+        "title": {"type": "text"}, "number_symbol": _KEYWORD, "issuer": {"type": "text"},
+        "doc_date": _DATE, "valid_from": _DATE, "valid_until": _DATE, "revoked": {"type": "boolean"},
+        "agency": _KEYWORD, "result_code": _KEYWORD, "created_at": {"type": "date"}, "created_on": _DATE,
+        "reuse_count": {"type": "integer"}, "page_count": {"type": "integer"},
+    },
+    "dossiers": {
+        "code": _KEYWORD, "agency": _KEYWORD, "procedure_code": _KEYWORD, "owner_id": _KEYWORD,
+        "received_on": _DATE,
+    },
+    "reuses": {
+        "id": _KEYWORD, "dossier_code": _KEYWORD, "doc_id": _KEYWORD, "owner_id": _KEYWORD,
+        "agency": _KEYWORD, "on": _DATE,
+    },
+}  # fmt: skip
+
+
 class ElasticIndex:
     def __init__(self, url: str, *, index: str = "sohoa-pages", timeout: float = 30) -> None:
         self.url = url
@@ -71,7 +95,22 @@ class ElasticIndex:
                 f"cannot reach Elasticsearch at {self.url}: {type(exc).__name__}",
             ) from exc
 
+    def _records(self, kind: str) -> str:
+        return f"{self.index}-{kind}"
+
     def _ensure_index(self) -> None:
+        for kind, properties in _RECORD_MAPPINGS.items():
+            name = self._records(kind)
+            if not self.client.indices.exists(index=name):
+                try:
+                    self.client.indices.create(
+                        index=name,
+                        settings=_TEMPLATE_BODY["settings"],
+                        mappings={"dynamic": "strict", "properties": properties},
+                    )
+                except ApiError as exc:
+                    if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
+                        raise
         self.client.indices.put_index_template(
             name=self.index, index_patterns=[self.index], template=_TEMPLATE_BODY, priority=100
         )
@@ -118,9 +157,92 @@ class ElasticIndex:
         return self._guard(self.client.count, index=self.index)["count"]
 
     def clear(self) -> None:
-        with contextlib.suppress(NotFoundError):
-            self._guard(self.client.indices.delete, index=self.index)
+        for name in (self.index, *(self._records(kind) for kind in _RECORD_MAPPINGS)):
+            with contextlib.suppress(NotFoundError):
+                self._guard(self.client.indices.delete, index=name)
         self._guard(self._ensure_index)
+
+    def drop(self) -> None:
+        """Remove the indices and the template altogether (tests, and uninstalling)."""
+        for name in (self.index, *(self._records(kind) for kind in _RECORD_MAPPINGS)):
+            with contextlib.suppress(NotFoundError):
+                self._guard(self.client.indices.delete, index=name)
+        with contextlib.suppress(NotFoundError):
+            self._guard(self.client.indices.delete_index_template, name=self.index)
+
+    # records (search.records.RecordIndex)
+
+    def _bulk(self, kind: str, docs: list[tuple[str, dict[str, Any]]]) -> None:
+        actions = [{"_index": self._records(kind), "_id": i, "_source": src} for i, src in docs]
+        if not actions:
+            return
+        _, errors = self._guard(helpers.bulk, self.client, actions, refresh=True, raise_on_error=False)
+        if errors:
+            raise RuntimeError(f"Elasticsearch refused {len(errors)} {kind}: {errors[:1]}")
+
+    def index_documents(self, documents: list[DocumentRecord]) -> None:
+        self._bulk(
+            "documents",
+            [
+                (d.doc_id, {**d.model_dump(mode="json"), "created_on": d.created_at.date().isoformat()})
+                for d in documents
+            ],
+        )
+
+    def _documents(self, filters: list[dict[str, Any]], limit: int) -> list[DocumentRecord]:
+        response = self._guard(
+            self.client.search,
+            index=self._records("documents"),
+            query={"bool": {"filter": filters}},
+            sort=[
+                {"doc_date": {"order": "desc", "missing": "_last"}},
+                {"created_at": "desc"},
+                {"doc_id": "asc"},
+            ],
+            size=limit,
+            source_excludes=["created_on"],
+        )
+        return [DocumentRecord.model_validate(h["_source"]) for h in response["hits"]["hits"]]
+
+    def owner_documents(
+        self, owner_id: str, doc_type: str | None = None, limit: int = 200
+    ) -> list[DocumentRecord]:
+        filters: list[dict[str, Any]] = [{"term": {"owner_id": owner_id}}]
+        if doc_type:
+            filters.append({"term": {"doc_type": doc_type}})
+        return self._documents(filters, limit)
+
+    def documents_by_number(self, number_symbol: str) -> list[DocumentRecord]:
+        return self._documents([{"term": {"number_symbol": number_symbol}}], 200)
+
+    def index_dossiers(self, dossiers: list[DossierRecord]) -> None:
+        self._bulk("dossiers", [(d.code, d.model_dump(mode="json")) for d in dossiers])
+
+    def index_reuses(self, reuses: list[ReuseRecord]) -> None:
+        self._bulk("reuses", [(r.id, r.model_dump(mode="json")) for r in reuses])
+
+    def digitization_counts(
+        self, date_from: date, date_to: date, agency: str | None = None
+    ) -> DigitizationCounts:
+        def count(kind: str, field: str, extra: list[dict[str, Any]] | None = None) -> int:
+            filters: list[dict[str, Any]] = [
+                {"range": {field: {"gte": date_from.isoformat(), "lte": date_to.isoformat()}}},
+                *(extra or []),
+            ]
+            if agency:
+                filters.append({"term": {"agency": agency}})
+            body = {"bool": {"filter": filters}}
+            return self._guard(self.client.count, index=self._records(kind), query=body)["count"]
+
+        components = count("documents", "created_on", [{"term": {"kind": "component"}}])
+        results = count("documents", "created_on", [{"term": {"kind": "result"}}])
+        return DigitizationCounts(
+            dossiers=count("dossiers", "received_on"),
+            documents=components + results,
+            components=components,
+            results=results,
+            reuses=count("reuses", "on"),
+        )
 
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 
@@ -26,6 +27,7 @@ from sohoa.search.base import (
 )
 from sohoa.search.folding import fold
 from sohoa.search.highlight import snippet
+from sohoa.search.records import DigitizationCounts, DocumentRecord, DossierRecord, ReuseRecord
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -53,7 +55,38 @@ CREATE TRIGGER IF NOT EXISTS pages_au AFTER UPDATE ON pages BEGIN
     INSERT INTO pages_fts (pages_fts, rowid, text, folded) VALUES ('delete', old.id, old.text, old.folded);
     INSERT INTO pages_fts (rowid, text, folded) VALUES (new.id, new.text, new.folded);
 END;
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, owner_id TEXT, doc_type TEXT, kind TEXT NOT NULL, title TEXT, number_symbol TEXT,
+    issuer TEXT, doc_date TEXT, valid_from TEXT, valid_until TEXT, revoked INTEGER NOT NULL, agency TEXT,
+    result_code TEXT, created_at TEXT NOT NULL, created_on TEXT NOT NULL, reuse_count INTEGER NOT NULL,
+    page_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_owner ON documents (owner_id, doc_date DESC, created_at DESC);
+CREATE INDEX IF NOT EXISTS documents_number ON documents (number_symbol);
+CREATE INDEX IF NOT EXISTS documents_created ON documents (created_on, agency);
+CREATE TABLE IF NOT EXISTS dossiers (
+    code TEXT PRIMARY KEY, agency TEXT NOT NULL, procedure_code TEXT NOT NULL, owner_id TEXT NOT NULL,
+    received_on TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dossiers_received ON dossiers (received_on, agency);
+CREATE TABLE IF NOT EXISTS reuses (
+    id TEXT PRIMARY KEY, dossier_code TEXT NOT NULL, doc_id TEXT NOT NULL, owner_id TEXT,
+    agency TEXT NOT NULL, "on" TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reuses_on ON reuses ("on", agency);
 """
+# Counts over a period, for one agency (:agency) or all (:agency NULL).
+_COUNT_DOSSIERS = """SELECT count(*) FROM dossiers
+    WHERE received_on BETWEEN :a AND :b AND (:agency IS NULL OR agency = :agency)"""
+_COUNT_DOCUMENTS = """SELECT kind, count(*) FROM documents
+    WHERE created_on BETWEEN :a AND :b AND (:agency IS NULL OR agency = :agency) GROUP BY kind"""
+_COUNT_REUSES = """SELECT count(*) FROM reuses
+    WHERE "on" BETWEEN :a AND :b AND (:agency IS NULL OR agency = :agency)"""
+_DOCUMENT_COLUMNS = (
+    "doc_id", "owner_id", "doc_type", "kind", "title", "number_symbol", "issuer", "doc_date", "valid_from",
+    "valid_until", "revoked", "agency", "result_code", "created_at", "created_on", "reuse_count",
+    "page_count",
+)  # fmt: skip
 
 _UPSERT = """
 INSERT INTO pages (
@@ -136,8 +169,78 @@ class SqliteIndex:
 
     def clear(self) -> None:
         with self._tx() as conn:
-            conn.execute("DELETE FROM pages")
+            for table in ("pages", "documents", "dossiers", "reuses"):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
             conn.execute("INSERT INTO pages_fts (pages_fts) VALUES ('rebuild')")
+
+    # records (search.records.RecordIndex)
+
+    def index_documents(self, documents: list[DocumentRecord]) -> None:
+        rows = [
+            {
+                **d.model_dump(mode="json"),
+                "created_on": d.created_at.date().isoformat(),
+                "revoked": int(d.revoked),
+            }
+            for d in documents
+        ]
+        columns = ", ".join(_DOCUMENT_COLUMNS)
+        values = ", ".join(f":{c}" for c in _DOCUMENT_COLUMNS)
+        with self._tx() as conn:
+            conn.executemany(f"INSERT OR REPLACE INTO documents ({columns}) VALUES ({values})", rows)  # noqa: S608
+
+    def _documents(self, where: str, params: dict[str, object]) -> list[DocumentRecord]:
+        sql = f"SELECT * FROM documents WHERE {where} ORDER BY doc_date DESC, created_at DESC LIMIT :limit"  # noqa: S608
+        with self._tx() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [
+            DocumentRecord.model_validate(
+                {k: r[k] for k in r.keys() if k != "created_on"}  # noqa: SIM118 (sqlite3.Row) | {"revoked": bool(r["revoked"])}
+            )
+            for r in rows
+        ]
+
+    def owner_documents(
+        self, owner_id: str, doc_type: str | None = None, limit: int = 200
+    ) -> list[DocumentRecord]:
+        where = "owner_id = :owner_id" + (" AND doc_type = :doc_type" if doc_type else "")
+        return self._documents(where, {"owner_id": owner_id, "doc_type": doc_type, "limit": limit})
+
+    def documents_by_number(self, number_symbol: str) -> list[DocumentRecord]:
+        return self._documents("number_symbol = :n", {"n": number_symbol, "limit": 200})
+
+    def index_dossiers(self, dossiers: list[DossierRecord]) -> None:
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO dossiers (code, agency, procedure_code, owner_id, received_on) "
+                "VALUES (:code, :agency, :procedure_code, :owner_id, :received_on)",
+                [d.model_dump(mode="json") for d in dossiers],
+            )
+
+    def index_reuses(self, reuses: list[ReuseRecord]) -> None:
+        with self._tx() as conn:
+            conn.executemany(
+                'INSERT OR REPLACE INTO reuses (id, dossier_code, doc_id, owner_id, agency, "on") '
+                "VALUES (:id, :dossier_code, :doc_id, :owner_id, :agency, :on)",
+                [r.model_dump(mode="json") for r in reuses],
+            )
+
+    def digitization_counts(
+        self, date_from: date, date_to: date, agency: str | None = None
+    ) -> DigitizationCounts:
+        params = {"a": date_from.isoformat(), "b": date_to.isoformat(), "agency": agency}
+        with self._tx() as conn:
+            n_dossiers = conn.execute(_COUNT_DOSSIERS, params).fetchone()[0]
+            by_kind = dict(conn.execute(_COUNT_DOCUMENTS, params).fetchall())
+            n_reuses = conn.execute(_COUNT_REUSES, params).fetchone()[0]
+        components, results = by_kind.get("component", 0), by_kind.get("result", 0)
+        return DigitizationCounts(
+            dossiers=n_dossiers,
+            documents=components + results,
+            components=components,
+            results=results,
+            reuses=n_reuses,
+        )
 
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)

@@ -1,0 +1,83 @@
+"""What the index keeps besides pages, for reuse and for the indicators: one summary per document, dossier
+and reuse event, and the look-ups on them. Like pages, every record here is rebuilt from storage by reindex.
+
+A backend implements RecordIndex beside SearchIndex (SqliteIndex and ElasticIndex do both).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+
+class DocumentRecord(BaseModel):
+    """A document as the reuse look-up needs it, without its pages."""
+
+    doc_id: str
+    owner_id: str | None = None
+    doc_type: str | None = None
+    kind: str = "component"
+    title: str | None = None
+    number_symbol: str | None = None
+    issuer: str | None = None
+    doc_date: date | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    revoked: bool = False
+    agency: str | None = None
+    result_code: str | None = None
+    created_at: datetime
+    reuse_count: int = 0
+    page_count: int = 0
+
+
+class DossierRecord(BaseModel):
+    code: str
+    agency: str
+    procedure_code: str
+    owner_id: str
+    received_on: date
+
+
+class ReuseRecord(BaseModel):
+    id: str
+    dossier_code: str
+    doc_id: str
+    owner_id: str | None = None
+    agency: str
+    on: date
+
+
+class DigitizationCounts(BaseModel):
+    dossiers: int  # dossiers received
+    documents: int  # documents digitized (components and results)
+    components: int
+    results: int
+    reuses: int  # reuse events
+
+
+@runtime_checkable
+class RecordIndex(Protocol):
+    def index_documents(self, documents: list[DocumentRecord]) -> None:
+        """Add or replace document summaries (keyed by doc_id)."""
+        ...
+
+    def owner_documents(
+        self, owner_id: str, doc_type: str | None = None, limit: int = 200
+    ) -> list[DocumentRecord]:
+        """The owner's documents, newest first (document date, then digitization time)."""
+        ...
+
+    def documents_by_number(self, number_symbol: str) -> list[DocumentRecord]: ...
+
+    def index_dossiers(self, dossiers: list[DossierRecord]) -> None: ...
+
+    def index_reuses(self, reuses: list[ReuseRecord]) -> None: ...
+
+    def digitization_counts(
+        self, date_from: date, date_to: date, agency: str | None = None
+    ) -> DigitizationCounts:
+        """Counts over a period (both ends included), for one agency or all."""
+        ...
