@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sohoa import __version__
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.routes import documents, pages, search
+from sohoa.api.routes import documents, dossiers, pages, reuse, search
 from sohoa.api.settings import Settings
 from sohoa.errors import SohoaError
 from sohoa.search.base import InvalidQuery
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         summary="Số hóa hồ sơ, kết quả giải quyết TTHC: digitize, search and reuse",
         lifespan=lifespan,
     )
-    for module in (documents, pages, search):
+    for module in (documents, dossiers, reuse, pages, search):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.get("/api/v1/health", tags=["health"])

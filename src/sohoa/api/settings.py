@@ -20,6 +20,8 @@ class Settings(BaseSettings):
         default_factory=lambda: os.cpu_count() or 1, ge=1, description="OCR worker processes"
     )
     ocr_lang: str = "vie"
+    # mã hồ sơ: agency code + receipt date + daily sequence (records.codes)
+    dossier_code_pattern: str = "{agency}-{date:%y%m%d}-{seq:04d}"
     dpi: int = Field(default=300, ge=150, le=600, description="rasterization resolution for PDF pages")
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_pixels: int = Field(default=80_000_000, ge=1_000_000, description="largest page accepted, in pixels")

@@ -1,18 +1,25 @@
-"""Reading documents back from storage, and turning them into the page records the index holds."""
+"""Reading records back from storage, turning them into what the index holds (pages, document summaries,
+dossiers, reuse events), and rebuilding the whole index from storage alone."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
+from zoneinfo import ZoneInfo
 
 from sohoa.errors import NotFound
-from sohoa.records.models import Document
+from sohoa.records.dossiers import Dossier, ReuseEvent
+from sohoa.records.models import Document, FieldName
 from sohoa.search.base import PageRecord, SearchIndex
+from sohoa.search.records import DocumentRecord, DossierRecord, RecordIndex, ReuseRecord
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore
 from sohoa.storage.manifests import read_manifest
 
 _DOC_ID = re.compile(r"[0-9a-f]{24}")
+# Codes and indicators count days as the counter sees them.
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def load_document(store: ObjectStore, doc_id: str) -> Document:
@@ -51,20 +58,93 @@ def page_records(document: Document) -> list[PageRecord]:
     ]
 
 
+def document_record(document: Document, reuse_count: int = 0) -> DocumentRecord:
+    r = document.revocation
+    confirmed = {f.name for f in document.fields if f.confirmed}
+    return DocumentRecord(
+        doc_id=document.id,
+        owner_id=document.owner_id,
+        doc_type=document.doc_type,
+        kind=document.kind.value,
+        title=document.title,
+        # Entered or confirmed, else as read: the look-up by number must find unconfirmed results too.
+        number_symbol=document.number_symbol
+        or next((f.value for f in document.fields if f.name is FieldName.NUMBER_SYMBOL), None),
+        issuer=document.issuer,
+        doc_date=document.doc_date,
+        valid_from=document.valid_from,
+        valid_until=document.valid_until,
+        revoked=r is not None,
+        revoked_on=r.at.astimezone(LOCAL_TZ).date() if r else None,
+        revoked_reason=r.reason if r else None,
+        number_confirmed=bool(document.number_symbol) or FieldName.NUMBER_SYMBOL in confirmed,
+        needs_review=document.needs_review,
+        agency=document.agency,
+        result_code=document.result_code,
+        created_at=document.created_at,
+        reuse_count=reuse_count,
+        page_count=sum(1 for p in document.pages if not p.blank),
+    )
+
+
+def dossier_record(dossier: Dossier) -> DossierRecord:
+    return DossierRecord(
+        code=dossier.code,
+        agency=dossier.agency,
+        procedure_code=dossier.procedure_code,
+        owner_id=dossier.applicant.id_number,
+        received_on=dossier.received_at.astimezone(LOCAL_TZ).date(),
+    )
+
+
+def reuse_record(event: ReuseEvent) -> ReuseRecord:
+    return ReuseRecord(
+        id=event.id,
+        dossier_code=event.dossier_code,
+        doc_id=event.doc_id,
+        owner_id=event.owner_id,
+        agency=event.agency,
+        on=event.at.astimezone(LOCAL_TZ).date(),
+    )
+
+
 def reindex(
     store: ObjectStore, index: SearchIndex, *, progress: Callable[[int], None] | None = None, batch: int = 500
 ) -> int:
-    """Drop the index and rebuild it from the manifests in storage alone; returns the pages indexed."""
+    """Drop the index and rebuild it from storage alone (pages, and on a RecordIndex the document
+    summaries, dossiers and reuse events); returns the pages indexed."""
     index.clear()
-    pending: list[PageRecord] = []
+    records = index if isinstance(index, RecordIndex) else None
+    counts: Counter[str] = Counter()
+    if records is not None:
+        events = [
+            ReuseEvent.model_validate_json(store.get_bytes(k)) for k in store.list(keys.REUSE_EVENTS_PREFIX)
+        ]
+        records.index_reuses([reuse_record(e) for e in events])
+        # One reuse per (document, dossier), as the markers that count them in storage.
+        counts.update(doc_id for doc_id, _ in {(e.doc_id, e.dossier_code) for e in events})
+        dossiers = [
+            read_manifest(store, k, Dossier)
+            for k in store.list(keys.DOSSIERS_PREFIX)
+            if k.endswith("/manifest.json")
+        ]
+        records.index_dossiers([dossier_record(d) for d in dossiers])
+    pages: list[PageRecord] = []
+    summaries: list[DocumentRecord] = []
     total = 0
     for n, document in enumerate(iter_documents(store), 1):
-        pending.extend(page_records(document))
-        if len(pending) >= batch:
-            total += index.index_pages(pending)
-            pending = []
+        pages.extend(page_records(document))
+        summaries.append(document_record(document, counts[document.id]))
+        if len(pages) >= batch:
+            total += index.index_pages(pages)
+            pages = []
+        if records is not None and len(summaries) >= batch:
+            records.index_documents(summaries)
+            summaries = []
         if progress:
             progress(n)
-    if pending:
-        total += index.index_pages(pending)
+    if pages:
+        total += index.index_pages(pages)
+    if records is not None and summaries:
+        records.index_documents(summaries)
     return total

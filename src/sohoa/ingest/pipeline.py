@@ -12,23 +12,29 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from sohoa.errors import BadInput
-from sohoa.ingest.documents import load_document, page_records
+from sohoa.errors import BadInput, Conflict
+from sohoa.ingest.documents import document_record, load_document, page_records
+from sohoa.ingest.dossiers import link_scanned, load_dossier
+from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor, InlineExecutor
 from sohoa.ingest.pages import PageDone, PageTask, run_page
 from sohoa.ingest.sniff import Limits, inspect
+from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.ocr.tesseract import engine_name
+from sohoa.records.codes import result_code
+from sohoa.records.doctypes import DOC_TYPES, type_code
 from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
-from sohoa.records.models import Document, DocumentKind, DossierRef, Page, nfc
+from sohoa.records.models import Document, DocumentKind, DossierRef, FieldName, Page, nfc
 from sohoa.search.base import SearchIndex
+from sohoa.search.records import RecordIndex
 from sohoa.storage import keys
-from sohoa.storage.base import ObjectNotFound, ObjectStore
+from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
 from sohoa.storage.fixity import sha256_file
 from sohoa.storage.manifests import write_manifest
 
@@ -44,6 +50,7 @@ class IngestMeta:
     kind: DocumentKind = DocumentKind.COMPONENT
     title: str | None = None
     doc_date: date | None = None
+    by: str = "system"  # who ingests: recorded on the dossier link
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,9 @@ def ingest_file(
 ) -> IngestOutcome:
     path = Path(path)
     meta = validate_meta(meta or IngestMeta(name=path.name))
+    dossier = load_dossier(store, meta.dossier_code) if meta.dossier_code else None
+    if dossier is not None and meta.owner_id is None:
+        meta = replace(meta, owner_id=dossier.applicant.id_number)
     limits = limits or Limits()
     info = inspect(path, limits)
     sha = sha256_file(path)
@@ -110,12 +120,48 @@ def ingest_file(
             if progress:
                 progress(Progress(meta.name, len(done), info.pages))
         document = _store_document(
-            store, doc_id, sha, path, info.media_type, info.extension, meta, done, scratch
+            store,
+            index,
+            doc_id,
+            sha,
+            path,
+            info.media_type,
+            info.extension,
+            meta,
+            done,
+            scratch,
+            agency=dossier.agency if dossier else None,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     index.index_pages(page_records(document))
+    if isinstance(index, RecordIndex):
+        index.index_documents([document_record(document)])
+    if dossier is not None:
+        link_scanned(store, dossier.code, document.id, by=meta.by)
     return IngestOutcome(document, created=True)
+
+
+def _doc_type_of(heading: str | None) -> str | None:
+    if not heading:
+        return None
+    return next((t.slug for t in DOC_TYPES if heading.upper().startswith(t.heading)), None)
+
+
+def claim_result_code(store: ObjectStore, doc_id: str, code_of_type: str, owner_id: str) -> str:
+    """The digitization result code, unique: the first free of CODE.OWNER, CODE.OWNER.2, …"""
+    for n in range(1, 1000):
+        code = result_code(code_of_type, owner_id, n)
+        claim = json.dumps({"doc_id": doc_id}).encode()
+        try:
+            store.create_bytes(keys.result_code_claim(code), claim, content_type="application/json")
+        except ObjectExists:
+            # After a crash the same document may have claimed it already.
+            if json.loads(store.get_bytes(keys.result_code_claim(code)))["doc_id"] == doc_id:
+                return code
+            continue
+        return code
+    raise Conflict("Không cấp được mã kết quả số hóa", "no digitization result code left")
 
 
 def _existing(store: ObjectStore, sha: str) -> Document | None:
@@ -138,6 +184,7 @@ def _put_once(store: ObjectStore, key: str, path: Path, sha: str, content_type: 
 
 def _store_document(
     store: ObjectStore,
+    index: SearchIndex,
     doc_id: str,
     sha: str,
     path: Path,
@@ -146,6 +193,8 @@ def _store_document(
     meta: IngestMeta,
     done: dict[int, PageDone],
     scratch: Path,
+    *,
+    agency: str | None,
 ) -> Document:
     master_key = keys.document_master(doc_id, sha, extension)
     _put_once(store, master_key, path, sha, media_type)
@@ -178,10 +227,21 @@ def _store_document(
     store.put_file(pdf_key, pdf_path, content_type="application/pdf")
 
     read = [p for p in pages if not p.blank]
+    fields = extract_fields(
+        [
+            (n, done[n].analysis.words, done[n].analysis.width)
+            for n in sorted(done)
+            if not done[n].analysis.blank
+        ]
+    )
+    found = {f.name: f.value for f in fields}
+    doc_type = meta.doc_type or _doc_type_of(found.get(FieldName.DOC_TYPE))
     document = Document(
         id=doc_id,
         kind=meta.kind,
-        doc_type=meta.doc_type,
+        doc_type=doc_type,
+        agency=agency,
+        fields=fields,
         title=meta.title,
         owner_id=meta.owner_id,
         dossier=DossierRef(code=meta.dossier_code, owner_id=meta.owner_id) if meta.dossier_code else None,
@@ -197,6 +257,10 @@ def _store_document(
         ocr_engine=engine_name(),
         mean_confidence=round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0,
     )
+    if document.kind is DocumentKind.RESULT and document.owner_id:
+        document.result_code = claim_result_code(store, doc_id, type_code(doc_type), document.owner_id)
+    if isinstance(index, RecordIndex):
+        document.near_duplicates = near_duplicates(store, index, document)
     write_manifest(store, keys.document_manifest(doc_id), document)
     store.put_bytes(
         keys.by_sha256(sha), json.dumps({"doc_id": doc_id}).encode(), content_type="application/json"

@@ -20,6 +20,38 @@ class Reason(BaseModel):
     blocking: bool = True  # False: worth knowing, does not stop the reuse
 
 
+class ReuseFacts(BaseModel):
+    """What the policy looks at: taken from a stored document or from its index summary."""
+
+    doc_id: str
+    owner_id: str | None
+    kind: DocumentKind
+    valid_from: date | None = None
+    valid_until: date | None = None
+    revoked_on: date | None = None
+    revoked_reason: str | None = None
+    number_confirmed: bool = True
+    needs_review: bool = False
+    has_content: bool = True
+
+    @classmethod
+    def of(cls, document: Document) -> ReuseFacts:
+        confirmed = {f.name for f in document.fields if f.confirmed}
+        r = document.revocation
+        return cls(
+            doc_id=document.id,
+            owner_id=document.owner_id,
+            kind=document.kind,
+            valid_from=document.valid_from,
+            valid_until=document.valid_until,
+            revoked_on=r.at.date() if r else None,
+            revoked_reason=r.reason if r else None,
+            number_confirmed=bool(document.number_symbol) or FieldName.NUMBER_SYMBOL in confirmed,
+            needs_review=document.needs_review,
+            has_content=any(not p.blank for p in document.pages),
+        )
+
+
 class Reusability(BaseModel):
     doc_id: str
     validity: ValidityStatus
@@ -27,58 +59,58 @@ class Reusability(BaseModel):
     reasons: list[Reason]
 
 
-def validity_on(document: Document, day: date) -> ValidityStatus:
-    if document.revocation is not None:
+def validity_on(facts: ReuseFacts | Document, day: date) -> ValidityStatus:
+    facts = ReuseFacts.of(facts) if isinstance(facts, Document) else facts
+    if facts.revoked_on is not None:
         return ValidityStatus.REVOKED
-    if document.valid_until is not None and day > document.valid_until:
+    if facts.valid_until is not None and day > facts.valid_until:
         return ValidityStatus.EXPIRED
     return ValidityStatus.VALID
 
 
-def reusability(document: Document, day: date, owner_id: str | None = None) -> Reusability:
-    status = validity_on(document, day)
+def reusability(facts: ReuseFacts | Document, day: date, owner_id: str | None = None) -> Reusability:
+    facts = ReuseFacts.of(facts) if isinstance(facts, Document) else facts
+    status = validity_on(facts, day)
     reasons: list[Reason] = []
-    if document.revocation is not None:
-        r = document.revocation
+    if facts.revoked_on is not None:
+        on = facts.revoked_on.isoformat()
         reasons.append(
             Reason(
                 code="revoked",
-                vi=f"Đã bị thu hồi ngày {r.at.date().isoformat()}: {r.reason}",
-                en=f"revoked on {r.at.date().isoformat()}: {r.reason}",
+                vi=f"Đã bị thu hồi ngày {on}: {facts.revoked_reason}",
+                en=f"revoked on {on}: {facts.revoked_reason}",
             )
         )
     elif status is ValidityStatus.EXPIRED:
-        until = document.valid_until.isoformat() if document.valid_until else "?"
+        until = facts.valid_until.isoformat() if facts.valid_until else "?"
         reasons.append(
             Reason(code="expired", vi=f"Hết hiệu lực từ sau ngày {until}", en=f"expired after {until}")
         )
-    if document.valid_from is not None and day < document.valid_from:
-        since = document.valid_from.isoformat()
+    if facts.valid_from is not None and day < facts.valid_from:
+        since = facts.valid_from.isoformat()
         reasons.append(
             Reason(code="not_yet_valid", vi=f"Chưa có hiệu lực (từ {since})", en=f"not valid before {since}")
         )
-    if document.owner_id is None:
+    if facts.owner_id is None:
         reasons.append(
             Reason(code="no_owner", vi="Chưa xác định chủ sở hữu", en="the document has no owner ID")
         )
-    elif owner_id is not None and document.owner_id != owner_id:
+    elif owner_id is not None and facts.owner_id != owner_id:
         reasons.append(
             Reason(code="other_owner", vi="Giấy tờ của người khác", en="the document belongs to someone else")
         )
-    if not document.pages or all(p.blank for p in document.pages):
+    if not facts.has_content:
         reasons.append(Reason(code="no_pages", vi="Không có trang nội dung", en="no page with content"))
-    if document.kind is DocumentKind.RESULT:
-        confirmed = {f.name for f in document.fields if f.confirmed}
-        if not document.number_symbol and FieldName.NUMBER_SYMBOL not in confirmed:
-            reasons.append(
-                Reason(
-                    code="unconfirmed",
-                    vi="Số, ký hiệu chưa được cán bộ xác nhận",
-                    en="number and symbol not yet confirmed by an officer",
-                    blocking=False,
-                )
+    if facts.kind is DocumentKind.RESULT and not facts.number_confirmed:
+        reasons.append(
+            Reason(
+                code="unconfirmed",
+                vi="Số, ký hiệu chưa được cán bộ xác nhận",
+                en="number and symbol not yet confirmed by an officer",
+                blocking=False,
             )
-    if document.needs_review:
+        )
+    if facts.needs_review:
         reasons.append(
             Reason(
                 code="needs_review",
@@ -93,4 +125,4 @@ def reusability(document: Document, day: date, owner_id: str | None = None) -> R
             code="reusable", vi="Còn hiệu lực, dùng lại được", en="valid and reusable", blocking=False
         )
         reasons.insert(0, ok)
-    return Reusability(doc_id=document.id, validity=status, reusable=reusable, reasons=reasons)
+    return Reusability(doc_id=facts.doc_id, validity=status, reusable=reusable, reasons=reasons)

@@ -26,6 +26,10 @@ class DocumentRecord(BaseModel):
     valid_from: date | None = None
     valid_until: date | None = None
     revoked: bool = False
+    revoked_on: date | None = None
+    revoked_reason: str | None = None
+    number_confirmed: bool = True
+    needs_review: bool = False
     agency: str | None = None
     result_code: str | None = None
     created_at: datetime

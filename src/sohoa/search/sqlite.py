@@ -57,7 +57,8 @@ CREATE TRIGGER IF NOT EXISTS pages_au AFTER UPDATE ON pages BEGIN
 END;
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, owner_id TEXT, doc_type TEXT, kind TEXT NOT NULL, title TEXT, number_symbol TEXT,
-    issuer TEXT, doc_date TEXT, valid_from TEXT, valid_until TEXT, revoked INTEGER NOT NULL, agency TEXT,
+    issuer TEXT, doc_date TEXT, valid_from TEXT, valid_until TEXT, revoked INTEGER NOT NULL, revoked_on TEXT,
+    revoked_reason TEXT, number_confirmed INTEGER NOT NULL, needs_review INTEGER NOT NULL, agency TEXT,
     result_code TEXT, created_at TEXT NOT NULL, created_on TEXT NOT NULL, reuse_count INTEGER NOT NULL,
     page_count INTEGER NOT NULL
 );
@@ -84,8 +85,8 @@ _COUNT_REUSES = """SELECT count(*) FROM reuses
     WHERE "on" BETWEEN :a AND :b AND (:agency IS NULL OR agency = :agency)"""
 _DOCUMENT_COLUMNS = (
     "doc_id", "owner_id", "doc_type", "kind", "title", "number_symbol", "issuer", "doc_date", "valid_from",
-    "valid_until", "revoked", "agency", "result_code", "created_at", "created_on", "reuse_count",
-    "page_count",
+    "valid_until", "revoked", "revoked_on", "revoked_reason", "number_confirmed", "needs_review", "agency",
+    "result_code", "created_at", "created_on", "reuse_count", "page_count",
 )  # fmt: skip
 
 _UPSERT = """
@@ -190,15 +191,15 @@ class SqliteIndex:
             conn.executemany(f"INSERT OR REPLACE INTO documents ({columns}) VALUES ({values})", rows)  # noqa: S608
 
     def _documents(self, where: str, params: dict[str, object]) -> list[DocumentRecord]:
-        sql = f"SELECT * FROM documents WHERE {where} ORDER BY doc_date DESC, created_at DESC LIMIT :limit"  # noqa: S608
+        columns = ", ".join(c for c in _DOCUMENT_COLUMNS if c != "created_on")
+        sql = (
+            f"SELECT {columns} FROM documents WHERE {where} "  # noqa: S608 (fixed SQL)
+            "ORDER BY doc_date DESC, created_at DESC LIMIT :limit"
+        )
         with self._tx() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [
-            DocumentRecord.model_validate(
-                {k: r[k] for k in r.keys() if k != "created_on"}  # noqa: SIM118 (sqlite3.Row) | {"revoked": bool(r["revoked"])}
-            )
-            for r in rows
-        ]
+        # sqlite3.Row is not a mapping (no `in`); flags come back as 0/1, which pydantic reads as booleans.
+        return [DocumentRecord.model_validate(dict(zip(r.keys(), r, strict=True))) for r in rows]
 
     def owner_documents(
         self, owner_id: str, doc_type: str | None = None, limit: int = 200

@@ -38,3 +38,34 @@ def doc_id_of_manifest(key: str) -> str | None:
     if len(parts) == 3 and parts[0] == "documents" and parts[2] == "manifest.json":
         return parts[1]
     return None
+
+
+def dossier_manifest(code: str) -> str:
+    return check_key(f"dossiers/{code}/manifest.json")
+
+
+def dossier_link(code: str, doc_id: str) -> str:
+    return check_key(f"dossiers/{code}/links/{doc_id}.json")
+
+
+def dossier_links_prefix(code: str) -> str:
+    return check_key(f"dossiers/{code}/links") + "/"
+
+
+def reuse_marker(doc_id: str, dossier_code: str) -> str:
+    """One per (document, dossier): makes a reuse idempotent, and their count is the reuse count."""
+    return check_key(f"documents/{doc_id}/reused-by/{dossier_code}.json")
+
+
+def reuse_event(day: str, event_id: str) -> str:
+    """`day` as YYYY-MM-DD: events are listed by day for the indicators."""
+    y, m, d = day.split("-")
+    return check_key(f"events/reuse/{y}/{m}/{d}/{event_id}.json")
+
+
+def result_code_claim(code: str) -> str:
+    return check_key(f"result-codes/{code}.json")
+
+
+DOSSIERS_PREFIX = "dossiers/"
+REUSE_EVENTS_PREFIX = "events/reuse/"

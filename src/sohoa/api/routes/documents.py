@@ -8,11 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 
-from sohoa.api.deps import BackendsDep
+from sohoa.api.deps import ActorDep, BackendsDep
 from sohoa.errors import TooLarge
 from sohoa.ingest import IngestMeta, ingest_file, load_document
-from sohoa.records.models import Document, DocumentKind
+from sohoa.ingest.lifecycle import confirm_fields, revoke
+from sohoa.records.models import Document, DocumentKind, FieldName
 
 router = APIRouter(tags=["documents"])
 _CHUNK = 1024 * 1024
@@ -85,3 +87,26 @@ def get_searchable_pdf(doc_id: str, backends: BackendsDep) -> Response:
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{document.id}.pdf"'},
     )
+
+
+class RevokeRequest(BaseModel):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+@router.post("/documents/{doc_id}/revoke", response_model=Document)
+def revoke_document(doc_id: str, body: RevokeRequest, backends: BackendsDep, actor: ActorDep) -> Document:
+    """Mark a result revoked (thu hồi): it stays in the archive with that status and is no longer reusable."""
+    return revoke(backends.store, backends.index, doc_id, body.reason, by=actor)
+
+
+class ConfirmRequest(BaseModel):
+    values: dict[FieldName, str] = Field(
+        description="field name → value as confirmed (the value read, or the officer's correction)"
+    )
+
+
+@router.post("/documents/{doc_id}/fields/confirm", response_model=Document)
+def confirm_document_fields(
+    doc_id: str, body: ConfirmRequest, backends: BackendsDep, actor: ActorDep
+) -> Document:
+    return confirm_fields(backends.store, backends.index, doc_id, body.values, by=actor)

@@ -1,0 +1,45 @@
+"""Reuse look-ups and the digitization indicators."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from sohoa.api.deps import BackendsDep
+from sohoa.errors import BadInput
+from sohoa.ingest.dossiers import DigitizationMetrics, OwnerDocument, digitization_metrics, owner_documents
+from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
+
+router = APIRouter(tags=["reuse"])
+
+
+@router.get("/owners/{owner_id}/documents", response_model=list[OwnerDocument])
+def list_owner_documents(
+    owner_id: str,
+    backends: BackendsDep,
+    type: Annotated[
+        str | None, Query(max_length=100, description="document type, e.g. giay-khai-sinh")
+    ] = None,
+    valid_on: Annotated[date | None, Query(description="judge validity on this day (default today)")] = None,
+) -> list[OwnerDocument]:
+    """The owner's digitized documents, newest first, each with why it is (or is not) reusable."""
+    try:
+        owner = validate_owner_id(owner_id).value
+    except InvalidIdentifier as exc:
+        vi, _, en = str(exc).partition(" / ")
+        raise BadInput(vi, en or vi) from exc
+    return owner_documents(backends.index, owner, doc_type=type, valid_on=valid_on)
+
+
+@router.get("/metrics/digitization", response_model=DigitizationMetrics)
+def get_digitization_metrics(
+    backends: BackendsDep,
+    date_from: Annotated[date, Query(alias="from")],
+    date_to: Annotated[date, Query(alias="to")],
+    agency: Annotated[str | None, Query(max_length=40)] = None,
+) -> DigitizationMetrics:
+    """Dossiers received, documents and results digitized, reuse events and the reuse rate, per period
+    and agency."""
+    return digitization_metrics(backends.index, date_from, date_to, agency)

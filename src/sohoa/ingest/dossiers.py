@@ -1,0 +1,209 @@
+"""Dossiers and reuse, over storage and index: issue dossier codes, link documents, reuse an earlier
+digitized copy instead of new paper, and the digitization indicators.
+
+Storage holds every fact (dossier manifests, one object per link, one write-once object per reuse event);
+the index holds summaries for fast look-ups and counts, and is brought up to date after each write.
+Uniqueness (dossier codes, one reuse per document and dossier) rests on the store's create-if-absent
+write, so it holds across processes and machines.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+from sohoa.errors import BadInput, Conflict, NotFound
+from sohoa.ingest.documents import LOCAL_TZ, document_record, dossier_record, load_document, reuse_record
+from sohoa.records.codes import DEFAULT_DOSSIER_PATTERN, dossier_code, dossier_code_prefix
+from sohoa.records.dossiers import (
+    Dossier,
+    DossierLink,
+    DossierView,
+    LinkKind,
+    NewDossier,
+    ReuseEvent,
+)
+from sohoa.records.reuse import Reusability, ReuseFacts, reusability
+from sohoa.search.base import SearchIndex
+from sohoa.search.records import DocumentRecord, RecordIndex
+from sohoa.storage import keys
+from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
+from sohoa.storage.manifests import read_manifest
+
+_MAX_SEQUENCE = 9999
+
+
+def _records(index: SearchIndex) -> RecordIndex:
+    assert isinstance(index, RecordIndex), f"{index!r} keeps no records"
+    return index
+
+
+def _json(model: BaseModel) -> bytes:
+    return model.model_dump_json(indent=2).encode()
+
+
+def create_dossier(
+    store: ObjectStore,
+    index: SearchIndex,
+    new: NewDossier,
+    *,
+    by: str,
+    pattern: str = DEFAULT_DOSSIER_PATTERN,
+) -> Dossier:
+    """Issue the next code of the agency's day and store the dossier; safe under concurrent creation."""
+    day = new.received_at.astimezone(LOCAL_TZ).date()
+    try:
+        prefix = dossier_code_prefix(new.agency, day, pattern)
+    except ValueError as exc:
+        vi, _, en = str(exc).partition(" / ")
+        raise BadInput(vi, en or vi) from exc
+    # Start after the codes already issued that day; a lost race just moves on to the next number.
+    seq = 1 + sum(1 for k in store.list(keys.DOSSIERS_PREFIX + prefix) if k.endswith("/manifest.json"))
+    while seq <= _MAX_SEQUENCE:
+        dossier = Dossier(**new.model_dump(), code=dossier_code(new.agency, day, seq, pattern), created_by=by)
+        try:
+            store.create_bytes(
+                keys.dossier_manifest(dossier.code), _json(dossier), content_type="application/json"
+            )
+        except ObjectExists:
+            seq += 1
+            continue
+        _records(index).index_dossiers([dossier_record(dossier)])
+        return dossier
+    raise Conflict(
+        f"Hết số thứ tự hồ sơ trong ngày {day.isoformat()}", f"no dossier number left for {day.isoformat()}"
+    )
+
+
+def load_dossier(store: ObjectStore, code: str) -> DossierView:
+    try:
+        dossier = read_manifest(store, keys.dossier_manifest(code), Dossier)
+    except (ObjectNotFound, ValueError) as exc:
+        raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found") from exc
+    links = [
+        DossierLink.model_validate_json(store.get_bytes(k))
+        for k in store.list(keys.dossier_links_prefix(code))
+    ]
+    return DossierView(**dossier.model_dump(), links=sorted(links, key=lambda link: link.at))
+
+
+def link_scanned(store: ObjectStore, code: str, doc_id: str, *, by: str) -> DossierLink:
+    """Record that a document was digitized for this dossier (idempotent)."""
+    load_dossier(store, code)
+    link = DossierLink(dossier_code=code, doc_id=doc_id, kind=LinkKind.SCANNED, by=by)
+    try:
+        store.create_bytes(keys.dossier_link(code, doc_id), _json(link), content_type="application/json")
+    except ObjectExists:
+        return DossierLink.model_validate_json(store.get_bytes(keys.dossier_link(code, doc_id)))
+    return link
+
+
+def reuse_count(store: ObjectStore, doc_id: str) -> int:
+    return sum(1 for _ in store.list(f"documents/{doc_id}/reused-by/"))
+
+
+def reuse_document(
+    store: ObjectStore, index: SearchIndex, code: str, doc_id: str, *, by: str, today: date | None = None
+) -> ReuseEvent:
+    """Attach an earlier digitized document to a dossier: a link, not a copy, logged as a reuse event.
+
+    Refused (409) when the document is not reusable for this dossier's applicant: revoked, expired, someone
+    else's. Reusing the same document for the same dossier twice is one reuse.
+    """
+    dossier = load_dossier(store, code)
+    document = load_document(store, doc_id)
+    today = today or datetime.now(LOCAL_TZ).date()
+    verdict = reusability(document, today, owner_id=dossier.applicant.id_number)
+    if not verdict.reusable:
+        blocking = [r for r in verdict.reasons if r.blocking]
+        raise Conflict(
+            "Không dùng lại được: " + "; ".join(r.vi for r in blocking),
+            "cannot be reused: " + "; ".join(r.en for r in blocking),
+        )
+    event = ReuseEvent(
+        id=uuid.uuid4().hex,
+        dossier_code=code,
+        doc_id=doc_id,
+        owner_id=document.owner_id,
+        agency=dossier.agency,
+        by=by,
+    )
+    try:
+        store.create_bytes(keys.reuse_marker(doc_id, code), _json(event), content_type="application/json")
+    except ObjectExists:
+        return ReuseEvent.model_validate_json(store.get_bytes(keys.reuse_marker(doc_id, code)))
+    link = DossierLink(dossier_code=code, doc_id=doc_id, kind=LinkKind.REUSED, by=by, at=event.at)
+    store.put_bytes(keys.dossier_link(code, doc_id), _json(link), content_type="application/json")
+    day = event.at.astimezone(LOCAL_TZ).date()
+    store.put_bytes(keys.reuse_event(day.isoformat(), event.id), _json(event), locked=True)
+    records = _records(index)
+    records.index_reuses([reuse_record(event)])
+    records.index_documents([document_record(document, reuse_count(store, doc_id))])
+    return event
+
+
+class OwnerDocument(BaseModel):
+    """One of an owner's documents as the counter sees it: the summary and whether it can be reused."""
+
+    document: DocumentRecord
+    reuse: Reusability
+
+
+def facts_of(record: DocumentRecord) -> ReuseFacts:
+    return ReuseFacts(
+        doc_id=record.doc_id,
+        owner_id=record.owner_id,
+        kind=record.kind,
+        valid_from=record.valid_from,
+        valid_until=record.valid_until,
+        revoked_on=record.revoked_on if record.revoked else None,
+        revoked_reason=record.revoked_reason,
+        number_confirmed=record.number_confirmed,
+        needs_review=record.needs_review,
+        has_content=record.page_count > 0,
+    )
+
+
+def owner_documents(
+    index: SearchIndex, owner_id: str, *, doc_type: str | None = None, valid_on: date | None = None
+) -> list[OwnerDocument]:
+    """The owner's digitized documents, newest first, each with why it is (or is not) reusable."""
+    day = valid_on or datetime.now(LOCAL_TZ).date()
+    return [
+        OwnerDocument(document=r, reuse=reusability(facts_of(r), day, owner_id=owner_id))
+        for r in _records(index).owner_documents(owner_id, doc_type)
+    ]
+
+
+class DigitizationMetrics(BaseModel):
+    date_from: date
+    date_to: date
+    agency: str | None
+    dossiers_received: int
+    documents_digitized: int
+    results_digitized: int
+    reuse_events: int
+    # Share of dossier components met by reusing an earlier copy rather than digitizing new paper:
+    # reuses / (reuses + components digitized), over the same period and agency.
+    reuse_rate: float
+
+
+def digitization_metrics(
+    index: SearchIndex, date_from: date, date_to: date, agency: str | None = None
+) -> DigitizationMetrics:
+    if date_to < date_from:
+        raise BadInput("Ngày kết thúc trước ngày bắt đầu", "the period ends before it starts")
+    c = _records(index).digitization_counts(date_from, date_to, agency)
+    needed = c.reuses + c.components
+    return DigitizationMetrics(
+        date_from=date_from,
+        date_to=date_to,
+        agency=agency,
+        dossiers_received=c.dossiers,
+        documents_digitized=c.documents,
+        results_digitized=c.results,
+        reuse_events=c.reuses,
+        reuse_rate=round(c.reuses / needed, 4) if needed else 0.0,
+    )
