@@ -51,6 +51,12 @@ def test_ingest_then_search_without_diacritics(scans: tuple[Path, dict[str, str]
     assert json.loads(r.stdout)["id"] == doc_id
     r = run("ingest", str(one / "page-00.png"), data=tmp_path / "data")
     assert "đã có / already stored" in r.stdout
+    # The owner's documents, each with whether it can be reused.
+    r = run("reuse", "079195000001", data=tmp_path / "data")
+    assert r.returncode == 0, r.stderr
+    assert doc_id in r.stdout and r.stdout.count("valid") >= len(list(one.iterdir()))
+    r = run("reuse", "12345", data=tmp_path / "data")
+    assert r.returncode == 2 and "12" in r.stderr
 
 
 def test_bad_file_exits_2_with_a_bilingual_message(

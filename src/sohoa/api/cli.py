@@ -202,6 +202,49 @@ def ocr(
 
 
 @app.command()
+def reuse(
+    owner_id: Annotated[str, typer.Argument(help="personal ID (12 digits), old ID card (9) or tax code")],
+    doc_type: Annotated[str | None, typer.Option("--type", help="document type, e.g. giay-khai-sinh")] = None,
+    valid_on: Annotated[str | None, typer.Option(help="judge validity on this day (YYYY-MM-DD)")] = None,
+) -> None:
+    """The owner's digitized documents, newest first, and whether each can be reused (and why not)."""
+    from sohoa.ingest.dossiers import owner_documents
+    from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
+
+    try:
+        owner = validate_owner_id(owner_id).value
+        day = date.fromisoformat(valid_on) if valid_on else None
+    except (InvalidIdentifier, ValueError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(ExitCode.BAD_INPUT) from exc
+    backends = _backends()
+    try:
+        found = owner_documents(backends.index, owner, doc_type=doc_type, valid_on=day)
+    except SohoaError as exc:
+        raise _fail(exc) from exc
+    finally:
+        backends.close()
+    if not found:
+        console.print(f"Chưa có giấy tờ số hóa của {owner} / no digitized document for {owner}")
+        return
+    table = Table(title=f"Giấy tờ của {owner} / documents of {owner}")
+    for column in ("document", "type", "date", "validity", "reusable", "why", "reused"):
+        table.add_column(column)
+    for item in found:
+        d, verdict = item.document, item.reuse
+        table.add_row(
+            d.doc_id,
+            d.doc_type or "",
+            str(d.doc_date or ""),
+            verdict.validity.value,
+            "yes" if verdict.reusable else "no",
+            "; ".join(r.vi for r in verdict.reasons),
+            str(d.reuse_count),
+        )
+    console.print(table)
+
+
+@app.command()
 def reindex() -> None:
     """Drop the search index and rebuild it from storage alone."""
     from sohoa.ingest import reindex as rebuild

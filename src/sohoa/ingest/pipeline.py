@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from sohoa.errors import BadInput, Conflict
+from sohoa.errors import BadInput, Conflict, NotFound
 from sohoa.ingest.documents import document_record, load_document, page_records
 from sohoa.ingest.dossiers import link_scanned, load_dossier
 from sohoa.ingest.duplicates import near_duplicates
@@ -29,6 +29,7 @@ from sohoa.ocr.pipeline import OcrOptions
 from sohoa.ocr.tesseract import engine_name
 from sohoa.records.codes import result_code
 from sohoa.records.doctypes import DOC_TYPES, type_code
+from sohoa.records.dossiers import DossierView
 from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
 from sohoa.records.models import Document, DocumentKind, DossierRef, FieldName, Page, nfc
 from sohoa.search.base import SearchIndex
@@ -95,7 +96,7 @@ def ingest_file(
 ) -> IngestOutcome:
     path = Path(path)
     meta = validate_meta(meta or IngestMeta(name=path.name))
-    dossier = load_dossier(store, meta.dossier_code) if meta.dossier_code else None
+    dossier = _known_dossier(store, meta.dossier_code)
     if dossier is not None and meta.owner_id is None:
         meta = replace(meta, owner_id=dossier.applicant.id_number)
     limits = limits or Limits()
@@ -140,6 +141,16 @@ def ingest_file(
     if dossier is not None:
         link_scanned(store, dossier.code, document.id, by=meta.by)
     return IngestOutcome(document, created=True)
+
+
+def _known_dossier(store: ObjectStore, code: str | None) -> DossierView | None:
+    """The dossier if sohoa received it; a code from the province's one-stop software is kept as given."""
+    if not code:
+        return None
+    try:
+        return load_dossier(store, code)
+    except (NotFound, ValueError):
+        return None
 
 
 def _doc_type_of(heading: str | None) -> str | None:
