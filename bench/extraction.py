@@ -18,18 +18,9 @@ from rich.table import Table
 
 from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pipeline import process_page
-from sohoa.samples.scangen import Degradation, make_result_document
+from sohoa.samples.scangen import DEFAULT_MIX, Degradation, make_result_document
 
-MIX = (
-    Degradation(),
-    Degradation(skew_deg=2.5, noise=6.0),
-    Degradation(turn=90),
-    Degradation(turn=180, blur=0.8),
-    Degradation(turn=270, jpeg_quality=60),
-    Degradation(skew_deg=-3.5, dark_border=True),
-    Degradation(tint=True, seal=True, skew_deg=1.0),
-    Degradation(perspective=0.03, tint=True),
-)
+MIX = (*DEFAULT_MIX, Degradation(perspective=0.03, tint=True))
 
 
 def one(seed: int) -> tuple[dict[str, str], list[tuple[str, str]]]:

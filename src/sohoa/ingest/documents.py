@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from zoneinfo import ZoneInfo
 
 from sohoa.errors import NotFound
 from sohoa.records.dossiers import Dossier, ReuseEvent
-from sohoa.records.models import Document, FieldName
+from sohoa.records.models import LOCAL_TZ, Document, FieldName
+from sohoa.records.reuse import SUMMARY_FACTS, ReuseFacts
 from sohoa.search.base import PageRecord, SearchIndex
 from sohoa.search.records import DocumentRecord, DossierRecord, RecordIndex, ReuseRecord
 from sohoa.storage import keys
@@ -18,8 +18,6 @@ from sohoa.storage.base import ObjectNotFound, ObjectStore
 from sohoa.storage.manifests import read_manifest
 
 _DOC_ID = re.compile(r"[0-9a-f]{24}")
-# Codes and indicators count days as the counter sees them.
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def load_document(store: ObjectStore, doc_id: str) -> Document:
@@ -59,26 +57,17 @@ def page_records(document: Document) -> list[PageRecord]:
 
 
 def document_record(document: Document, reuse_count: int = 0) -> DocumentRecord:
-    r = document.revocation
-    confirmed = {f.name for f in document.fields if f.confirmed}
+    facts = ReuseFacts.of(document)
     return DocumentRecord(
-        doc_id=document.id,
-        owner_id=document.owner_id,
+        **facts.model_dump(mode="json", include=SUMMARY_FACTS),
+        revoked=facts.revoked_on is not None,
         doc_type=document.doc_type,
-        kind=document.kind.value,
         title=document.title,
         # Entered or confirmed, else as read: the look-up by number must find unconfirmed results too.
         number_symbol=document.number_symbol
         or next((f.value for f in document.fields if f.name is FieldName.NUMBER_SYMBOL), None),
         issuer=document.issuer,
         doc_date=document.doc_date,
-        valid_from=document.valid_from,
-        valid_until=document.valid_until,
-        revoked=r is not None,
-        revoked_on=r.at.astimezone(LOCAL_TZ).date() if r else None,
-        revoked_reason=r.reason if r else None,
-        number_confirmed=bool(document.number_symbol) or FieldName.NUMBER_SYMBOL in confirmed,
-        needs_review=document.needs_review,
         agency=document.agency,
         result_code=document.result_code,
         created_at=document.created_at,

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 
 from sohoa.errors import BadInput, Conflict, NotFound
-from sohoa.ingest.documents import LOCAL_TZ, document_record, dossier_record, load_document, reuse_record
+from sohoa.ingest.documents import document_record, dossier_record, load_document, reuse_record
 from sohoa.records.codes import DEFAULT_DOSSIER_PATTERN, dossier_code, dossier_code_prefix
 from sohoa.records.dossiers import (
     Dossier,
@@ -25,7 +25,8 @@ from sohoa.records.dossiers import (
     NewDossier,
     ReuseEvent,
 )
-from sohoa.records.reuse import Reusability, ReuseFacts, reusability
+from sohoa.records.models import LOCAL_TZ
+from sohoa.records.reuse import SUMMARY_FACTS, Reusability, ReuseFacts, reusability
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import DocumentRecord, RecordIndex
 from sohoa.storage import keys
@@ -152,18 +153,7 @@ class OwnerDocument(BaseModel):
 
 
 def facts_of(record: DocumentRecord) -> ReuseFacts:
-    return ReuseFacts(
-        doc_id=record.doc_id,
-        owner_id=record.owner_id,
-        kind=record.kind,
-        valid_from=record.valid_from,
-        valid_until=record.valid_until,
-        revoked_on=record.revoked_on if record.revoked else None,
-        revoked_reason=record.revoked_reason,
-        number_confirmed=record.number_confirmed,
-        needs_review=record.needs_review,
-        has_content=record.page_count > 0,
-    )
+    return ReuseFacts(**record.model_dump(include=SUMMARY_FACTS), has_content=record.page_count > 0)
 
 
 def owner_documents(

@@ -6,6 +6,7 @@ import unicodedata
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -18,6 +19,10 @@ def nfc(text: str) -> str:
 
 
 NfcStr = Annotated[str, AfterValidator(nfc)]
+
+
+# Dates of receipt, revocation and reuse are days as the counter sees them.
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def utcnow() -> datetime:

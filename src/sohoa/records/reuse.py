@@ -10,7 +10,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from sohoa.records.models import Document, DocumentKind, FieldName, ValidityStatus
+from sohoa.records.models import LOCAL_TZ, Document, DocumentKind, FieldName, ValidityStatus
 
 
 class Reason(BaseModel):
@@ -44,12 +44,16 @@ class ReuseFacts(BaseModel):
             kind=document.kind,
             valid_from=document.valid_from,
             valid_until=document.valid_until,
-            revoked_on=r.at.date() if r else None,
+            revoked_on=r.at.astimezone(LOCAL_TZ).date() if r else None,
             revoked_reason=r.reason if r else None,
             number_confirmed=bool(document.number_symbol) or FieldName.NUMBER_SYMBOL in confirmed,
             needs_review=document.needs_review,
             has_content=any(not p.blank for p in document.pages),
         )
+
+
+# What an index summary carries of the facts; only whether any page has content it holds as a count.
+SUMMARY_FACTS = frozenset(ReuseFacts.model_fields) - {"has_content"}
 
 
 class Reusability(BaseModel):
