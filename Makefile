@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # with the Go toolchain the machine carries (Debian's golang is too old for it).
 TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl
 
-.PHONY: run test lint bench-ocr bench-search system-deps venv sample clean services-down
+.PHONY: run test lint bench-ocr bench-search bench-reuse system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR)
@@ -51,6 +51,10 @@ bench-ocr: venv  ## sohoa against OCRmyPDF on the same degraded pages (prints a 
 bench-search: venv  ## SQLite against Elasticsearch at 100,000 pages (prints a table)
 	bash deploy/services.sh up
 	source <(bash deploy/services.sh env) && $(BIN)/python bench/search.py --pages 100000
+
+bench-reuse: venv  ## owner look-up (reuse) at 100,000 documents of 20,000 owners, SQLite vs Elasticsearch
+	bash deploy/services.sh up
+	source <(bash deploy/services.sh env) && $(BIN)/python bench/reuse.py --docs 100000 --owners 20000
 
 lint: venv
 	$(BIN)/ruff check src tests bench
