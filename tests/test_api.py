@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from corpus import bad_files, write_sample_scans
+from people import Person, make_people
 from sohoa.api.app import create_app
 from sohoa.api.settings import Settings
 
@@ -24,10 +25,18 @@ def scans(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def app_people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, Person]]]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("api-data"), workers=2)
     with TestClient(create_app(settings)) as c:
-        yield c
+        yield c, make_people(c.app.state.backends.store)
+
+
+@pytest.fixture(scope="module")
+def client(app_people: tuple[TestClient, dict[str, Person]]) -> TestClient:
+    """The archive staff member of AGENCY (uploads, reads and searches what the agency digitized)."""
+    c, people = app_people
+    c.headers.update(people["staff"].headers)
+    return c
 
 
 @pytest.fixture(scope="module")
@@ -135,23 +144,46 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(
 ) -> None:
     path, code = bad_files(tmp_path, scans / "two-pages.pdf")[kind]
     store = client.app.state.backends.store
-    before = list(store.list(""))
+
+    def content() -> list[str]:  # the refusal itself is on the audit trail; nothing else may appear
+        return [k for k in store.list("") if not k.startswith("audit/")]
+
+    before = content()
     with path.open("rb") as f:
         r = client.post("/api/v1/documents", files={"file": ("scan.pdf", f, "application/pdf")})
     assert 400 <= r.status_code < 500, r.text
     body = r.json()
     assert body["type"].endswith(f"/{code}")
     assert body["message_vi"] and body["message_en"]
-    assert list(store.list("")) == before
+    assert content() == before
     assert client.get("/api/v1/health").status_code == 200
 
 
 def test_upload_over_the_size_limit(tmp_path: Path, scans: Path) -> None:
     settings = Settings(data_dir=tmp_path, workers=1, max_upload_bytes=10_000)
     with TestClient(create_app(settings)) as c, (scans / "two-pages.pdf").open("rb") as f:
-        r = c.post("/api/v1/documents", files={"file": ("big.pdf", f, "application/pdf")})
+        store = c.app.state.backends.store
+        staff = make_people(store)["staff"]
+        before = set(store.list(""))
+        r = c.post(
+            "/api/v1/documents", files={"file": ("big.pdf", f, "application/pdf")}, headers=staff.headers
+        )
         assert r.status_code == 413
-        assert list(c.app.state.backends.store.list("")) == []
+        assert r.json()["type"].endswith("/too_large")
+        assert set(store.list("")) == before
+
+        # Sent without a declared length (chunked), it is cut off while streaming, with the same answer.
+        def body() -> Iterator[bytes]:
+            yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4\n'
+            for _ in range(50):
+                yield b"0" * 1000
+            yield b"\r\n--b--\r\n"
+
+        headers = {**staff.headers, "Content-Type": "multipart/form-data; boundary=b"}
+        r = c.post("/api/v1/documents", content=body(), headers=headers)
+        assert r.status_code == 413
+        assert r.json()["message_vi"].startswith("Tệp vượt quá")
+        assert not [k for k in set(store.list("")) - before if not k.startswith(("audit/", "credentials/"))]
 
 
 def test_invalid_owner_id_upload(client: TestClient, scans: Path) -> None:

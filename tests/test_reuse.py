@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from conftest import make_elastic, make_minio
+from people import make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
@@ -128,7 +129,7 @@ def test_reuse_end_to_end_with_zero_new_pages(pair: Pair, tmp_path: Path) -> Non
     app = create_app(
         backends=Backends(Settings(data_dir=tmp_path / "api"), pair.store, pair.index, InlineExecutor())
     )
-    with TestClient(app) as client:
+    with TestClient(app, headers=make_people(pair.store)["officer"].headers) as client:
         today = date.today()
         period = {"from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))}
         m = client.get("/api/v1/metrics/digitization", params=period).json()

@@ -75,3 +75,25 @@ class Conflict(SohoaError):
     exit_code = ExitCode.BAD_INPUT
     http_status = 409
     code = "conflict"
+
+
+class Unauthorized(SohoaError):
+    """No credentials, or ones that are unknown, expired or revoked."""
+
+    exit_code = ExitCode.BAD_INPUT
+    http_status = 401
+    code = "unauthorized"
+
+
+class Forbidden(SohoaError):
+    """The caller is known but their role or agency does not allow this."""
+
+    exit_code = ExitCode.BAD_INPUT
+    http_status = 403
+    code = "forbidden"
+
+
+class TooManyRequests(SohoaError):
+    exit_code = ExitCode.BAD_INPUT
+    http_status = 429
+    code = "too_many_requests"

@@ -1,22 +1,30 @@
-"""The FastAPI application: one router per resource under /api/v1, backends as a dependency, and every
-error answered as RFC 9457 problem details without stack traces or internal paths."""
+"""The FastAPI application: one router per resource under /api/v1, backends as a dependency, access control
+as a dependency of every route (api.auth), the audit trail written before each audited answer leaves, request
+bodies capped while they stream, and every error answered as RFC 9457 problem details without stack traces
+or internal paths."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sohoa import __version__
+from sohoa.api.auth import AuditDraft, authorize
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.routes import documents, dossiers, pages, reuse, search
+from sohoa.api.limits import BodyLimit
+from sohoa.api.routes import admin, documents, dossiers, pages, reuse, search, session
 from sohoa.api.settings import Settings
 from sohoa.errors import SohoaError
+from sohoa.ingest.audit import record_event
+from sohoa.records.access import AuditEvent
 from sohoa.search.base import InvalidQuery
 
 log = logging.getLogger("sohoa.api")
@@ -51,9 +59,37 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         version=__version__,
         summary="Số hóa hồ sơ, kết quả giải quyết TTHC: digitize, search and reuse",
         lifespan=lifespan,
+        dependencies=[Depends(authorize)],
     )
-    for module in (documents, dossiers, reuse, pages, search):
+    for module in (session, documents, dossiers, reuse, pages, search, admin):
         app.include_router(module.router, prefix="/api/v1")
+
+    @app.middleware("http")
+    async def audit_trail(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        draft: AuditDraft | None = getattr(request.state, "audit", None)
+        if draft is None:
+            return response
+        event = AuditEvent(
+            id=uuid.uuid4().hex,
+            actor=draft.actor or "anonymous",
+            role=draft.role,
+            action=draft.action,
+            record=draft.record,
+            route=draft.route,
+            detail=draft.detail,
+            client=request.client.host if request.client else None,
+            status=response.status_code,
+        )
+        backends: Backends = request.app.state.backends
+        try:
+            await run_in_threadpool(record_event, backends.store, backends.index, event)
+        except Exception:
+            log.exception("audit event not written; answer withheld")
+            return problem(
+                503, "Không ghi được nhật ký truy cập", "audit trail unavailable", "audit_unavailable"
+            )
+        return response
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -61,7 +97,10 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
 
     @app.exception_handler(SohoaError)
     async def sohoa_error(_: Request, exc: SohoaError) -> JSONResponse:
-        return problem(exc.http_status, exc.vi, exc.en, exc.code, message_vi=exc.vi, message_en=exc.en)
+        answer = problem(exc.http_status, exc.vi, exc.en, exc.code, message_vi=exc.vi, message_en=exc.en)
+        if exc.http_status == 401:
+            answer.headers["WWW-Authenticate"] = 'Bearer realm="sohoa"'
+        return answer
 
     @app.exception_handler(InvalidQuery)
     async def invalid_query(_: Request, exc: InvalidQuery) -> JSONResponse:
@@ -82,4 +121,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "Lỗi hệ thống", "internal error", "internal")
 
+    # Outermost, so an oversized body is refused before anything parses or spools it. (FastAPI's own
+    # max_body_size answers a declared oversize in plain text, not as problem details.)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
     return app

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from sohoa.api.limits import LoginThrottle
 from sohoa.api.settings import Settings
 from sohoa.ingest.executor import Executor, LocalProcessExecutor
 from sohoa.ingest.sniff import Limits
@@ -22,6 +28,8 @@ class Backends:
     executor: Executor
     limits: Limits = field(default_factory=Limits)
     options: OcrOptions = field(default_factory=OcrOptions)
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(5))
 
     def close(self) -> None:
         self.executor.close()
@@ -51,6 +59,26 @@ def make_index(settings: Settings) -> SearchIndex:
     return SqliteIndex(settings.index_path)
 
 
+def load_secret(settings: Settings) -> bytes:
+    """The server's signing key: from the settings, or kept in the data directory (made on first use),
+    so links and CSRF tokens stay valid across restarts and across workers sharing the directory."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path = settings.data_dir / "secret.key"
+    if path.exists():
+        return path.read_bytes()
+    # Written whole under another name, then linked in: a second process sees no key or the whole key.
+    fd, tmp = tempfile.mkstemp(dir=settings.data_dir, prefix=".secret-")
+    try:
+        os.write(fd, secrets.token_bytes(32))
+        os.close(fd)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        Path(tmp).unlink()
+    return path.read_bytes()
+
+
 def make_backends(settings: Settings) -> Backends:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.scratch_dir.mkdir(parents=True, exist_ok=True)
@@ -61,4 +89,6 @@ def make_backends(settings: Settings) -> Backends:
         executor=LocalProcessExecutor(settings.workers),
         limits=Limits(max_pixels=settings.max_pixels, max_pages=settings.max_pages, dpi=settings.dpi),
         options=OcrOptions(lang=settings.ocr_lang),
+        secret=load_secret(settings),
+        throttle=LoginThrottle(settings.login_attempts),
     )

@@ -1,4 +1,5 @@
-"""The `sohoa` command line: ingest, search, show, ocr, reindex, serve, and a sample batch for the demo.
+"""The `sohoa` command line: ingest, search, show, ocr, reuse, reindex, serve, users, and a sample batch for
+the demo.
 
 Errors print a bilingual message and exit non-zero with the code carried by the exception class.
 """
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sohoa.api.backends import Backends, make_backends
+from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
 from sohoa.records.models import DocumentKind
@@ -27,6 +29,7 @@ from sohoa.scanners import scan_files
 app = typer.Typer(
     help="sohoa: số hóa hồ sơ — digitize, search and reuse dossiers and results.", no_args_is_help=True
 )
+app.add_typer(users_app, name="users")
 console = Console()
 err = Console(stderr=True)
 

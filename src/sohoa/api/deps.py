@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the backends of the running app; nothing reaches for a global."""
+"""FastAPI dependencies: the backends of the running app; nothing reaches for a global.
+Who is calling and what they may do is `api.auth`."""
 
 from __future__ import annotations
 
@@ -14,15 +15,3 @@ def get_backends(request: Request) -> Backends:
 
 
 BackendsDep = Annotated[Backends, Depends(get_backends)]
-
-
-def current_actor() -> str:
-    """Who is acting, for the records (links, reuse events, revocations, confirmations).
-
-    Until the access-control issue brings users and tokens, every API caller is recorded as "api"; this is
-    the one place that will change.
-    """
-    return "api"
-
-
-ActorDep = Annotated[str, Depends(current_actor)]

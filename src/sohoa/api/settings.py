@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     minio_secure: bool = False
     minio_bucket: str = Field(default="sohoa", pattern=r"^[a-z0-9][a-z0-9.-]{1,50}[a-z0-9]$")
     minio_retention_days: int = Field(default=3650, ge=1, description="locked bucket retention")
+    secret_key: SecretStr | None = Field(
+        default=None, description="signs download links and CSRF tokens; default: data_dir/secret.key"
+    )
+    cookie_secure: bool = Field(default=True, description="session cookie only over HTTPS (and localhost)")
+    session_hours: float = Field(default=8, gt=0, le=24)
+    login_attempts: int = Field(
+        default=5, ge=1, description="failed logins per 5 minutes, per user and address"
+    )
+    download_link_seconds: int = Field(default=300, ge=10, le=3600)
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from sohoa.errors import NotFound
+from sohoa.records.access import AuditEvent
 from sohoa.records.dossiers import Dossier, ReuseEvent
 from sohoa.records.models import LOCAL_TZ, Document, FieldName
 from sohoa.records.reuse import SUMMARY_FACTS, ReuseFacts
@@ -50,6 +51,7 @@ def page_records(document: Document) -> list[PageRecord]:
             doc_date=document.doc_date or document.created_at.date(),
             kind=document.kind.value,
             validity=document.validity.value,
+            agency=document.agency,
         )
         for page in document.pages
         if not page.blank
@@ -101,7 +103,7 @@ def reindex(
     store: ObjectStore, index: SearchIndex, *, progress: Callable[[int], None] | None = None, batch: int = 500
 ) -> int:
     """Drop the index and rebuild it from storage alone (pages, and on a RecordIndex the document
-    summaries, dossiers and reuse events); returns the pages indexed."""
+    summaries, dossiers, reuse events and the audit trail); returns the pages indexed."""
     index.clear()
     records = index if isinstance(index, RecordIndex) else None
     counts: Counter[str] = Counter()
@@ -118,6 +120,13 @@ def reindex(
             if k.endswith("/manifest.json")
         ]
         records.index_dossiers([dossier_record(d) for d in dossiers])
+        audit: list[AuditEvent] = []
+        for key in store.list(keys.AUDIT_PREFIX):
+            audit.append(AuditEvent.model_validate_json(store.get_bytes(key)))
+            if len(audit) >= batch:
+                records.index_audit(audit)
+                audit = []
+        records.index_audit(audit)
     pages: list[PageRecord] = []
     summaries: list[DocumentRecord] = []
     total = 0

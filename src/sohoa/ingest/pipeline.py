@@ -52,6 +52,7 @@ class IngestMeta:
     title: str | None = None
     doc_date: date | None = None
     by: str = "system"  # who ingests: recorded on the dossier link
+    agency: str | None = None  # the digitizing agency, when no dossier known here says it
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,7 @@ def ingest_file(
             meta,
             done,
             scratch,
-            agency=dossier.agency if dossier else None,
+            agency=dossier.agency if dossier else meta.agency,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -33,6 +33,7 @@ class PageRecord(BaseModel):
     doc_date: date | None = None
     kind: str | None = None
     validity: str | None = None
+    agency: str | None = None  # the agency that digitized it: officers and staff search within theirs
 
 
 class SearchQuery(BaseModel):
@@ -40,6 +41,7 @@ class SearchQuery(BaseModel):
     owner_id: str | None = None
     doc_type: str | None = None
     dossier_code: str | None = None
+    agency: str | None = None
     date_from: date | None = None
     date_to: date | None = None
     limit: int = Field(default=20, ge=1, le=200)

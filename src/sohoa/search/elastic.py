@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError, helpers
 
 from sohoa.errors import ServiceUnavailable
+from sohoa.records.access import AuditEvent
 from sohoa.search.base import (
     EXACT_BOOST,
     PHRASE_BOOST,
@@ -30,7 +31,14 @@ from sohoa.search.base import (
 )
 from sohoa.search.folding import fold
 from sohoa.search.highlight import snippet
-from sohoa.search.records import DigitizationCounts, DocumentRecord, DossierRecord, ReuseRecord
+from sohoa.search.records import (
+    AuditPage,
+    AuditQuery,
+    DigitizationCounts,
+    DocumentRecord,
+    DossierRecord,
+    ReuseRecord,
+)
 
 T = TypeVar("T")
 _TEMPLATE_BODY: dict[str, Any] = {
@@ -49,6 +57,7 @@ _TEMPLATE_BODY: dict[str, Any] = {
             "doc_date": {"type": "date", "format": "strict_date"},
             "kind": {"type": "keyword"},
             "validity": {"type": "keyword"},
+            "agency": {"type": "keyword"},
         },
     },
 }
@@ -74,6 +83,11 @@ _RECORD_MAPPINGS: dict[str, dict[str, Any]] = {
     "reuses": {
         "id": _KEYWORD, "dossier_code": _KEYWORD, "doc_id": _KEYWORD, "owner_id": _KEYWORD,
         "agency": _KEYWORD, "on": _DATE,
+    },
+    "audit": {
+        "id": _KEYWORD, "at": {"type": "date"}, "actor": _KEYWORD, "role": _KEYWORD, "action": _KEYWORD,
+        "record": _KEYWORD, "route": _KEYWORD, "detail": {"type": "object", "enabled": False},
+        "client": _KEYWORD, "status": {"type": "integer"},
     },
 }  # fmt: skip
 
@@ -103,7 +117,10 @@ class ElasticIndex:
     def _ensure_index(self) -> None:
         for kind, properties in _RECORD_MAPPINGS.items():
             name = self._records(kind)
-            if not self.client.indices.exists(index=name):
+            if self.client.indices.exists(index=name):
+                # Fields added since the index was made (mappings only ever grow); reindex fills them.
+                self.client.indices.put_mapping(index=name, properties=properties)
+            else:
                 try:
                     self.client.indices.create(
                         index=name,
@@ -116,7 +133,10 @@ class ElasticIndex:
         self.client.indices.put_index_template(
             name=self.index, index_patterns=[self.index], template=_TEMPLATE_BODY, priority=100
         )
-        if not self.client.indices.exists(index=self.index):
+        if self.client.indices.exists(index=self.index):
+            pages = _TEMPLATE_BODY["mappings"]["properties"]
+            self.client.indices.put_mapping(index=self.index, properties=pages)
+        else:
             try:
                 self.client.indices.create(index=self.index)
             except ApiError as exc:
@@ -246,6 +266,35 @@ class ElasticIndex:
             reuses=count("reuses", "on"),
         )
 
+    def owner_applies_at(self, owner_id: str, agency: str) -> bool:
+        query = {"bool": {"filter": [{"term": {"owner_id": owner_id}}, {"term": {"agency": agency}}]}}
+        found = self._guard(self.client.count, index=self._records("dossiers"), query=query)
+        return found["count"] > 0
+
+    def index_audit(self, events: list[AuditEvent]) -> None:
+        self._bulk("audit", [(e.id, e.model_dump(mode="json")) for e in events])
+
+    def audit_events(self, query: AuditQuery) -> AuditPage:
+        filters: list[dict[str, Any]] = []
+        if query.record:
+            filters.append({"term": {"record": query.record}})
+        if query.actor:
+            filters.append({"term": {"actor": query.actor}})
+        at = {op: t.isoformat() for op, t in (("gte", query.at_from), ("lt", query.at_to)) if t is not None}
+        if at:
+            filters.append({"range": {"at": at}})
+        response = self._guard(
+            self.client.search,
+            index=self._records("audit"),
+            query={"bool": {"filter": filters}},
+            sort=[{"at": "desc"}, {"id": "asc"}],
+            from_=query.offset,
+            size=query.limit,
+            track_total_hits=True,
+        )
+        events = [AuditEvent.model_validate(h["_source"]) for h in response["hits"]["hits"]]
+        return AuditPage(total=response["hits"]["total"]["value"], events=events)
+
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)
         if not parsed.folded:
@@ -261,7 +310,7 @@ class ElasticIndex:
             ]
         filters: list[dict[str, Any]] = [
             {"term": {field: value}}
-            for field in ("owner_id", "doc_type", "dossier_code")
+            for field in ("owner_id", "doc_type", "dossier_code", "agency")
             if (value := getattr(query, field)) is not None
         ]
         date_range = {

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from sohoa.records.access import AuditEvent
 
 
 class DocumentRecord(BaseModel):
@@ -62,6 +64,20 @@ class DigitizationCounts(BaseModel):
     reuses: int  # reuse events
 
 
+class AuditQuery(BaseModel):
+    record: str | None = None
+    actor: str | None = None
+    at_from: datetime | None = None
+    at_to: datetime | None = None  # excluded
+    limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=10_000)
+
+
+class AuditPage(BaseModel):
+    total: int
+    events: list[AuditEvent]
+
+
 @runtime_checkable
 class RecordIndex(Protocol):
     def index_documents(self, documents: list[DocumentRecord]) -> None:
@@ -84,4 +100,14 @@ class RecordIndex(Protocol):
         self, date_from: date, date_to: date, agency: str | None = None
     ) -> DigitizationCounts:
         """Counts over a period (both ends included), for one agency or all."""
+        ...
+
+    def owner_applies_at(self, owner_id: str, agency: str) -> bool:
+        """Does a dossier received at `agency` name `owner_id` as its applicant?"""
+        ...
+
+    def index_audit(self, events: list[AuditEvent]) -> None: ...
+
+    def audit_events(self, query: AuditQuery) -> AuditPage:
+        """Matching events, newest first."""
         ...

@@ -7,12 +7,14 @@ diacritics, the as-written column joins in with a heavy weight so exact matches 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 
+from sohoa.records.access import AuditEvent
 from sohoa.search.base import (
     EXACT_BOOST,
     TOTAL_CAP,
@@ -27,7 +29,14 @@ from sohoa.search.base import (
 )
 from sohoa.search.folding import fold
 from sohoa.search.highlight import snippet
-from sohoa.search.records import DigitizationCounts, DocumentRecord, DossierRecord, ReuseRecord
+from sohoa.search.records import (
+    AuditPage,
+    AuditQuery,
+    DigitizationCounts,
+    DocumentRecord,
+    DossierRecord,
+    ReuseRecord,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -37,6 +46,7 @@ CREATE TABLE IF NOT EXISTS pages (
     text TEXT NOT NULL,
     folded TEXT NOT NULL,
     title TEXT, owner_id TEXT, doc_type TEXT, dossier_code TEXT, doc_date TEXT, kind TEXT, validity TEXT,
+    agency TEXT,
     UNIQUE (doc_id, page)
 );
 CREATE INDEX IF NOT EXISTS pages_owner ON pages (owner_id);
@@ -75,6 +85,14 @@ CREATE TABLE IF NOT EXISTS reuses (
     agency TEXT NOT NULL, "on" TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reuses_on ON reuses ("on", agency);
+CREATE TABLE IF NOT EXISTS audit (
+    id TEXT PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT, action TEXT NOT NULL, record TEXT,
+    route TEXT NOT NULL, detail TEXT NOT NULL, client TEXT, status INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_record ON audit (record, at);
+CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at);
+CREATE INDEX IF NOT EXISTS dossiers_owner ON dossiers (owner_id, agency);
 """
 # Counts over a period, for one agency (:agency) or all (:agency NULL).
 _COUNT_DOSSIERS = """SELECT count(*) FROM dossiers
@@ -91,14 +109,15 @@ _DOCUMENT_COLUMNS = (
 
 _UPSERT = """
 INSERT INTO pages (
-    doc_id, page, text, folded, title, owner_id, doc_type, dossier_code, doc_date, kind, validity
+    doc_id, page, text, folded, title, owner_id, doc_type, dossier_code, doc_date, kind, validity, agency
 ) VALUES (
-    :doc_id, :page, :text, :folded, :title, :owner_id, :doc_type, :dossier_code, :doc_date, :kind, :validity
+    :doc_id, :page, :text, :folded, :title, :owner_id, :doc_type, :dossier_code, :doc_date, :kind, :validity,
+    :agency
 )
 ON CONFLICT (doc_id, page) DO UPDATE SET
     text = excluded.text, folded = excluded.folded, title = excluded.title, owner_id = excluded.owner_id,
     doc_type = excluded.doc_type, dossier_code = excluded.dossier_code, doc_date = excluded.doc_date,
-    kind = excluded.kind, validity = excluded.validity
+    kind = excluded.kind, validity = excluded.validity, agency = excluded.agency
 """
 
 
@@ -122,13 +141,27 @@ def match_expression(parsed: ParsedQuery) -> str:
     return expr
 
 
+def _utc(moment: datetime) -> str:
+    """A fixed-width UTC timestamp, so that text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _row(row: sqlite3.Row) -> dict[str, object]:
+    return dict(zip(row.keys(), row, strict=True))
+
+
 class SqliteIndex:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._conn().executescript(_SCHEMA)
+        conn = self._conn()
+        # Index files made before pages carried their agency get the column; reindex fills it.
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(pages)")}
+        if columns and "agency" not in columns:
+            conn.execute("ALTER TABLE pages ADD COLUMN agency TEXT")
+        conn.executescript(_SCHEMA)
 
     def __repr__(self) -> str:
         return f"SqliteIndex({self.path!r})"
@@ -170,7 +203,7 @@ class SqliteIndex:
 
     def clear(self) -> None:
         with self._tx() as conn:
-            for table in ("pages", "documents", "dossiers", "reuses"):
+            for table in ("pages", "documents", "dossiers", "reuses", "audit"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
             conn.execute("INSERT INTO pages_fts (pages_fts) VALUES ('rebuild')")
 
@@ -243,6 +276,49 @@ class SqliteIndex:
             reuses=n_reuses,
         )
 
+    def owner_applies_at(self, owner_id: str, agency: str) -> bool:
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM dossiers WHERE owner_id = ? AND agency = ? LIMIT 1", (owner_id, agency)
+            ).fetchone()
+        return row is not None
+
+    def index_audit(self, events: list[AuditEvent]) -> None:
+        rows = [
+            e.model_dump(mode="json") | {"at": _utc(e.at), "detail": json.dumps(e.detail)} for e in events
+        ]
+        with self._tx() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO audit (id, at, actor, role, action, record, route, detail, client, "
+                "status) VALUES (:id, :at, :actor, :role, :action, :record, :route, :detail, :client, "
+                ":status)",
+                rows,
+            )
+
+    def audit_events(self, query: AuditQuery) -> AuditPage:
+        where, params = ["1 = 1"], {"limit": query.limit, "offset": query.offset}
+        if query.record:
+            where.append("record = :record")
+            params["record"] = query.record
+        if query.actor:
+            where.append("actor = :actor")
+            params["actor"] = query.actor
+        if query.at_from:
+            where.append("at >= :at_from")
+            params["at_from"] = _utc(query.at_from)
+        if query.at_to:
+            where.append("at < :at_to")
+            params["at_to"] = _utc(query.at_to)
+        cond = " AND ".join(where)
+        with self._tx() as conn:
+            total = conn.execute(f"SELECT count(*) FROM audit WHERE {cond}", params).fetchone()[0]  # noqa: S608
+            rows = conn.execute(
+                f"SELECT * FROM audit WHERE {cond} ORDER BY at DESC, id LIMIT :limit OFFSET :offset",  # noqa: S608
+                params,
+            ).fetchall()
+        events = [AuditEvent.model_validate(_row(r) | {"detail": json.loads(r["detail"])}) for r in rows]
+        return AuditPage(total=total, events=events)
+
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)
         if not parsed.folded:
@@ -254,7 +330,7 @@ class SqliteIndex:
             "offset": query.offset,
             "w": EXACT_BOOST,
         }
-        for field in ("owner_id", "doc_type", "dossier_code"):
+        for field in ("owner_id", "doc_type", "dossier_code", "agency"):
             value = getattr(query, field)
             if value is not None:
                 where.append(f"p.{field} = :{field}")

@@ -69,3 +69,22 @@ def result_code_claim(code: str) -> str:
 
 DOSSIERS_PREFIX = "dossiers/"
 REUSE_EVENTS_PREFIX = "events/reuse/"
+
+
+def user(username: str) -> str:
+    return check_key(f"users/{username}.json")
+
+
+def credential(credential_id: str) -> str:
+    return check_key(f"credentials/{credential_id}.json")
+
+
+def audit_event(day: str, event_id: str) -> str:
+    """`day` as YYYY-MM-DD, the event's day in UTC: the trail is listed by day."""
+    y, m, d = day.split("-")
+    return check_key(f"audit/{y}/{m}/{d}/{event_id}.json")
+
+
+USERS_PREFIX = "users/"
+CREDENTIALS_PREFIX = "credentials/"
+AUDIT_PREFIX = "audit/"

@@ -1,18 +1,24 @@
-"""Documents: upload a scan (streamed to disk, then ingested), read its record, get its searchable PDF."""
+"""Documents: upload a scan (streamed to disk, then ingested), read its record, get its searchable PDF or a
+short-lived download link, revoke a result, confirm extracted fields."""
 
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from sohoa.api.deps import ActorDep, BackendsDep
-from sohoa.errors import TooLarge
-from sohoa.ingest import IngestMeta, ingest_file, load_document
+from sohoa.api.access import editable_document, readable_document
+from sohoa.api.auth import WhoDep, note
+from sohoa.api.deps import BackendsDep
+from sohoa.api.links import DownloadLink, LinkClaims, Presigner, expiry, sign, verify
+from sohoa.errors import Forbidden, NotFound, TooLarge
+from sohoa.ingest import IngestMeta, ingest_file
+from sohoa.ingest.dossiers import load_dossier
 from sohoa.ingest.lifecycle import confirm_fields, revoke
 from sohoa.records.models import Document, DocumentKind, FieldName
 
@@ -22,7 +28,9 @@ _CHUNK = 1024 * 1024
 
 @router.post("/documents", status_code=201, response_model=Document)
 def upload_document(
+    request: Request,
     backends: BackendsDep,
+    who: WhoDep,
     file: Annotated[UploadFile, File(description="PDF, TIFF, PNG or JPEG scan")],
     owner_id: Annotated[str | None, Form(max_length=20)] = None,
     doc_type: Annotated[str | None, Form(max_length=100)] = None,
@@ -31,8 +39,15 @@ def upload_document(
     kind: Annotated[DocumentKind, Form()] = DocumentKind.COMPONENT,
 ) -> Response:
     """Ingest one uploaded file as one document. The same file uploaded again answers 200 with the
-    document already stored."""
+    document already stored. The document belongs to the uploader's agency."""
     settings = backends.settings
+    if dossier_code:
+        try:
+            dossier_agency = load_dossier(backends.store, dossier_code).agency
+        except NotFound:
+            dossier_agency = None  # a code from another system: kept as given
+        if dossier_agency is not None and dossier_agency != who.agency:
+            raise Forbidden("Hồ sơ thuộc cơ quan khác", "the dossier belongs to another agency")
     # The client's file name is kept as a label only; on disk the upload gets a name of our choosing.
     with tempfile.NamedTemporaryFile(dir=settings.scratch_dir, prefix="upload-") as tmp:
         size = 0
@@ -56,12 +71,15 @@ def upload_document(
                 dossier_code=dossier_code or None,
                 title=title or None,
                 kind=kind,
+                by=who.username,
+                agency=who.agency,
             ),
             executor=backends.executor,
             options=backends.options,
             limits=backends.limits,
             scratch_root=settings.scratch_dir,
         )
+    note(request, record=outcome.document.id)
     return JSONResponse(
         outcome.document.model_dump(mode="json"),
         status_code=201 if outcome.created else 200,
@@ -70,8 +88,8 @@ def upload_document(
 
 
 @router.get("/documents/{doc_id}", response_model=Document)
-def get_document(doc_id: str, backends: BackendsDep) -> Document:
-    return load_document(backends.store, doc_id)
+def get_document(doc_id: str, backends: BackendsDep, who: WhoDep) -> Document:
+    return readable_document(backends, who, doc_id)
 
 
 @router.get(
@@ -79,8 +97,8 @@ def get_document(doc_id: str, backends: BackendsDep) -> Document:
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def get_searchable_pdf(doc_id: str, backends: BackendsDep) -> Response:
-    document = load_document(backends.store, doc_id)
+def get_searchable_pdf(doc_id: str, backends: BackendsDep, who: WhoDep) -> Response:
+    document = readable_document(backends, who, doc_id)
     data = backends.store.get_bytes(document.searchable_pdf_key or "")
     return Response(
         data,
@@ -89,14 +107,49 @@ def get_searchable_pdf(doc_id: str, backends: BackendsDep) -> Response:
     )
 
 
+@router.get("/documents/{doc_id}/download-link", response_model=DownloadLink)
+def get_download_link(doc_id: str, backends: BackendsDep, who: WhoDep) -> DownloadLink:
+    """A link to the searchable PDF that works for a few minutes without credentials (for a browser's
+    download, or a system the citizen hands it to)."""
+    document = readable_document(backends, who, doc_id)
+    key = document.searchable_pdf_key or ""
+    seconds = backends.settings.download_link_seconds
+    until = expiry(seconds)
+    store = backends.store
+    if isinstance(store, Presigner):
+        return DownloadLink(url=store.presigned_url(key, timedelta(seconds=seconds)), expires_at=until)
+    claims = LinkClaims(
+        key=key,
+        user=who.username,
+        filename=f"{document.id}.pdf",
+        media_type="application/pdf",
+        expires=int(until.timestamp()),
+    )
+    return DownloadLink(url=f"/api/v1/files/{sign(backends.secret, claims)}", expires_at=until)
+
+
+@router.get("/files/{token}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
+def get_signed_file(token: str, request: Request, backends: BackendsDep) -> Response:
+    """The object a signed download link names, while the link is valid."""
+    claims = verify(backends.secret, token)
+    note(request, record=claims.key.split("/")[1] if claims.key.startswith("documents/") else claims.key)
+    request.state.audit.actor = claims.user
+    return Response(
+        backends.store.get_bytes(claims.key),
+        media_type=claims.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{claims.filename}"'},
+    )
+
+
 class RevokeRequest(BaseModel):
     reason: str = Field(min_length=3, max_length=500)
 
 
 @router.post("/documents/{doc_id}/revoke", response_model=Document)
-def revoke_document(doc_id: str, body: RevokeRequest, backends: BackendsDep, actor: ActorDep) -> Document:
+def revoke_document(doc_id: str, body: RevokeRequest, backends: BackendsDep, who: WhoDep) -> Document:
     """Mark a result revoked (thu hồi): it stays in the archive with that status and is no longer reusable."""
-    return revoke(backends.store, backends.index, doc_id, body.reason, by=actor)
+    editable_document(backends, who, doc_id)
+    return revoke(backends.store, backends.index, doc_id, body.reason, by=who.username)
 
 
 class ConfirmRequest(BaseModel):
@@ -107,6 +160,7 @@ class ConfirmRequest(BaseModel):
 
 @router.post("/documents/{doc_id}/fields/confirm", response_model=Document)
 def confirm_document_fields(
-    doc_id: str, body: ConfirmRequest, backends: BackendsDep, actor: ActorDep
+    doc_id: str, body: ConfirmRequest, backends: BackendsDep, who: WhoDep
 ) -> Document:
-    return confirm_fields(backends.store, backends.index, doc_id, body.values, by=actor)
+    editable_document(backends, who, doc_id)
+    return confirm_fields(backends.store, backends.index, doc_id, body.values, by=who.username)

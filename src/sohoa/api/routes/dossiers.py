@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from sohoa.api.deps import ActorDep, BackendsDep
-from sohoa.ingest.dossiers import create_dossier, load_dossier, reuse_document
+from sohoa.api.access import readable_document, readable_dossier
+from sohoa.api.auth import WhoDep, note
+from sohoa.api.deps import BackendsDep
+from sohoa.errors import Forbidden
+from sohoa.ingest.dossiers import create_dossier, reuse_document
 from sohoa.records.dossiers import DossierView, NewDossier, ReuseEvent
 
 router = APIRouter(tags=["dossiers"])
 
 
 @router.post("/dossiers", status_code=201, response_model=DossierView)
-def receive_dossier(new: NewDossier, backends: BackendsDep, actor: ActorDep) -> JSONResponse:
+def receive_dossier(new: NewDossier, request: Request, backends: BackendsDep, who: WhoDep) -> JSONResponse:
+    """Receive a dossier at the officer's own agency."""
+    if new.agency != who.agency:
+        raise Forbidden(
+            "Chỉ tiếp nhận hồ sơ cho cơ quan của mình", "dossiers are received for your own agency"
+        )
     dossier = create_dossier(
-        backends.store, backends.index, new, by=actor, pattern=backends.settings.dossier_code_pattern
+        backends.store, backends.index, new, by=who.username, pattern=backends.settings.dossier_code_pattern
     )
+    note(request, record=dossier.code)
     view = DossierView(**dossier.model_dump())
     return JSONResponse(
         view.model_dump(mode="json"),
@@ -27,8 +36,8 @@ def receive_dossier(new: NewDossier, backends: BackendsDep, actor: ActorDep) -> 
 
 
 @router.get("/dossiers/{code}", response_model=DossierView)
-def get_dossier(code: str, backends: BackendsDep) -> DossierView:
-    return load_dossier(backends.store, code)
+def get_dossier(code: str, backends: BackendsDep, who: WhoDep) -> DossierView:
+    return readable_dossier(backends, who, code)
 
 
 class ReuseRequest(BaseModel):
@@ -36,6 +45,12 @@ class ReuseRequest(BaseModel):
 
 
 @router.post("/dossiers/{code}/reuse", status_code=201, response_model=ReuseEvent)
-def attach_reused(code: str, body: ReuseRequest, backends: BackendsDep, actor: ActorDep) -> ReuseEvent:
-    """Attach an earlier digitized document to this dossier instead of new paper (a link, logged)."""
-    return reuse_document(backends.store, backends.index, code, body.doc_id, by=actor)
+def attach_reused(
+    code: str, body: ReuseRequest, request: Request, backends: BackendsDep, who: WhoDep
+) -> ReuseEvent:
+    """Attach an earlier digitized document to this dossier instead of new paper (a link, logged).
+    An officer attaches to dossiers of their agency; a citizen, their own documents to their own dossiers."""
+    note(request, document=body.doc_id)
+    readable_dossier(backends, who, code)
+    readable_document(backends, who, body.doc_id)
+    return reuse_document(backends.store, backends.index, code, body.doc_id, by=who.username)

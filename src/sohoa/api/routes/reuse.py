@@ -7,9 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from sohoa.api.access import check_owner
+from sohoa.api.auth import WhoDep
 from sohoa.api.deps import BackendsDep
 from sohoa.errors import BadInput
 from sohoa.ingest.dossiers import DigitizationMetrics, OwnerDocument, digitization_metrics, owner_documents
+from sohoa.records.access import Role
 from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
 
 router = APIRouter(tags=["reuse"])
@@ -19,10 +22,13 @@ router = APIRouter(tags=["reuse"])
 def list_owner_documents(
     owner_id: str,
     backends: BackendsDep,
+    who: WhoDep,
     type: Annotated[
         str | None, Query(max_length=100, description="document type, e.g. giay-khai-sinh")
     ] = None,
     valid_on: Annotated[date | None, Query(description="judge validity on this day (default today)")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> list[OwnerDocument]:
     """The owner's digitized documents, newest first, each with why it is (or is not) reusable."""
     try:
@@ -30,16 +36,20 @@ def list_owner_documents(
     except InvalidIdentifier as exc:
         vi, _, en = str(exc).partition(" / ")
         raise BadInput(vi, en or vi) from exc
-    return owner_documents(backends.index, owner, doc_type=type, valid_on=valid_on)
+    check_owner(backends, who, owner)
+    return owner_documents(backends.index, owner, doc_type=type, valid_on=valid_on)[offset : offset + limit]
 
 
 @router.get("/metrics/digitization", response_model=DigitizationMetrics)
 def get_digitization_metrics(
     backends: BackendsDep,
+    who: WhoDep,
     date_from: Annotated[date, Query(alias="from")],
     date_to: Annotated[date, Query(alias="to")],
     agency: Annotated[str | None, Query(max_length=40)] = None,
 ) -> DigitizationMetrics:
     """Dossiers received, documents and results digitized, reuse events and the reuse rate, per period
-    and agency."""
+    and agency (an officer's own agency)."""
+    if who.role is Role.OFFICER:
+        agency = who.agency
     return digitization_metrics(backends.index, date_from, date_to, agency)

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from sohoa.api.auth import WhoDep
 from sohoa.api.deps import BackendsDep
+from sohoa.records.access import Role
 from sohoa.search.base import SearchQuery, SearchResults
 
 router = APIRouter(tags=["search"])
@@ -16,6 +18,7 @@ router = APIRouter(tags=["search"])
 @router.get("/search", response_model=SearchResults)
 def search(
     backends: BackendsDep,
+    who: WhoDep,
     q: Annotated[
         str, Query(min_length=1, max_length=500, description='words, "a phrase"; diacritics optional')
     ],
@@ -27,10 +30,17 @@ def search(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> SearchResults:
+    """Staff and officers search what their agency digitized; a citizen, their own papers."""
+    if who.role is Role.CITIZEN:
+        if owner_id not in (None, who.personal_id):
+            return SearchResults(total=0, total_exact=True, hits=[])
+        owner_id = who.personal_id
+    agency = who.agency if who.role in (Role.STAFF, Role.OFFICER) else None
     return backends.index.search(
         SearchQuery(
             text=q,
             owner_id=owner_id,
+            agency=agency,
             doc_type=doc_type,
             dossier_code=dossier_code,
             date_from=date_from,

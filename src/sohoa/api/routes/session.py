@@ -1,0 +1,83 @@
+"""Signing in for the web pages (a session cookie with a CSRF token), signing out, and who am I."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from sohoa.api.auth import CSRF_HEADER, SESSION_COOKIE, WhoDep, csrf_token, note
+from sohoa.api.deps import BackendsDep
+from sohoa.errors import Unauthorized
+from sohoa.ingest.accounts import check_password, issue_token, revoke_token
+from sohoa.records.access import AuditAction, Role, TokenKind
+
+router = APIRouter(tags=["session"])
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class Me(BaseModel):
+    username: str
+    role: Role
+    agency: str | None = None
+    personal_id: str | None = None
+
+
+class Session(Me):
+    csrf_token: str = Field(description=f"send back in the {CSRF_HEADER} header on every change")
+
+
+@router.post("/auth/login", response_model=Session)
+def login(body: Login, request: Request, response: Response, backends: BackendsDep) -> Session:
+    """Check the password, start a session: an HttpOnly, SameSite=Strict cookie, and a CSRF token."""
+    address = request.client.host if request.client else "-"
+    username = body.username.strip().lower()
+    note(request, record=username[:40])
+    backends.throttle.check(address, username)
+    user = check_password(backends.store, username, body.password)
+    if user is None:
+        backends.throttle.failed(address, username)
+        request.state.audit.action = AuditAction.LOGIN_FAILED
+        request.state.audit.actor = username[:40]
+        raise Unauthorized("Sai tên đăng nhập hoặc mật khẩu", "wrong username or password")
+    request.state.audit.actor, request.state.audit.role = user.username, user.role
+    hours = backends.settings.session_hours
+    token, credential = issue_token(
+        backends.store, user.username, lifetime=timedelta(hours=hours), kind=TokenKind.SESSION
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(hours * 3600),
+        httponly=True,
+        secure=backends.settings.cookie_secure,
+        samesite="strict",
+        path="/",
+    )
+    return Session(
+        username=user.username,
+        role=user.role,
+        agency=user.agency,
+        personal_id=user.personal_id,
+        csrf_token=csrf_token(backends, credential.id),
+    )
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(request: Request, who: WhoDep, backends: BackendsDep) -> Response:
+    session_id = getattr(request.state, "session_id", None)
+    if session_id:
+        revoke_token(backends.store, session_id)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=backends.settings.cookie_secure, httponly=True)
+    return response
+
+
+@router.get("/me", response_model=Me)
+def me(who: WhoDep) -> Me:
+    return Me(username=who.username, role=who.role, agency=who.agency, personal_id=who.personal_id)

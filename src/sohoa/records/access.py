@@ -1,0 +1,138 @@
+"""Who may see what: users, their roles, API tokens and sessions, and the record-level rules, without I/O.
+
+Four roles (domain.md): archive `staff` scan and ingest, `officer`s search and decide within their agency,
+a `citizen` sees only papers whose owner ID is their own personal ID, an `admin` keeps users and reads the
+audit trail but no citizen's papers. Which route each role may call is the API's policy table; the rules
+here decide, for one record, whether a principal allowed on the route may see that record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from sohoa.records.identifiers import validate_personal_id
+from sohoa.records.models import utcnow
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    OFFICER = "officer"
+    CITIZEN = "citizen"
+    ADMIN = "admin"
+
+
+class User(BaseModel):
+    username: str = Field(pattern=USERNAME_RE.pattern)
+    role: Role
+    agency: str | None = Field(default=None, max_length=40, description="staff and officers: their agency")
+    personal_id: str | None = Field(default=None, description="citizens: their 12-digit personal ID")
+    display_name: str = Field(default="", max_length=200)
+    password_hash: str | None = None  # argon2id; None: API tokens only
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("personal_id")
+    @classmethod
+    def _valid_id(cls, value: str | None) -> str | None:
+        return validate_personal_id(value).value if value else None
+
+    @model_validator(mode="after")
+    def _role_needs(self) -> User:
+        if self.role in (Role.STAFF, Role.OFFICER) and not self.agency:
+            raise ValueError("Cán bộ phải thuộc một cơ quan / staff and officers need an agency")
+        if self.role is Role.CITIZEN and not self.personal_id:
+            raise ValueError("Công dân cần số định danh cá nhân / a citizen needs a personal ID")
+        return self
+
+
+class TokenKind(StrEnum):
+    API = "api"  # made by `sohoa users token`, sent as `Authorization: Bearer`
+    SESSION = "session"  # made by a web login, sent as a cookie
+
+
+class Credential(BaseModel):
+    """An API token or a web session as stored: the secret itself is never kept, only its hash."""
+
+    id: str
+    kind: TokenKind
+    username: str
+    secret_sha256: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller of one request, as the access rules see it."""
+
+    username: str
+    role: Role
+    agency: str | None = None
+    personal_id: str | None = None
+    via: TokenKind = TokenKind.API
+
+    @classmethod
+    def of(cls, user: User, via: TokenKind) -> Principal:
+        return cls(user.username, user.role, user.agency, user.personal_id, via)
+
+
+def may_read(
+    who: Principal, *, owner_id: str | None, agency: str | None, handles_owner: bool = False
+) -> bool:
+    """May `who` see a record (document, page, dossier) of this owner, digitized by this agency?
+
+    `handles_owner`: the owner applies at `who`'s agency (a dossier there names them), which is what lets an
+    officer look at papers another agency digitized before attaching them, as the once-only rule needs.
+    """
+    match who.role:
+        case Role.CITIZEN:
+            return owner_id is not None and owner_id == who.personal_id
+        case Role.OFFICER:
+            return (agency is not None and agency == who.agency) or handles_owner
+        case Role.STAFF:
+            return agency is not None and agency == who.agency
+        case Role.ADMIN:
+            return False
+    return False
+
+
+class AuditAction(StrEnum):
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    INGEST = "ingest"
+    VIEW = "view"
+    DOWNLOAD = "download"
+    SEARCH = "search"
+    REUSE = "reuse"
+    EDIT = "edit"
+    REVOKE = "revoke"
+    CREATE = "create"
+    AUDIT = "audit"  # an admin reading the trail is itself on the trail
+
+
+class AuditEvent(BaseModel):
+    """One append-only entry of the trail: who, in which role, did what to which record, when, from where,
+    and how it ended (the HTTP status: a refused look is recorded too)."""
+
+    id: str
+    at: datetime = Field(default_factory=utcnow)
+    actor: str
+    role: Role | None = None
+    action: AuditAction
+    record: str | None = Field(default=None, description="document id, dossier code, owner ID, …")
+    route: str
+    detail: dict[str, str] = Field(default_factory=dict, description="search query and filters, …")
+    client: str | None = None
+    status: int
