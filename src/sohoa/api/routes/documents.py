@@ -49,6 +49,7 @@ def upload_document(
         if dossier_agency is not None and dossier_agency != who.agency:
             raise Forbidden("Hồ sơ thuộc cơ quan khác", "the dossier belongs to another agency")
     # The client's file name is kept as a label only; on disk the upload gets a name of our choosing.
+    settings.scratch_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=settings.scratch_dir, prefix="upload-") as tmp:
         size = 0
         while chunk := file.file.read(_CHUNK):
