@@ -87,3 +87,65 @@ def bad_files(out: Path, good_pdf: Path) -> dict[str, tuple[Path, str]]:
         "pixel-bomb": (huge_png(out / "bomb.png"), "too_large"),
         "garbage-png": (garbage_png, "corrupt_file"),
     }
+
+
+def hostile_files(out: Path, good_pdf: Path) -> dict[str, tuple[str, bytes, str]]:
+    """name → (the file name sent, the bytes, the error code sohoa must answer with): files made to hurt."""
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, tuple[str, bytes, str]] = {
+        name: ("scan.pdf", path.read_bytes(), code) for name, (path, code) in bad_files(out, good_pdf).items()
+    }
+    good = good_pdf.read_bytes()
+    pdf_bomb = out / "bomb.pdf"  # 10,000 tiny pages: cheap to send, ruinous to rasterize
+    with pikepdf.new() as pdf:
+        for _ in range(10_000):
+            pdf.add_blank_page(page_size=(72, 72))
+        pdf.save(pdf_bomb)
+    huge_page = out / "huge-page.pdf"  # one page 200 inches square: 3.6 billion pixels at 300 dpi
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(200 * 72, 200 * 72))
+        pdf.save(huge_page)
+    no_pages = out / "no-pages.pdf"
+    with pikepdf.new() as pdf:
+        pdf.save(no_pages)
+    # A TIFF whose header announces 100,000 × 100,000 pixels over a few bytes of data.
+    entries = [(256, 4, 100_000), (257, 4, 100_000), (258, 3, 8), (262, 3, 1), (273, 4, 8), (277, 3, 1),
+               (278, 4, 100_000), (279, 4, 16)]  # fmt: skip
+    tiff_bomb = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", len(entries))
+    tiff_bomb += b"".join(struct.pack("<HHII", tag, kind, 1, value) for tag, kind, value in entries)
+    tiff_bomb += struct.pack("<I", 0)
+    unsupported, corrupt = "unsupported_type", "corrupt_file"
+    gifar = b"GIF89a\x01\x00\x01\x00" + b"PK\x03\x04" + b"\x00" * 64
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    xml_bomb = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa">]><l>&a;&a;</l>'
+    files |= {
+        "pdf-bomb-10000-pages": ("bomb.pdf", pdf_bomb.read_bytes(), "too_large"),
+        "pdf-page-200-inches": ("big.pdf", huge_page.read_bytes(), "too_large"),
+        "pdf-without-pages": ("empty-pages.pdf", no_pages.read_bytes(), "empty_file"),
+        "tiff-bomb": ("scan.tif", tiff_bomb, "too_large"),
+        "truncated-jpeg": ("scan.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 30, "corrupt_file"),
+        "png-with-html": ("scan.png", b"\x89PNG\r\n\x1a\n<script>alert(1)</script>", corrupt),
+        "pdf-header-zip-body": ("scan.pdf", b"%PDF-1.7\n" + b"PK\x03\x04" + b"\x00" * 200, "corrupt_file"),
+        "gif-zip-polyglot": ("scan.pdf", gifar, unsupported),
+        "exe-named-pdf": ("scan.pdf", b"MZ\x90\x00" + b"\x00" * 200, "unsupported_type"),
+        "html-named-png": ("scan.png", b"<!doctype html><script>fetch('/')</script>", "unsupported_type"),
+        "svg-named-png": ("scan.png", svg, unsupported),
+        "xml-bomb": ("scan.pdf", xml_bomb, unsupported),
+        "zip-named-tif": ("scan.tif", b"PK\x03\x04" + b"\x00" * 100, "unsupported_type"),
+        "utf16-text-named-pdf": ("scan.pdf", "Không phải PDF".encode("utf-16"), "unsupported_type"),
+        "path-traversal-name": ("../../../../etc/passwd", b"root:x:0:0:root:/root:/bin/bash\n", unsupported),
+        "windows-traversal-name": ("..\\..\\windows\\system32\\a.pdf", good[:400], "corrupt_file"),
+        "nul-in-name": ("scan\x00.pdf.png", b"\x00" * 4096, "unsupported_type"),
+    }  # fmt: skip
+    return files
+
+
+def hostile_kinds() -> list[str]:
+    """The names of `hostile_files`, for parametrizing without building them."""
+    return [
+        "empty", "not-a-scan", "truncated-pdf", "encrypted-pdf", "pixel-bomb", "garbage-png",
+        "pdf-bomb-10000-pages", "pdf-page-200-inches", "pdf-without-pages", "tiff-bomb", "truncated-jpeg",
+        "png-with-html", "pdf-header-zip-body", "gif-zip-polyglot", "exe-named-pdf", "html-named-png",
+        "svg-named-png", "xml-bomb", "zip-named-tif", "utf16-text-named-pdf", "path-traversal-name",
+        "windows-traversal-name", "nul-in-name",
+    ]  # fmt: skip

@@ -11,7 +11,7 @@ import pikepdf
 import pytest
 from fastapi.testclient import TestClient
 
-from corpus import bad_files, write_sample_scans
+from corpus import bad_files, hostile_files, hostile_kinds, write_sample_scans
 from people import Person, make_people
 from sohoa.api.app import create_app
 from sohoa.api.settings import Settings
@@ -200,3 +200,31 @@ def test_openapi_lists_every_route_under_api_v1(client: TestClient) -> None:
     assert schema["paths"]
     assert all(path.startswith("/api/v1/") for path in schema["paths"])
     assert client.get("/docs").status_code == 200
+
+
+@pytest.fixture(scope="module")
+def hostile(scans: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, bytes, str]]:
+    return hostile_files(tmp_path_factory.mktemp("hostile"), scans / "two-pages.pdf")
+
+
+def test_hostile_corpus_is_large_enough(hostile: dict[str, tuple[str, bytes, str]]) -> None:
+    assert len(hostile) >= 20
+    assert sorted(hostile) == sorted(hostile_kinds())
+
+
+@pytest.mark.parametrize("kind", sorted(hostile_kinds()))
+def test_hostile_uploads_are_refused_cleanly(
+    client: TestClient, hostile: dict[str, tuple[str, bytes, str]], kind: str, uploaded: dict
+) -> None:
+    name, data, code = hostile[kind]
+    store = client.app.state.backends.store
+    before = [k for k in store.list("") if not k.startswith("audit/")]
+    r = client.post("/api/v1/documents", files={"file": (name, data, "application/pdf")})
+    assert 400 <= r.status_code < 500, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"].endswith(f"/{code}"), r.text
+    assert r.json()["message_vi"] and r.json()["message_en"]
+    assert "Traceback" not in r.text and "/tmp/" not in r.text and "/work/" not in r.text
+    assert [k for k in store.list("") if not k.startswith("audit/")] == before
+    assert client.get("/api/v1/health").json()["status"] == "ok"
+    assert client.get(f"/api/v1/documents/{uploaded['id']}").status_code == 200
