@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= $(or $(SOHOA_DATA_DIR),data)
 SAMPLE_DIR := $(DATA_DIR)/sample-batch
+DEMO_AGENCY := 000.00.00.DEMO
 STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2
 # For the test suite's real servers: Elasticsearch runs on Java 17 and is fetched with Maven; MinIO is built
@@ -14,8 +15,12 @@ TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl
 .PHONY: run test lint bench-ocr bench-search bench-reuse system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
-	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR)
+	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR) --agency $(DEMO_AGENCY)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa search "ho so" --limit 3
+	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users list | grep -q demo-officer || \
+		SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users add demo-officer --role officer --agency $(DEMO_AGENCY)
+	@echo "API token for demo-officer (send as 'Authorization: Bearer …'):"
+	@SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users token demo-officer --days 1
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa serve --host 127.0.0.1 --port 8000
 
 test: venv  ## the whole suite: real Tesseract, real PDFs, real MinIO and Elasticsearch on loopback

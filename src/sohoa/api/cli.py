@@ -50,6 +50,9 @@ def ingest(
     doc_type: Annotated[str | None, typer.Option("--type", help="document type, e.g. giay-khai-sinh")] = None,
     dossier: Annotated[str | None, typer.Option("--dossier", help="dossier code")] = None,
     kind: Annotated[DocumentKind, typer.Option(help="component or result")] = DocumentKind.COMPONENT,
+    agency: Annotated[
+        str | None, typer.Option(help="digitizing agency code (its staff and officers see the documents)")
+    ] = None,
 ) -> None:
     """Digitize files: one file = one document. Files already stored are recognised by content."""
     from sohoa.ingest import IngestMeta, IngestOutcome, ingest_file
@@ -77,7 +80,13 @@ def ingest(
             def one(file: Path) -> tuple[Path, IngestOutcome | BadInput]:
                 task = bar.add_task(file.name[:40], total=None)
                 meta = IngestMeta(
-                    name=file.name, owner_id=owner, doc_type=doc_type, dossier_code=dossier, kind=kind
+                    name=file.name,
+                    owner_id=owner,
+                    doc_type=doc_type,
+                    dossier_code=dossier,
+                    kind=kind,
+                    agency=agency,
+                    by="cli",
                 )
                 try:
                     outcome = ingest_file(
