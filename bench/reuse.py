@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,8 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
+from _table import SideBySide, percentile
 from sohoa.ingest.dossiers import owner_documents
 from sohoa.records.doctypes import DOC_TYPES
 from sohoa.search.base import SearchIndex
@@ -66,10 +65,6 @@ def documents(n: int, owners: list[str], seed: int) -> Iterator[DocumentRecord]:
             created_at=datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=i),
             page_count=rng.randint(1, 4),
         )
-
-
-def percentile(values: list[float], p: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
 
 
 def run_backend(
@@ -133,23 +128,14 @@ def main() -> None:
             index.drop()  # type: ignore[attr-defined]
         index.close()
 
-    table = Table(title=f"owner look-up: {args.docs:,} documents of {args.owners:,} owners (ms)")
-    table.add_column("measure")
-    for name in results:
-        table.add_column(name, justify="right")
-    both = len(results) == 2
-    if both:
-        table.add_column("es / sqlite", justify="right")
-
-    def row(label: str, values: list[float], fmt: str) -> None:
-        extra = [f"{values[1] / values[0]:.2f}"] if both else []
-        table.add_row(label, *(format(v, fmt) for v in values), *extra)
-
-    row("index docs/s", [r[0] for r in results.values()], ",.0f")
-    row("documents per look-up", [r[2] for r in results.values()], ".1f")
+    table = SideBySide(
+        f"owner look-up: {args.docs:,} documents of {args.owners:,} owners (ms)", list(results)
+    )
+    table.row("index docs/s", [r[0] for r in results.values()], ",.0f")
+    table.row("documents per look-up", [r[2] for r in results.values()], ".1f")
     for p in (50, 95, 99):
-        row(f"look-up p{p}", [percentile(r[1], p) for r in results.values()], ".2f")
-    Console().print(table)
+        table.row(f"look-up p{p}", [percentile(r[1], p) for r in results.values()], ".2f")
+    Console().print(table.table)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import argparse
 import itertools
 import os
 import random
-import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -23,8 +22,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
+from _table import SideBySide, percentile
 from sohoa.samples.texts import sample_texts
 from sohoa.search.base import PageRecord, SearchIndex, SearchQuery
 from sohoa.search.folding import fold
@@ -88,10 +87,6 @@ def queries(seed: int, owners: list[str]) -> dict[str, list[SearchQuery]]:
     }
 
 
-def percentile(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
-
-
 def run_backend(
     index: SearchIndex, n: int, seed: int, batch: int
 ) -> tuple[float, dict[str, list[float]], list[str]]:
@@ -150,25 +145,12 @@ def main() -> None:
             index.clear()
         index.close()
 
-    console = Console()
-    table = Table(title=f"search over {args.pages:,} pages (latency ms)")
-    table.add_column("measure")
-    for name in results:
-        table.add_column(name, justify="right")
-    both = len(results) == 2
-    if both:
-        table.add_column("es / sqlite", justify="right")
-
-    def ratio(values: list[float]) -> list[str]:
-        return [f"{values[1] / values[0]:.2f}"] if both else []
-
-    rates = [results[n][0] for n in results]
-    table.add_row("index pages/s", *(f"{r:,.0f}" for r in rates), *ratio(rates))
+    table = SideBySide(f"search over {args.pages:,} pages (latency ms)", list(results))
+    table.row("index pages/s", [r[0] for r in results.values()], ",.0f")
     for kind in ("folded", "exact", "phrase", "filtered"):
         for p in (50, 95, 99):
-            values = [percentile(results[n][1][kind], p) for n in results]
-            table.add_row(f"{kind} p{p}", *(f"{v:.1f}" for v in values), *ratio(values))
-    console.print(table)
+            table.row(f"{kind} p{p}", [percentile(r[1][kind], p) for r in results.values()], ".1f")
+    Console().print(table.table)
 
 
 if __name__ == "__main__":
