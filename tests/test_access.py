@@ -226,6 +226,17 @@ def test_web_session_needs_csrf_on_changes_and_ends_at_logout(world: World) -> N
 
 
 @pytest.mark.usefixtures("fresh_throttle")
+def test_admin_lists_users_a_page_at_a_time(world: World) -> None:
+    admin = world.people["admin"].headers
+    every = world.client.get("/api/v1/users", headers=admin).json()
+    names = [u["username"] for u in every["users"]]
+    assert every["total"] == len(world.people) and names == sorted(world.people)
+    page = world.client.get("/api/v1/users?limit=2&offset=1", headers=admin).json()
+    assert page["total"] == len(world.people) and [u["username"] for u in page["users"]] == names[1:3]
+    assert "password_hash" not in page["users"][0]
+    assert world.client.get("/api/v1/users?limit=0", headers=admin).status_code == 422
+
+
 def test_login_is_throttled(world: World) -> None:
     c = TestClient(world.client.app, base_url="https://testserver")
     answers = [

@@ -117,7 +117,7 @@ def list_users() -> None:
     """Users, and their active tokens."""
     store = _store()
     table = Table("user", "role", "agency", "personal ID", "password", "disabled")
-    for u in accounts.list_users(store):
+    for u in accounts.list_users(store)[1]:
         pw = "yes" if u.password_hash else "no"
         table.add_row(u.username, u.role.value, u.agency or "", u.personal_id or "", pw, str(u.disabled))
     console.print(table)

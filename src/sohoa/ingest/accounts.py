@@ -59,8 +59,11 @@ def save_user(store: ObjectStore, user: User) -> None:
     write_manifest(store, keys.user(user.username), user)
 
 
-def list_users(store: ObjectStore) -> list[User]:
-    return [read_manifest(store, k, User) for k in store.list(keys.USERS_PREFIX)]
+def list_users(store: ObjectStore, *, limit: int | None = None, offset: int = 0) -> tuple[int, list[User]]:
+    """How many accounts there are, and a page of them in user-name order (only that page is read)."""
+    names = sorted(store.list(keys.USERS_PREFIX))
+    end = None if limit is None else offset + limit
+    return len(names), [read_manifest(store, k, User) for k in names[offset:end]]
 
 
 def set_password(store: ObjectStore, username: str, password: str) -> None:

@@ -46,6 +46,17 @@ class UserView(BaseModel):
     disabled: bool
 
 
-@router.get("/users", response_model=list[UserView])
-def get_users(backends: BackendsDep) -> list[UserView]:
-    return [UserView.model_validate(u.model_dump()) for u in list_users(backends.store)]
+class UsersPage(BaseModel):
+    total: int
+    users: list[UserView]
+
+
+@router.get("/users", response_model=UsersPage)
+def get_users(
+    backends: BackendsDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> UsersPage:
+    """The accounts, by user name."""
+    total, users = list_users(backends.store, limit=limit, offset=offset)
+    return UsersPage(total=total, users=[UserView.model_validate(u.model_dump()) for u in users])
