@@ -14,6 +14,10 @@ import jiwer
 import pytest
 
 from corpus import bad_files, write_sample_scans
+from sohoa.api.settings import Settings
+from sohoa.ingest.accounts import authenticate, check_password
+from sohoa.records.access import TokenKind
+from sohoa.storage.filesystem import FilesystemStore
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 
@@ -92,3 +96,48 @@ def test_ocr_writes_nfc_text_per_image(scans: tuple[Path, dict[str, str]], tmp_p
 def test_ocr_missing_file(tmp_path: Path) -> None:
     r = run("ocr", str(tmp_path / "nope.png"), "--out", str(tmp_path / "out"), data=tmp_path)
     assert r.returncode == 2
+
+
+def test_users_add_token_list_revoke_disable(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+
+    def users(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "SOHOA_DATA_DIR": str(data), "COLUMNS": "200"}
+        return subprocess.run(
+            [SOHOA, "users", *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
+        )
+
+    added = users(
+        "add",
+        "lan",
+        "--role",
+        "officer",
+        "--agency",
+        "000.00.11.H29",
+        "--password-stdin",
+        stdin="mat-khau-dai-du\n",
+    )
+    assert added.returncode == 0, added.stderr
+    no_agency = users("add", "binh", "--role", "officer")
+    assert no_agency.returncode == 2 and "agency" in no_agency.stderr.lower()
+    short = users("passwd", "lan", "--password-stdin", stdin="ngan\n")
+    assert short.returncode == 2 and "10" in short.stderr
+    assert users("add", "lan", "--role", "admin").returncode != 0  # a name is taken once
+    assert users("token", "nobody").returncode == 3
+
+    issued = users("token", "lan", "--days", "1")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    store = FilesystemStore(Settings(data_dir=data).store_dir)
+    found = authenticate(store, token, kind=TokenKind.API)
+    assert found is not None and found[0].username == "lan" and found[0].agency == "000.00.11.H29"
+    assert check_password(store, "lan", "mat-khau-dai-du") is not None
+    listed = users("list")
+    assert "lan" in listed.stdout and "officer" in listed.stdout and "binh" not in listed.stdout
+
+    credential_id = token.split("_")[1]
+    assert users("revoke-token", credential_id).returncode == 0
+    assert authenticate(store, token, kind=TokenKind.API) is None
+    assert users("revoke-token", "0" * 16).returncode == 3
+    assert users("disable", "lan").returncode == 0
+    assert check_password(store, "lan", "mat-khau-dai-du") is None
