@@ -10,9 +10,10 @@ import jiwer
 import pytest
 
 from corpus import bad_files, write_sample_scans
-from sohoa.errors import BadInput
+from sohoa.errors import BadInput, TooSlow
 from sohoa.ingest import IngestMeta, ingest_file, load_document, reindex
 from sohoa.ingest.executor import LocalProcessExecutor
+from sohoa.ocr.pipeline import OcrOptions
 from sohoa.search import SearchQuery
 from sohoa.search.folding import fold
 from sohoa.search.sqlite import SqliteIndex
@@ -150,6 +151,26 @@ def test_bad_input_is_refused_and_nothing_is_stored(ingested: dict, tmp_path: Pa
         ingest_file(path, store=store, index=index)
     assert info.value.code == code
     assert info.value.vi and info.value.en
+    assert list(store.list("")) == []
+    assert index.count() == 0
+
+
+def test_a_page_over_its_time_budget_is_refused_across_processes(ingested: dict, tmp_path: Path) -> None:
+    # The error is raised in a worker process; the caller must get it as itself, not a broken pool.
+    store = FilesystemStore(tmp_path / "store")
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    executor = LocalProcessExecutor(1)
+    try:
+        with pytest.raises(TooSlow, match="rasterizing PDF page"):
+            ingest_file(
+                ingested["root"] / "scans" / "two-pages.pdf",
+                store=store,
+                index=index,
+                executor=executor,
+                options=OcrOptions(timeout=0.001),
+            )
+    finally:
+        executor.close()
     assert list(store.list("")) == []
     assert index.count() == 0
 

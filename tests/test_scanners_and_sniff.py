@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from pathlib import Path
 
 import pytest
 
 from corpus import huge_png
-from sohoa.errors import EmptyFile, TooLarge, UnsupportedFile
+from sohoa.errors import EmptyFile, TooLarge, TooSlow, UnsupportedFile
 from sohoa.ingest.sniff import Limits, inspect, media_type_of
 from sohoa.samples import make_page, write_pdf
 from sohoa.scanners import scan_files
@@ -64,3 +66,15 @@ def test_scan_pdfs_are_rasterized_at_their_own_resolution(tmp_path: Path) -> Non
     assert inspect(tmp_path / "200.pdf", Limits()).page_dpi == (200, 200)
     write_pdf(pages[:1], tmp_path / "as-300.pdf", dpi=300)  # the same pixels placed smaller: 300 dpi
     assert inspect(tmp_path / "as-300.pdf", Limits()).page_dpi == (300,)
+
+
+def test_parsing_has_a_time_budget_and_leaves_no_process_behind(tmp_path: Path) -> None:
+    pages = [make_page(seed=s, size="A5", lines=1).image for s in range(2)]
+    write_pdf(pages * 100, tmp_path / "long.pdf")
+    started = time.monotonic()
+    assert inspect(tmp_path / "long.pdf", Limits()).pages == 200
+    took = time.monotonic() - started
+    # A budget far below what the parse needs: refused, and the parser is killed, not left running.
+    with pytest.raises(TooSlow, match="took over"):
+        inspect(tmp_path / "long.pdf", Limits(parse_seconds=min(took / 100, 0.001)))
+    assert multiprocessing.active_children() == []

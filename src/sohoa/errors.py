@@ -24,6 +24,10 @@ class SohoaError(Exception):
         self.vi = vi
         self.en = en
 
+    def __reduce__(self) -> tuple[type[SohoaError], tuple[str, str]]:
+        # Raised in worker processes and re-raised in the caller: must survive pickling.
+        return type(self), (self.vi, self.en)
+
 
 class BadInput(SohoaError):
     """A file or request that sohoa refuses; nothing was stored."""
@@ -48,6 +52,12 @@ class CorruptFile(BadInput):
 
 class EncryptedFile(BadInput):
     code = "encrypted_file"
+
+
+class TooSlow(BadInput):
+    """A file whose parsing outlasted its time budget: a parser bomb, or damage that sends a parser astray."""
+
+    code = "too_slow_to_read"
 
 
 class TooLarge(BadInput):

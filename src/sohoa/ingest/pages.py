@@ -9,9 +9,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 from pdf2image import convert_from_path
-from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
+from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
 
-from sohoa.errors import CorruptFile
+from sohoa.errors import CorruptFile, TooSlow
 from sohoa.ocr.pipeline import OcrOptions, encode_page_image, load_image, process_page
 from sohoa.records.models import PageAnalysis
 
@@ -40,8 +40,17 @@ def load_page(task: PageTask) -> tuple[np.ndarray, int]:
         try:
             # One page at a time: a 300-page PDF is never rasterized whole into memory.
             images = convert_from_path(
-                task.source, dpi=task.dpi, first_page=task.number, last_page=task.number
+                task.source,
+                dpi=task.dpi,
+                first_page=task.number,
+                last_page=task.number,
+                timeout=task.options.timeout,
             )
+        except PDFPopplerTimeoutError as exc:
+            raise TooSlow(
+                "Dựng ảnh trang PDF quá thời gian cho phép",
+                f"rasterizing PDF page {task.number} took over {task.options.timeout:g} s",
+            ) from exc
         except (PDFPageCountError, PDFSyntaxError) as exc:
             raise CorruptFile("Không đọc được trang PDF", f"cannot rasterize PDF page {task.number}") from exc
         if not images:

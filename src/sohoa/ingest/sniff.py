@@ -1,19 +1,23 @@
 """Recognise what a file is by its content, never by its name, and check it can be opened safely.
 
 Checks run before any page work or storage, so a refused file leaves nothing behind:
-empty, not an image or PDF, corrupt, password-protected, too many pixels (decompression bombs) or pages.
+empty, not an image or PDF, corrupt, password-protected, too many pixels (decompression bombs) or pages,
+or too slow to read. The parsers (qpdf through pikepdf, Pillow's decoders) run in a child process that is
+killed when its time is up, so a hostile file can neither hang nor crash the process that received it.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import warnings
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
-from sohoa.errors import CorruptFile, EmptyFile, EncryptedFile, TooLarge, UnsupportedFile
+from sohoa.errors import BadInput, CorruptFile, EmptyFile, EncryptedFile, TooLarge, TooSlow, UnsupportedFile
 
 _MAGIC = {
     b"%PDF-": ("application/pdf", "pdf"),
@@ -39,6 +43,7 @@ class Limits:
     max_pixels: int = 80_000_000  # an A3 sheet at 600 dpi is 70 MP
     max_pages: int = 2000
     dpi: int = 300
+    parse_seconds: float = 20.0  # a 2000-page scan PDF is read in well under a second
 
 
 def media_type_of(path: Path) -> tuple[str, str]:
@@ -57,7 +62,55 @@ def media_type_of(path: Path) -> tuple[str, str]:
 
 
 def inspect(path: Path, limits: Limits) -> SourceInfo:
-    """Identify and open `path`, raising a BadInput subclass for anything sohoa refuses."""
+    """Identify and open `path`, raising a BadInput subclass for anything sohoa refuses.
+
+    The magic-number check runs here; the parsing runs in a child process with `limits.parse_seconds`.
+    """
+    media_type_of(path)  # empty and unknown files are refused without starting a process
+    parent, child = _context().Pipe(duplex=False)
+    worker = _context().Process(target=_inspect_in_child, args=(str(path), limits, child), daemon=True)
+    worker.start()
+    child.close()
+    try:
+        if not parent.poll(limits.parse_seconds):
+            raise TooSlow(
+                f"Đọc tệp quá {limits.parse_seconds:g} giây, tệp bị từ chối",
+                f"reading the file took over {limits.parse_seconds:g} s; refused",
+            )
+        outcome = parent.recv()
+    except EOFError:
+        outcome = None  # the parser died (a crash in C code, or killed for memory)
+    finally:
+        parent.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join()
+    if isinstance(outcome, SourceInfo):
+        return outcome
+    if isinstance(outcome, BadInput):
+        raise outcome
+    raise CorruptFile("Tệp bị hỏng, không đọc được", "the file is damaged: its parser failed")
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # forkserver: a fresh child costs a fork of a single-threaded server that has the parsers loaded, where
+    # spawn would re-import them each time; plain fork is unsafe in a threaded server. "__main__" is loaded
+    # there too (multiprocessing's default), or each child would run the main script again.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", "sohoa.ingest.sniff"])
+    return context
+
+
+def _inspect_in_child(path: str, limits: Limits, conn: Connection) -> None:
+    try:
+        conn.send(_inspect(Path(path), limits))
+    except BadInput as exc:
+        conn.send(exc)
+    finally:
+        conn.close()
+
+
+def _inspect(path: Path, limits: Limits) -> SourceInfo:
     media_type, extension = media_type_of(path)
     page_dpi: tuple[int, ...] = ()
     if media_type == "application/pdf":
