@@ -87,7 +87,12 @@ def make_backends(settings: Settings) -> Backends:
         store=make_store(settings),
         index=make_index(settings),
         executor=LocalProcessExecutor(settings.workers),
-        limits=Limits(max_pixels=settings.max_pixels, max_pages=settings.max_pages, dpi=settings.dpi),
+        limits=Limits(
+            max_pixels=settings.max_pixels,
+            max_pages=settings.max_pages,
+            dpi=settings.dpi,
+            parse_seconds=settings.parse_seconds,
+        ),
         options=OcrOptions(lang=settings.ocr_lang),
         secret=load_secret(settings),
         throttle=LoginThrottle(settings.login_attempts),

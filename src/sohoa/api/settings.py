@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_pixels: int = Field(default=80_000_000, ge=1_000_000, description="largest page accepted, in pixels")
     max_pages: int = Field(default=2000, ge=1)
+    parse_seconds: float = Field(default=20.0, gt=0, le=600, description="time allowed to open one file")
 
     minio_endpoint: str = Field(default="127.0.0.1:9000", description="host:port of MinIO")
     minio_access_key: str = ""
