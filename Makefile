@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2
 # For the test suite's real servers: Elasticsearch runs on Java 17 and is fetched with Maven; MinIO is built
 # with the Go toolchain the machine carries (Debian's golang is too old for it).
-TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl
+# softhsm2: a PKCS#11 token in a folder, standing in for an official's USB signing token.
+TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2
 
 .PHONY: run test lint bench-ocr bench-search bench-reuse system-deps venv sample clean services-down
 

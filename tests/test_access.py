@@ -107,6 +107,7 @@ def _body(method: str, path: str, w: World) -> dict:
         "/api/v1/dossiers/{code}/reuse": {"doc_id": w.doc_a},
         "/api/v1/documents/{doc_id}/revoke": {"reason": "Cấp sai"},
         "/api/v1/documents/{doc_id}/fields/confirm": {"values": {}},
+        "/api/v1/documents/{doc_id}/sign": {"passphrase": "not-the-key's"},
     }
     return {"json": bodies.get(path, {})}
 

@@ -53,6 +53,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/files/{token}"): _rule(None, V.DOWNLOAD),  # the signed link is the credential
     ("POST", "/api/v1/documents/{doc_id}/revoke"): _rule({OFF}, V.REVOKE, "doc_id"),
     ("POST", "/api/v1/documents/{doc_id}/fields/confirm"): _rule({OFF}, V.EDIT, "doc_id"),
+    ("POST", "/api/v1/documents/{doc_id}/sign"): _rule({STF, OFF}, V.SIGN, "doc_id"),
+    ("GET", "/api/v1/documents/{doc_id}/signatures"): _rule({STF, OFF, CIT}, V.VIEW, "doc_id"),
     ("GET", "/api/v1/pages/{doc_id}/{number}/image"): _rule({STF, OFF, CIT}, V.VIEW, "doc_id"),
     ("GET", "/api/v1/pages/{doc_id}/{number}/words"): _rule({STF, OFF, CIT}, V.VIEW, "doc_id"),
     ("GET", "/api/v1/search"): _rule({STF, OFF, CIT}, V.SEARCH),

@@ -9,6 +9,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asn1crypto import x509
+
 from sohoa.api.limits import LoginThrottle
 from sohoa.api.settings import Settings
 from sohoa.ingest.executor import Executor, LocalProcessExecutor
@@ -16,6 +18,7 @@ from sohoa.ingest.sniff import Limits
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.search.base import SearchIndex
 from sohoa.search.sqlite import SqliteIndex
+from sohoa.signatures import load_trust_anchors
 from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
 
@@ -30,6 +33,7 @@ class Backends:
     options: OcrOptions = field(default_factory=OcrOptions)
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(5))
+    trust_anchors: list[x509.Certificate] = field(default_factory=list)
 
     def close(self) -> None:
         self.executor.close()
@@ -96,4 +100,5 @@ def make_backends(settings: Settings) -> Backends:
         options=OcrOptions(lang=settings.ocr_lang),
         secret=load_secret(settings),
         throttle=LoginThrottle(settings.login_attempts),
+        trust_anchors=load_trust_anchors(settings.trust_anchors) if settings.trust_anchors else [],
     )

@@ -1,5 +1,5 @@
-"""The `sohoa` command line: ingest, search, show, ocr, reuse, reindex, serve, users, and a sample batch for
-the demo.
+"""The `sohoa` command line: ingest, search, show, ocr, reuse, reindex, serve, users, sign, verify, and a
+sample batch for the demo.
 
 Errors print a bilingual message and exit non-zero with the code carried by the exception class.
 """
@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sohoa.api import cli_signatures
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
@@ -30,6 +31,8 @@ app = typer.Typer(
     help="sohoa: số hóa hồ sơ — digitize, search and reuse dossiers and results.", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
+app.command("sign")(cli_signatures.sign)
+app.command("verify")(cli_signatures.verify)
 console = Console()
 err = Console(stderr=True)
 
@@ -98,6 +101,7 @@ def ingest(
                         options=backends.options,
                         limits=backends.limits,
                         scratch_root=backends.settings.scratch_dir,
+                        trust_anchors=backends.trust_anchors,
                         progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),
                     )
                 except BadInput as exc:

@@ -43,6 +43,15 @@ class Settings(BaseSettings):
         default=5, ge=1, description="failed logins per 5 minutes, per user and address"
     )
     download_link_seconds: int = Field(default=300, ge=10, le=3600)
+    trust_anchors: Path | None = Field(
+        default=None,
+        description="root CA certificates signatures must chain to (PEM/DER file or folder): the national "
+        "root CAs in production; unset, every signature checks as an unknown signer",
+    )
+    signing_keys_dir: Path | None = Field(
+        default=None, description="PKCS#12 signing keys of the users, <username>.p12; default data_dir/keys"
+    )
+    tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp server: PAdES B-T signatures")
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
 
@@ -53,6 +62,10 @@ class Settings(BaseSettings):
     @property
     def index_path(self) -> Path:
         return self.data_dir / "index.sqlite3"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.signing_keys_dir or self.data_dir / "keys"
 
     @property
     def scratch_dir(self) -> Path:

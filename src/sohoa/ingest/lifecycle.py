@@ -23,7 +23,8 @@ from sohoa.storage.base import ObjectStore
 from sohoa.storage.manifests import write_manifest
 
 
-def _save(store: ObjectStore, index: SearchIndex, document: Document) -> Document:
+def save_document(store: ObjectStore, index: SearchIndex, document: Document) -> Document:
+    """Rewrite the manifest of a changed document and bring the index up to date."""
     write_manifest(store, keys.document_manifest(document.id), document)
     index.index_pages(page_records(document))
     if isinstance(index, RecordIndex):
@@ -37,7 +38,7 @@ def revoke(store: ObjectStore, index: SearchIndex, doc_id: str, reason: str, *, 
         raise Conflict(f"Tài liệu {doc_id} đã bị thu hồi", f"document {doc_id} is already revoked")
     document.revocation = Revocation(reason=nfc(reason.strip()), by=by)
     document.validity = ValidityStatus.REVOKED
-    return _save(store, index, document)
+    return save_document(store, index, document)
 
 
 def confirm_fields(
@@ -79,4 +80,4 @@ def confirm_fields(
         )
         by_name[name] = field
     document.fields = list(by_name.values())
-    return _save(store, index, document)
+    return save_document(store, index, document)

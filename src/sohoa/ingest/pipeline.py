@@ -1,4 +1,5 @@
-"""Ingest one file as one document: inspect → hash → OCR its pages on the executor → store → index.
+"""Ingest one file as one document: inspect → hash → check its signatures → OCR its pages on the executor →
+store → index. The steps taken are the document's history (records.digitization): copy, extract, code, store.
 
 Order of writes (a document is visible once its manifest exists):
 master, page images and words, searchable PDF, manifest, then the by-sha256 pointer. Everything is keyed by
@@ -11,10 +12,12 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+
+from asn1crypto import x509
 
 from sohoa.errors import BadInput, Conflict, NotFound
 from sohoa.ingest.documents import document_record, load_document, page_records
@@ -28,12 +31,15 @@ from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.ocr.tesseract import engine_name
 from sohoa.records.codes import result_code
+from sohoa.records.digitization import Step, advance
 from sohoa.records.doctypes import DOC_TYPES, type_code
 from sohoa.records.dossiers import DossierView
 from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
 from sohoa.records.models import Document, DocumentKind, DossierRef, FieldName, Page, nfc
+from sohoa.records.signatures import SignatureCheck
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import RecordIndex
+from sohoa.signatures import verify_pdf
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
 from sohoa.storage.fixity import sha256_file
@@ -94,6 +100,7 @@ def ingest_file(
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     scratch_root: Path | None = None,
+    trust_anchors: Sequence[x509.Certificate] = (),
 ) -> IngestOutcome:
     path = Path(path)
     meta = validate_meta(meta or IngestMeta(name=path.name))
@@ -108,6 +115,8 @@ def ingest_file(
         return IngestOutcome(existing, created=False)
 
     doc_id = doc_id_for(sha)
+    # Results often arrive signed: what the signatures say is part of the record, and of the reuse verdict.
+    checks = verify_pdf(path, list(trust_anchors)) if info.media_type == "application/pdf" else []
     executor = executor or InlineExecutor()
     options = options or OcrOptions()
     scratch = Path(tempfile.mkdtemp(prefix=f"sohoa-{doc_id}-", dir=scratch_root))
@@ -133,6 +142,7 @@ def ingest_file(
             done,
             scratch,
             agency=dossier.agency if dossier else meta.agency,
+            signatures=checks,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -207,6 +217,7 @@ def _store_document(
     scratch: Path,
     *,
     agency: str | None,
+    signatures: list[SignatureCheck],
 ) -> Document:
     master_key = keys.document_master(doc_id, sha, extension)
     _put_once(store, master_key, path, sha, media_type)
@@ -237,6 +248,7 @@ def _store_document(
     build_searchable_pdf(pdf_parts, pdf_path, title=meta.title or meta.name)
     pdf_key = keys.searchable_pdf(doc_id)
     store.put_file(pdf_key, pdf_path, content_type="application/pdf")
+    history = advance([], Step.COPY, by=meta.by, pages=str(len(pages)), source=media_type)
 
     read = [p for p in pages if not p.blank]
     fields = extract_fields(
@@ -247,6 +259,7 @@ def _store_document(
         ]
     )
     found = {f.name: f.value for f in fields}
+    history = advance(history, Step.EXTRACT, by=meta.by, fields=str(len(fields)))
     doc_type = meta.doc_type or _doc_type_of(found.get(FieldName.DOC_TYPE))
     document = Document(
         id=doc_id,
@@ -264,6 +277,7 @@ def _store_document(
         master_media_type=media_type,
         master_size=path.stat().st_size,
         searchable_pdf_key=pdf_key,
+        signatures=signatures,
         pages=pages,
         page_count=len(pages),
         ocr_engine=engine_name(),
@@ -271,8 +285,10 @@ def _store_document(
     )
     if document.kind is DocumentKind.RESULT and document.owner_id:
         document.result_code = claim_result_code(store, doc_id, type_code(doc_type), document.owner_id)
+        history = advance(history, Step.CODE, by=meta.by, code=document.result_code)
     if isinstance(index, RecordIndex):
         document.near_duplicates = near_duplicates(store, index, document)
+    document.history = advance(history, Step.STORE, by=meta.by)
     write_manifest(store, keys.document_manifest(doc_id), document)
     store.put_bytes(
         keys.by_sha256(sha), json.dumps({"doc_id": doc_id}).encode(), content_type="application/json"

@@ -118,6 +118,7 @@ class AuditAction(StrEnum):
     REUSE = "reuse"
     EDIT = "edit"
     REVOKE = "revoke"
+    SIGN = "sign"
     CREATE = "create"
     AUDIT = "audit"  # an admin reading the trail is itself on the trail
 

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import unicodedata
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
-from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# LOCAL_TZ, nfc and utcnow are imported from here by most of sohoa; they live in basics for the records
+# this module is built from.
+from sohoa.records.basics import LOCAL_TZ, NfcStr, nfc, utcnow  # noqa: F401
+from sohoa.records.digitization import HistoryEntry
 from sohoa.records.identifiers import validate_owner_id
-
-
-def nfc(text: str) -> str:
-    """Text is stored in Unicode NFC (domain rule): OCR and keyboards may give either form."""
-    return unicodedata.normalize("NFC", text)
-
-
-NfcStr = Annotated[str, AfterValidator(nfc)]
-
-
-# Dates of receipt, revocation and reuse are days as the counter sees them.
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from sohoa.records.signatures import SignatureCheck, SignatureVerdict, overall
 
 
 class DocumentKind(StrEnum):
@@ -170,6 +156,12 @@ class Document(BaseModel):
     master_media_type: str
     master_size: int
     searchable_pdf_key: str | None = None
+    # The latest signed copy (each signing adds one, write-once), and its signatures as checked then.
+    signed_pdf_key: str | None = None
+    copy_signatures: list[SignatureCheck] = []
+    # The signatures of the file as it arrived (results often come signed), checked at ingest.
+    signatures: list[SignatureCheck] = []
+    history: list[HistoryEntry] = []  # the digitization steps taken (records.digitization)
     pages: list[Page] = []
     page_count: int = 0
     ocr_engine: str = ""
@@ -184,6 +176,11 @@ class Document(BaseModel):
     @property
     def needs_review(self) -> bool:
         return any(p.needs_review for p in self.pages)
+
+    @property
+    def signature_verdict(self) -> SignatureVerdict | None:
+        """The verdict on the signatures it arrived with; None when it arrived unsigned."""
+        return overall(self.signatures)
 
     @property
     def text(self) -> str:

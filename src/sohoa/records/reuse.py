@@ -11,6 +11,7 @@ from datetime import date
 from pydantic import BaseModel
 
 from sohoa.records.models import LOCAL_TZ, Document, DocumentKind, FieldName, ValidityStatus
+from sohoa.records.signatures import VERDICT_VI, SignatureVerdict
 
 
 class Reason(BaseModel):
@@ -32,6 +33,7 @@ class ReuseFacts(BaseModel):
     revoked_reason: str | None = None
     number_confirmed: bool = True
     needs_review: bool = False
+    signature: SignatureVerdict | None = None  # of the file as it arrived; None: it came unsigned
     has_content: bool = True
 
     @classmethod
@@ -48,6 +50,7 @@ class ReuseFacts(BaseModel):
             revoked_reason=r.reason if r else None,
             number_confirmed=bool(document.number_symbol) or FieldName.NUMBER_SYMBOL in confirmed,
             needs_review=document.needs_review,
+            signature=document.signature_verdict,
             has_content=any(not p.blank for p in document.pages),
         )
 
@@ -102,6 +105,16 @@ def reusability(facts: ReuseFacts | Document, day: date, owner_id: str | None = 
     elif owner_id is not None and facts.owner_id != owner_id:
         reasons.append(
             Reason(code="other_owner", vi="Giấy tờ của người khác", en="the document belongs to someone else")
+        )
+    if facts.signature not in (None, SignatureVerdict.VALID):
+        # A result is trusted for reuse on its signature; one that does not check out is shown, not offered.
+        verdict = SignatureVerdict(facts.signature)
+        reasons.append(
+            Reason(
+                code=f"signature_{verdict.value}",
+                vi=f"Chữ ký số {VERDICT_VI[verdict]}",
+                en=f"digital signature {verdict.value}",
+            )
         )
     if not facts.has_content:
         reasons.append(Reason(code="no_pages", vi="Không có trang nội dung", en="no page with content"))

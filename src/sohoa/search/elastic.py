@@ -72,7 +72,7 @@ _RECORD_MAPPINGS: dict[str, dict[str, Any]] = {
         "title": {"type": "text"}, "number_symbol": _KEYWORD, "issuer": {"type": "text"},
         "doc_date": _DATE, "valid_from": _DATE, "valid_until": _DATE, "revoked": {"type": "boolean"},
         "revoked_on": _DATE, "revoked_reason": {"type": "text"}, "number_confirmed": {"type": "boolean"},
-        "needs_review": {"type": "boolean"},
+        "signature": _KEYWORD, "needs_review": {"type": "boolean"},
         "agency": _KEYWORD, "result_code": _KEYWORD, "created_at": {"type": "date"}, "created_on": _DATE,
         "reuse_count": {"type": "integer"}, "page_count": {"type": "integer"},
     },

@@ -32,6 +32,7 @@ class DocumentRecord(BaseModel):
     revoked_reason: str | None = None
     number_confirmed: bool = True
     needs_review: bool = False
+    signature: str | None = None  # verdict on the signatures it arrived with (records.signatures)
     agency: str | None = None
     result_code: str | None = None
     created_at: datetime

@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS documents (
     issuer TEXT, doc_date TEXT, valid_from TEXT, valid_until TEXT, revoked INTEGER NOT NULL, revoked_on TEXT,
     revoked_reason TEXT, number_confirmed INTEGER NOT NULL, needs_review INTEGER NOT NULL, agency TEXT,
     result_code TEXT, created_at TEXT NOT NULL, created_on TEXT NOT NULL, reuse_count INTEGER NOT NULL,
-    page_count INTEGER NOT NULL
+    page_count INTEGER NOT NULL, signature TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_owner ON documents (owner_id, doc_date DESC, created_at DESC);
 CREATE INDEX IF NOT EXISTS documents_number ON documents (number_symbol);
@@ -104,7 +104,7 @@ _COUNT_REUSES = """SELECT count(*) FROM reuses
 _DOCUMENT_COLUMNS = (
     "doc_id", "owner_id", "doc_type", "kind", "title", "number_symbol", "issuer", "doc_date", "valid_from",
     "valid_until", "revoked", "revoked_on", "revoked_reason", "number_confirmed", "needs_review", "agency",
-    "result_code", "created_at", "created_on", "reuse_count", "page_count",
+    "result_code", "created_at", "created_on", "reuse_count", "page_count", "signature",
 )  # fmt: skip
 
 _UPSERT = """
@@ -157,10 +157,11 @@ class SqliteIndex:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         conn = self._conn()
-        # Index files made before pages carried their agency get the column; reindex fills it.
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(pages)")}
-        if columns and "agency" not in columns:
-            conn.execute("ALTER TABLE pages ADD COLUMN agency TEXT")
+        # Index files made before a column existed get it; reindex fills it.
+        for table, column in (("pages", "agency"), ("documents", "signature")):
+            columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if columns and column not in columns:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
         conn.executescript(_SCHEMA)
 
     def __repr__(self) -> str:

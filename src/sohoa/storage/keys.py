@@ -25,6 +25,11 @@ def searchable_pdf(doc_id: str) -> str:
     return check_key(f"documents/{doc_id}/searchable.pdf")
 
 
+def signed_pdf(doc_id: str, number: int) -> str:
+    """The copy as signed the `number`-th time (each signing adds a file; none is overwritten)."""
+    return check_key(f"documents/{doc_id}/signed-{number}.pdf")
+
+
 def by_sha256(sha256: str) -> str:
     return check_key(f"by-sha256/{sha256}")
 

@@ -79,6 +79,7 @@ def upload_document(
             options=backends.options,
             limits=backends.limits,
             scratch_root=settings.scratch_dir,
+            trust_anchors=backends.trust_anchors,
         )
     note(request, record=outcome.document.id)
     return JSONResponse(
@@ -100,7 +101,7 @@ def get_document(doc_id: str, backends: BackendsDep, who: WhoDep) -> Document:
 )
 def get_searchable_pdf(doc_id: str, backends: BackendsDep, who: WhoDep) -> Response:
     document = readable_document(backends, who, doc_id)
-    data = backends.store.get_bytes(document.searchable_pdf_key or "")
+    data = backends.store.get_bytes(document.signed_pdf_key or document.searchable_pdf_key or "")
     return Response(
         data,
         media_type="application/pdf",
@@ -113,7 +114,7 @@ def get_download_link(doc_id: str, backends: BackendsDep, who: WhoDep) -> Downlo
     """A link to the searchable PDF that works for a few minutes without credentials (for a browser's
     download, or a system the citizen hands it to)."""
     document = readable_document(backends, who, doc_id)
-    key = document.searchable_pdf_key or ""
+    key = document.signed_pdf_key or document.searchable_pdf_key or ""
     seconds = backends.settings.download_link_seconds
     until = expiry(seconds)
     store = backends.store
