@@ -13,7 +13,7 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # softhsm2: a PKCS#11 token in a folder, standing in for an official's USB signing token.
 TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2
 
-.PHONY: run test lint bench-ocr bench-search bench-reuse system-deps venv sample clean services-down
+.PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR) --agency $(DEMO_AGENCY)
@@ -57,6 +57,10 @@ bench-ocr: venv  ## sohoa against OCRmyPDF on the same degraded pages (prints a 
 bench-search: venv  ## SQLite against Elasticsearch at 100,000 pages (prints a table)
 	bash deploy/services.sh up
 	source <(bash deploy/services.sh env) && $(BIN)/python bench/search.py --pages 100000
+
+bench-sign: venv  ## signing cost per document (PKCS#12 and SoftHSM2) against pyHanko's plain signature
+	$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES=softhsm2
+	$(BIN)/python bench/signing.py --docs 20
 
 bench-reuse: venv  ## owner look-up (reuse) at 100,000 documents of 20,000 owners, SQLite vs Elasticsearch
 	bash deploy/services.sh up

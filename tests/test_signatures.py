@@ -9,22 +9,25 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pikepdf
 import pytest
+from asn1crypto import keys as asn1_keys
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from fastapi.testclient import TestClient
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from conftest import validate_pdfa
 from people import AGENCY, CITIZEN_A, make_people
-from pki import Issued, issue, make_ca
-from softhsm import PIN, make_token
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
@@ -37,7 +40,9 @@ from sohoa.ingest.signing import check_document, sign_document
 from sohoa.records.digitization import Step
 from sohoa.records.models import DocumentKind
 from sohoa.records.signatures import SignatureVerdict, SignerRole
+from sohoa.samples.pki import Issued, issue, make_ca
 from sohoa.samples.scangen import make_page
+from sohoa.samples.softhsm import PIN, make_token
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.signatures import Pkcs11Key, SigningRequest, load_pkcs12, open_pkcs11, sign_pdf, verify_pdf
 from sohoa.storage.filesystem import FilesystemStore
@@ -181,6 +186,52 @@ def _change_after_signing(path: Path) -> Path:
         with out.open("wb") as o:
             writer.write(o)
     return out
+
+
+class _Tsa(BaseHTTPRequestHandler):
+    """An RFC 3161 timestamp server over real HTTP, answering with pyHanko's in-process TSA."""
+
+    stamper: DummyTimeStamper
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        reply = self.stamper.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/timestamp-reply")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_with_a_timestamp_server_the_signature_is_b_t(desk: Desk) -> None:
+    tsa = issue(desk.pki.root, "TSA thử nghiệm", timestamping=True, rsa_key=True)
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        tsa.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    )
+    handler = type("Tsa", (_Tsa,), {"stamper": DummyTimeStamper(_asn1(tsa), key_info)})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        source = _download(
+            desk, load_document(desk.store, desk.doc_id).searchable_pdf_key or "", "bt-src.pdf"
+        )
+        out = desk.tmp / "b-t.pdf"
+        request = SigningRequest(
+            role=SignerRole.DIGITIZER,
+            name="Nguyễn Thị Lan",
+            tsa_url=f"http://127.0.0.1:{server.server_port}/",
+        )
+        sign_pdf(source, out, load_pkcs12(desk.pki.digitizer_p12, PASS), request)
+    finally:
+        server.shutdown()
+    desk.made.append(out)
+    [check] = verify_pdf(out, desk.pki.anchors)
+    assert check.verdict is SignatureVerdict.VALID and check.timestamped
+    assert check.signed_at is not None and abs((check.signed_at - check.checked_at).total_seconds()) < 120
 
 
 def test_tampering_changes_and_unknown_signers_are_each_reported(desk: Desk) -> None:

@@ -1,4 +1,5 @@
-"""A SoftHSM2 token for the tests: the same PKCS#11 interface as an official's USB token, in a folder."""
+"""A SoftHSM2 token for tests and benchmarks: the PKCS#11 interface of an official's USB token, in a
+folder."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from pki import Issued
+from sohoa.samples.pki import Issued
 from sohoa.signatures import Pkcs11Key
 
 LIBRARY = Path("/usr/lib/softhsm/libsofthsm2.so")

@@ -1,5 +1,6 @@
-"""A throwaway PKI for the signature tests: a root CA standing in for the national root, signer certificates
-issued by it (and by a CA nobody trusts), as PKCS#12 files and PEM, made with `cryptography`."""
+"""A throwaway PKI for the signature tests and benchmarks: a root CA standing in for the national root,
+signer certificates issued by it (and by a CA nobody trusts), as PKCS#12 files and PEM, made with
+`cryptography`."""
 
 from __future__ import annotations
 
@@ -74,7 +75,9 @@ def make_ca(common_name: str) -> Issued:
     return Issued(cert, key)
 
 
-def issue(ca: Issued, common_name: str, *, rsa_key: bool = False, days: int = 365) -> Issued:
+def issue(
+    ca: Issued, common_name: str, *, rsa_key: bool = False, days: int = 365, timestamping: bool = False
+) -> Issued:
     key = rsa.generate_private_key(65537, 2048) if rsa_key else ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
     cert = (
@@ -89,7 +92,12 @@ def issue(ca: Issued, common_name: str, *, rsa_key: bool = False, days: int = 36
         .add_extension(
             x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.TIME_STAMPING if timestamping else ExtendedKeyUsageOID.EMAIL_PROTECTION]
+            ),
+            critical=timestamping,  # RFC 3161: a TSA's certificate says so, critically
+        )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
         )
