@@ -17,7 +17,7 @@ from people import make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
-from sohoa.errors import Conflict
+from sohoa.errors import BadInput, Conflict
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.documents import load_document, reindex
 from sohoa.ingest.dossiers import create_dossier, load_dossier, owner_documents, reuse_document
@@ -158,6 +158,8 @@ def test_someone_elses_or_revoked_document_is_not_reused(pair: Pair, tmp_path: P
     with pytest.raises(Conflict, match="someone else"):
         reuse_document(pair.store, pair.index, other.code, permit.id, by="o")
 
+    with pytest.raises(BadInput, match="reason"):
+        revoke(pair.store, pair.index, permit.id, "  / ", by="officer-3")
     revoked = revoke(pair.store, pair.index, permit.id, "Cấp sai đối tượng", by="officer-3")
     assert revoked.validity is ValidityStatus.REVOKED and revoked.revocation is not None
     with pytest.raises(Conflict, match="already revoked"):

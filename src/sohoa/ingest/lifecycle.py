@@ -36,7 +36,10 @@ def revoke(store: ObjectStore, index: SearchIndex, doc_id: str, reason: str, *, 
     document = load_document(store, doc_id)
     if document.revocation is not None:
         raise Conflict(f"Tài liệu {doc_id} đã bị thu hồi", f"document {doc_id} is already revoked")
-    document.revocation = Revocation(reason=nfc(reason.strip()), by=by)
+    reason = nfc(reason.strip())
+    if len(reason) < 3:
+        raise BadInput("Cần ghi rõ lý do thu hồi", "a revocation needs a reason (3 characters or more)")
+    document.revocation = Revocation(reason=reason, by=by)
     document.validity = ValidityStatus.REVOKED
     return save_document(store, index, document)
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from sohoa.api.access import editable_document, readable_document
 from sohoa.api.auth import WhoDep, note
@@ -144,7 +144,7 @@ def get_signed_file(token: str, request: Request, backends: BackendsDep) -> Resp
 
 
 class RevokeRequest(BaseModel):
-    reason: str = Field(min_length=3, max_length=500)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 
 @router.post("/documents/{doc_id}/revoke", response_model=Document)
