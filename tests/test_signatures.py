@@ -302,29 +302,20 @@ def test_refusals_leave_nothing_signed(desk: Desk, agency_token: Pkcs11Key) -> N
     doc = ingest_file(
         page, store=store, index=index, meta=IngestMeta(agency=AGENCY), executor=InlineExecutor()
     )
-    request = SigningRequest(role=SignerRole.DIGITIZER, name="Kẻ giả mạo")
+
+    def sign_with(p12: Path) -> None:
+        request = SigningRequest(role=SignerRole.DIGITIZER, name="Nguyễn Thị Lan")
+        signer = load_pkcs12(p12, PASS)
+        sign_document(
+            store, index, doc.document.id, signer, request, by="staff", trust_anchors=desk.pki.anchors
+        )
+
     # A signer the anchors do not know: the copy would not verify anywhere, so it is not stored.
     with pytest.raises(BadInput, match="does not verify"):
-        sign_document(
-            store,
-            index,
-            doc.document.id,
-            load_pkcs12(desk.pki.rogue_p12, PASS),
-            request,
-            by="staff",
-            trust_anchors=desk.pki.anchors,
-        )
+        sign_with(desk.pki.rogue_p12)
     revoke(store, index, doc.document.id, "Cấp sai thông tin", by="officer")
     with pytest.raises(Conflict, match="revoked"):
-        sign_document(
-            store,
-            index,
-            doc.document.id,
-            load_pkcs12(desk.pki.digitizer_p12, PASS),
-            request,
-            by="staff",
-            trust_anchors=desk.pki.anchors,
-        )
+        sign_with(desk.pki.digitizer_p12)
     assert not [k for k in store.list(f"documents/{doc.document.id}/") if "signed" in k]
 
 
