@@ -13,7 +13,9 @@ from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFS
 
 from sohoa.errors import CorruptFile, TooSlow
 from sohoa.ocr.pipeline import OcrOptions, encode_page_image, load_image, process_page
+from sohoa.records.batches import CoverSheet
 from sohoa.records.models import PageAnalysis
+from sohoa.scanners.coversheet import read_cover
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +26,11 @@ class PageTask:
     dpi: int
     scratch: str
     options: OcrOptions
+    out_number: int | None = None  # the number it goes by (a page of a stack of files); default `number`
+
+    @property
+    def label(self) -> int:
+        return self.out_number or self.number
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +74,33 @@ def load_page(task: PageTask) -> tuple[np.ndarray, int]:
 
 def run_page(task: PageTask) -> PageDone:
     image, dpi = load_page(task)
+    return _read_page(task, image, dpi)
+
+
+def _read_page(task: PageTask, image: np.ndarray, dpi: int) -> PageDone:
     out = process_page(image, dpi=dpi, options=task.options)
     scratch = Path(task.scratch)
-    image_path = scratch / f"{task.number}.jpg"
+    image_path = scratch / f"{task.label}.jpg"
     image_path.write_bytes(encode_page_image(out.image))
-    text_pdf_path = scratch / f"{task.number}.text.pdf"
+    text_pdf_path = scratch / f"{task.label}.text.pdf"
     text_pdf_path.write_bytes(out.text_pdf)
-    return PageDone(task.number, out.analysis, str(image_path), str(text_pdf_path))
+    return PageDone(task.label, out.analysis, str(image_path), str(text_pdf_path))
+
+
+@dataclass(frozen=True, slots=True)
+class StackPageDone:
+    number: int
+    cover: CoverSheet | None = None  # a cover sheet is recognised, not read
+    page: PageDone | None = None
+
+
+def run_stack_page(task: PageTask) -> StackPageDone:
+    """A page of a scanned stack: a cover sheet (by its QR code), or a page read like any other."""
+    image, dpi = load_page(task)
+    cover = read_cover(image)
+    if cover is not None:
+        return StackPageDone(task.label, cover=cover)
+    return StackPageDone(task.label, page=_read_page(task, image, dpi))
 
 
 def ocr_image_to_text(task: tuple[str, str, str]) -> tuple[str, str | None]:

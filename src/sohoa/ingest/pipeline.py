@@ -103,10 +103,7 @@ def ingest_file(
     trust_anchors: Sequence[x509.Certificate] = (),
 ) -> IngestOutcome:
     path = Path(path)
-    meta = validate_meta(meta or IngestMeta(name=path.name))
-    dossier = _known_dossier(store, meta.dossier_code)
-    if dossier is not None and meta.owner_id is None:
-        meta = replace(meta, owner_id=dossier.applicant.id_number)
+    meta = validate_meta(meta or IngestMeta(name=path.name))  # before any work: a bad owner ID is refused
     limits = limits or Limits()
     info = inspect(path, limits)
     sha = sha256_file(path)
@@ -130,22 +127,49 @@ def ingest_file(
             done[result.number] = result
             if progress:
                 progress(Progress(meta.name, len(done), info.pages))
-        document = _store_document(
-            store,
-            index,
-            doc_id,
-            sha,
-            path,
-            info.media_type,
-            info.extension,
-            meta,
-            done,
-            scratch,
-            agency=dossier.agency if dossier else meta.agency,
-            signatures=checks,
+        return commit_document(
+            store, index, path, info.media_type, info.extension, meta, done, scratch, signatures=checks
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def commit_document(
+    store: ObjectStore,
+    index: SearchIndex,
+    master: Path,
+    media_type: str,
+    extension: str,
+    meta: IngestMeta,
+    done: dict[int, PageDone],
+    scratch: Path,
+    *,
+    signatures: Sequence[SignatureCheck] = (),
+) -> IngestOutcome:
+    """Store pages already read (`done`, numbered from 1) as one document whose master is `master`, index
+    it and link it to its dossier. The same master twice is one document (the first)."""
+    meta = validate_meta(meta)
+    dossier = _known_dossier(store, meta.dossier_code)
+    if dossier is not None and meta.owner_id is None:
+        meta = replace(meta, owner_id=dossier.applicant.id_number)
+    sha = sha256_file(master)
+    existing = _existing(store, sha)
+    if existing is not None:
+        return IngestOutcome(existing, created=False)
+    document = _store_document(
+        store,
+        index,
+        doc_id_for(sha),
+        sha,
+        master,
+        media_type,
+        extension,
+        meta,
+        done,
+        scratch,
+        agency=dossier.agency if dossier else meta.agency,
+        signatures=list(signatures),
+    )
     index.index_pages(page_records(document))
     if isinstance(index, RecordIndex):
         index.index_documents([document_record(document)])

@@ -76,6 +76,34 @@ DOSSIERS_PREFIX = "dossiers/"
 REUSE_EVENTS_PREFIX = "events/reuse/"
 
 
+def batch_manifest(batch_id: str) -> str:
+    return check_key(f"batches/{batch_id}/batch.json")
+
+
+def batch_source(batch_id: str, number: int, extension: str) -> str:
+    return check_key(f"batches/{batch_id}/source/{number}.{extension}")
+
+
+def batch_pages_prefix(batch_id: str) -> str:
+    return check_key(f"batches/{batch_id}/pages") + "/"
+
+
+def batch_page_image(batch_id: str, number: int) -> str:
+    return check_key(f"batches/{batch_id}/pages/{number}.jpg")
+
+
+def batch_page_text(batch_id: str, number: int) -> str:
+    return check_key(f"batches/{batch_id}/pages/{number}.text.pdf")
+
+
+def batch_page_result(batch_id: str, number: int) -> str:
+    """Written last and once: a page with a result is finished."""
+    return check_key(f"batches/{batch_id}/pages/{number}.json")
+
+
+BATCHES_PREFIX = "batches/"
+
+
 def user(username: str) -> str:
     return check_key(f"users/{username}.json")
 

@@ -1,0 +1,124 @@
+"""A scanned stack (batch) as the records see it: each page's fate (content, blank back, cover sheet), the
+documents the cover sheets cut it into, page counts against what the cover sheet promised, and the list of
+what staff should look at again. Nothing is dropped silently: blank backs and cover sheets stay listed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from sohoa.records.basics import NfcStr, utcnow
+
+
+class CoverSheet(BaseModel):
+    """What a cover sheet's QR code carries (printed by sohoa for a dossier before its papers are scanned)."""
+
+    dossier_code: NfcStr
+    procedure_code: str = ""
+    owner_id: str | None = None
+    expected_pages: int | None = Field(default=None, ge=0, le=10_000)  # content pages, blank backs excluded
+
+
+class PageKind(StrEnum):
+    CONTENT = "content"
+    BLANK = "blank"  # a blank back: not in the document, kept in the batch record
+    COVER = "cover"  # a cover sheet: starts a document, not content
+
+
+class BatchPage(BaseModel):
+    number: int  # in the stack, from 1
+    kind: PageKind
+    cover: CoverSheet | None = None
+    rotation: int = 0
+    needs_review: bool = False
+    review_reasons: list[str] = []
+    run: str = ""  # the run that processed it (a page is processed by exactly one run)
+
+
+class BatchGroup(BaseModel):
+    """The pages between one cover sheet and the next: one document."""
+
+    cover: CoverSheet | None = None  # None: pages before the first cover sheet ("unassigned")
+    cover_page: int | None = None
+    pages: list[int] = []  # content pages, in stack order
+    blank_pages: list[int] = []
+    doc_id: str | None = None
+
+    @property
+    def unassigned(self) -> bool:
+        return self.cover is None
+
+    @property
+    def page_count_mismatch(self) -> bool:
+        expected = self.cover.expected_pages if self.cover else None
+        return expected is not None and expected != len(self.pages)
+
+
+class ReviewItem(BaseModel):
+    page: int | None = None  # a page, or (None) a whole group
+    group: int | None = None
+    reason: str  # low_confidence, orientation_unsure, maybe_blank, page_count_mismatch, unassigned
+    detail: NfcStr = ""
+
+
+class BatchStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Batch(BaseModel):
+    id: str
+    name: NfcStr
+    sources: list[str]  # storage keys of the files as captured
+    total_pages: int
+    pages_done: int = 0
+    status: BatchStatus = BatchStatus.RUNNING
+    error: NfcStr | None = None
+    groups: list[BatchGroup] = []
+    review: list[ReviewItem] = []
+    by: str = "system"
+    agency: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def documents(self) -> int:
+        return sum(1 for g in self.groups if g.doc_id)
+
+    @property
+    def flagged(self) -> int:
+        return len({r.page for r in self.review if r.page is not None})
+
+
+def group_pages(pages: list[BatchPage]) -> list[BatchGroup]:
+    """Cut the stack at its cover sheets. Pages before the first cover form an unassigned group."""
+    groups: list[BatchGroup] = []
+    current: BatchGroup | None = None
+    for page in sorted(pages, key=lambda p: p.number):
+        if page.kind is PageKind.COVER:
+            current = BatchGroup(cover=page.cover, cover_page=page.number)
+            groups.append(current)
+            continue
+        if current is None:
+            current = BatchGroup()
+            groups.append(current)
+        (current.blank_pages if page.kind is PageKind.BLANK else current.pages).append(page.number)
+    return groups
+
+
+def review_list(pages: list[BatchPage], groups: list[BatchGroup]) -> list[ReviewItem]:
+    items = [
+        ReviewItem(page=p.number, reason=reason)
+        for p in sorted(pages, key=lambda p: p.number)
+        for reason in p.review_reasons
+    ]
+    for n, group in enumerate(groups):
+        if group.unassigned and (group.pages or group.blank_pages):
+            items.append(ReviewItem(group=n, reason="unassigned", detail="trang trước tờ bìa đầu tiên"))
+        if group.page_count_mismatch and group.cover is not None:
+            detail = f"tờ bìa ghi {group.cover.expected_pages} trang, quét được {len(group.pages)}"
+            items.append(ReviewItem(group=n, reason="page_count_mismatch", detail=detail))
+    return items

@@ -1,0 +1,110 @@
+"""Cover sheets: the page staff put on top of each dossier's papers in a stack, so the scanner's output can be
+cut into documents. sohoa prints it (A4 PDF, Vietnamese, a QR code with the dossier code, procedure code,
+owner ID and expected page count) and recognises it in a scanned stack by its QR code (OpenCV).
+
+The QR payload is `SOHOA1|dossier|procedure|owner|pages`; a QR code that does not start so (papers carry
+their own QR codes now: ID cards, e-certificates) is not a cover sheet.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import img2pdf
+import numpy as np
+import segno
+from PIL import Image, ImageDraw, ImageFont
+
+from sohoa.records.batches import CoverSheet
+
+PREFIX = "SOHOA1"
+_FONTS = Path("/usr/share/fonts/truetype/noto")  # Debian's fonts-noto-core (installed by `make`)
+_DPI = 150
+_A4 = (round(210 / 25.4 * _DPI), round(297 / 25.4 * _DPI))
+# Looked for at about 100 dpi: a 60 mm code is then 240 pixels, plenty for the detector, and the search
+# over a whole page stays in the tens of milliseconds.
+_READ_LONG_SIDE = 1200
+
+
+def payload(cover: CoverSheet) -> str:
+    fields = [cover.dossier_code, cover.procedure_code, cover.owner_id or "", cover.expected_pages]
+    return "|".join([PREFIX, *("" if f is None else str(f) for f in fields)])
+
+
+def parse_payload(text: str) -> CoverSheet | None:
+    parts = text.split("|")
+    if len(parts) != 5 or parts[0] != PREFIX or not parts[1]:
+        return None
+    _, code, procedure, owner, pages = parts
+    try:
+        expected = int(pages) if pages else None
+        return CoverSheet(
+            dossier_code=code, procedure_code=procedure, owner_id=owner or None, expected_pages=expected
+        )
+    except ValueError:
+        return None
+
+
+def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(_FONTS / ("NotoSans-Bold.ttf" if bold else "NotoSans-Regular.ttf")), size)
+
+
+def cover_sheet_image(cover: CoverSheet, *, procedure_name: str = "", owner_name: str = "") -> Image.Image:
+    page = Image.new("L", _A4, 255)
+    draw = ImageDraw.Draw(page)
+    width = _A4[0]
+    y = 110
+    for text, bold, size in (
+        ("TỜ BÌA HỒ SƠ", True, 56),
+        ("Đặt tờ này lên trên các giấy tờ của hồ sơ khi quét", False, 26),
+    ):
+        font = _font(bold, size)
+        draw.text(((width - draw.textlength(text, font=font)) / 2, y), text, font=font, fill=0)
+        y += size + 30
+    qr = segno.make(payload(cover), error="m", micro=False)
+    buf = io.BytesIO()
+    qr.save(buf, kind="png", scale=10, border=4)
+    code = Image.open(io.BytesIO(buf.getvalue())).convert("L")
+    side = round(60 / 25.4 * _DPI)  # 60 mm
+    code = code.resize((side, side), Image.NEAREST)
+    page.paste(code, ((width - side) // 2, y + 20))
+    y += side + 80
+    rows = [
+        ("Mã hồ sơ", cover.dossier_code),
+        ("Thủ tục", f"{cover.procedure_code} {procedure_name}".strip()),
+        (
+            "Chủ hồ sơ",
+            f"{owner_name} ({cover.owner_id})" if owner_name and cover.owner_id else cover.owner_id or "",
+        ),
+        ("Số trang", "" if cover.expected_pages is None else str(cover.expected_pages)),
+    ]
+    label_font, value_font = _font(True, 30), _font(False, 30)
+    for label, value in rows:
+        draw.text((150, y), f"{label}:", font=label_font, fill=0)
+        draw.text((430, y), value, font=value_font, fill=0)
+        y += 56
+    return page
+
+
+def cover_sheet_pdf(cover: CoverSheet, out: Path, *, procedure_name: str = "", owner_name: str = "") -> Path:
+    """An A4 cover sheet to print for the dossier."""
+    buf = io.BytesIO()
+    cover_sheet_image(cover, procedure_name=procedure_name, owner_name=owner_name).save(
+        buf, "PNG", dpi=(_DPI, _DPI)
+    )
+    out.write_bytes(
+        img2pdf.convert(buf.getvalue(), layout_fun=img2pdf.get_fixed_dpi_layout_fun((_DPI, _DPI)))
+    )
+    return out
+
+
+def read_cover(image: np.ndarray) -> CoverSheet | None:
+    """The cover sheet this page is, or None when it is not one (any orientation)."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    scale = _READ_LONG_SIDE / max(gray.shape)
+    if scale < 1:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(gray)
+    return parse_payload(text) if text else None
