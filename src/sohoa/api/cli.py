@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sohoa.api import cli_signatures
+from sohoa.api import cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
@@ -33,6 +33,10 @@ app = typer.Typer(
 app.add_typer(users_app, name="users")
 app.command("sign")(cli_signatures.sign)
 app.command("verify")(cli_signatures.verify)
+app.command("batch")(cli_scan.batch)
+app.command("watch")(cli_scan.watch)
+app.command("scan")(cli_scan.scan)
+app.command("cover-sheet")(cli_scan.cover_sheet)
 console = Console()
 err = Console(stderr=True)
 

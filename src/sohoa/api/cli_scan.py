@@ -1,0 +1,171 @@
+"""`sohoa batch`, `sohoa watch`, `sohoa scan` and `sohoa cover-sheet`: scanned stacks from files, a hot
+folder or a SANE scanner, digitized as resumable batches, and the cover sheets that cut them into dossiers."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sohoa.api.backends import Backends, make_backends
+from sohoa.api.settings import Settings
+from sohoa.errors import BadInput, SohoaError
+from sohoa.records.batches import Batch
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: SohoaError) -> typer.Exit:
+    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
+    return typer.Exit(int(exc.exit_code))
+
+
+def _run(backends: Backends, files: list[Path], name: str, by: str, agency: str | None) -> Batch:
+    from sohoa.ingest.batches import run_batch
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task(name[:40], total=None)
+        return run_batch(
+            files,
+            store=backends.store,
+            index=backends.index,
+            name=name,
+            by=by,
+            agency=agency,
+            executor=backends.executor,
+            options=backends.options,
+            limits=backends.limits,
+            scratch_root=backends.settings.scratch_dir,
+            progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),
+        )
+
+
+def _report(batch: Batch) -> None:
+    table = Table(
+        title=f"Lô {batch.id}: {batch.pages_done}/{batch.total_pages} trang, {batch.documents} tài liệu"
+    )
+    for column in ("#", "dossier", "pages", "blank backs", "expected", "document"):
+        table.add_column(column)
+    for n, g in enumerate(batch.groups, 1):
+        expected = "" if not g.cover or g.cover.expected_pages is None else str(g.cover.expected_pages)
+        flag = " ≠" if g.page_count_mismatch else ""
+        code = g.cover.dossier_code if g.cover else "(chưa gán / unassigned)"
+        table.add_row(
+            str(n), code, str(len(g.pages)), str(len(g.blank_pages)), expected + flag, g.doc_id or ""
+        )
+    console.print(table)
+    for item in batch.review:
+        where = f"trang {item.page}" if item.page else f"nhóm {(item.group or 0) + 1}"
+        console.print(f"[yellow]cần xem lại / review:[/] {where}: {item.reason} {item.detail}")
+
+
+def batch(
+    files: Annotated[list[Path], typer.Argument(help="the stack: one or more scan files, in order")],
+    name: Annotated[str, typer.Option(help="a label for the batch")] = "",
+    by: Annotated[str, typer.Option(help="who scanned it")] = "cli",
+    agency: Annotated[str | None, typer.Option(help="the digitizing agency's code")] = None,
+) -> None:
+    """Digitize a scanned stack: cut at cover sheets, blank backs set aside, page counts checked. Run it again
+    on the same files after an interruption and it finishes the batch."""
+    backends = make_backends(Settings())
+    try:
+        _report(_run(backends, files, name or files[0].name, by, agency))
+    except SohoaError as exc:
+        raise _fail(exc) from exc
+    finally:
+        backends.close()
+
+
+def watch(
+    folder: Annotated[Path, typer.Argument(help="the folder the scanners save into")],
+    by: Annotated[str, typer.Option(help="recorded as who scanned")] = "hot-folder",
+    agency: Annotated[str | None, typer.Option(help="the digitizing agency's code")] = None,
+    settle: Annotated[float, typer.Option(help="seconds a file must stay unchanged")] = 2.0,
+    once: Annotated[bool, typer.Option(help="stop when the folder is empty")] = False,
+) -> None:
+    """Digitize each file saved into FOLDER once it is completely written; move it to done/ or failed/."""
+    from sohoa.scanners.hotfolder import HotFolder
+    from sohoa.scanners.hotfolder import watch as watch_folder
+
+    backends = make_backends(Settings())
+
+    def handle(path: Path) -> str | None:
+        try:
+            _report(_run(backends, [path], path.name, by, agency))
+        except BadInput as exc:
+            err.print(f"[red]{path.name}:[/] {exc.vi} / {exc.en}")
+            return f"{exc.vi} / {exc.en}"
+        return None
+
+    try:
+        watch_folder(HotFolder(folder, settle=settle), handle, poll=min(1.0, settle / 2), once=once)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        backends.close()
+
+
+def scan(
+    device: Annotated[str, typer.Option(help="SANE device name (scanimage -L), e.g. test")],
+    source: Annotated[str | None, typer.Option(help="e.g. ADF")] = None,
+    duplex: Annotated[bool, typer.Option(help="both sides")] = False,
+    dpi: Annotated[int, typer.Option(min=75, max=1200)] = 300,
+    mode: Annotated[str, typer.Option(help="Color, Gray or Lineart")] = "Color",
+    count: Annotated[
+        int | None, typer.Option(help="pages to scan (default: until the feeder is empty)")
+    ] = None,
+    by: Annotated[str, typer.Option(help="who scans")] = "cli",
+    agency: Annotated[str | None, typer.Option(help="the digitizing agency's code")] = None,
+) -> None:
+    """Scan a stack from a SANE scanner and digitize it as one batch."""
+    from sohoa.scanners.sane import ScanSettings, scan_pages
+
+    settings = Settings()
+    backends = make_backends(settings)
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="scan-", dir=settings.scratch_dir))
+        pages = []
+        with err.status("đang quét / scanning…") as status:
+            for page in scan_pages(ScanSettings(device, source, duplex, dpi, mode, count), folder):
+                pages.append(page)
+                status.update(f"đang quét / scanning: {len(pages)} trang")
+        _report(_run(backends, pages, f"scan {time.strftime('%Y-%m-%d %H:%M')}", by, agency))
+    except SohoaError as exc:
+        raise _fail(exc) from exc
+    finally:
+        backends.close()
+
+
+def cover_sheet(
+    dossier: Annotated[str, typer.Argument(help="dossier code")],
+    out: Annotated[Path, typer.Option("--out", help="the PDF to write")],
+    pages: Annotated[int | None, typer.Option(help="expected page count")] = None,
+) -> None:
+    """Print a cover sheet (A4 PDF with a QR code) to put on top of the dossier's papers when scanning."""
+    from sohoa.ingest.dossiers import load_dossier
+    from sohoa.records.batches import CoverSheet
+    from sohoa.scanners.coversheet import cover_sheet_pdf
+
+    backends = make_backends(Settings())
+    try:
+        known = load_dossier(backends.store, dossier)
+        cover = CoverSheet(
+            dossier_code=known.code,
+            procedure_code=known.procedure_code,
+            owner_id=known.applicant.id_number,
+            expected_pages=pages,
+        )
+        cover_sheet_pdf(cover, out, procedure_name=known.procedure_name, owner_name=known.applicant.name)
+    except SohoaError as exc:
+        raise _fail(exc) from exc
+    finally:
+        backends.close()
+    console.print(f"đã in / written: {out}")

@@ -1,0 +1,200 @@
+"""Scan stations: a stack of dossiers through the hot folder (cover sheets, blank backs, a turned page, a
+missing page, a stray page before the first cover), a batch killed with SIGKILL half-way and finished
+exactly once, and `sohoa scan` against SANE's test device. Real processes, real files, real Tesseract."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sohoa.ingest import load_document
+from sohoa.ingest.batches import PageResult
+from sohoa.records.batches import Batch, BatchStatus, CoverSheet, PageKind
+from sohoa.samples.scangen import Degradation, make_page, write_pdf
+from sohoa.samples.stacks import blank, build_stack, long_stack
+from sohoa.storage import keys
+from sohoa.storage.filesystem import FilesystemStore
+
+SOHOA = str(Path(sys.executable).parent / "sohoa")
+AGENCY = "000.00.11.H29"
+
+
+def _env(data: Path) -> dict[str, str]:
+    return {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "2", "COLUMNS": "200"}
+
+
+def _store(data: Path) -> FilesystemStore:
+    return FilesystemStore(data / "store")
+
+
+def _batches(store: FilesystemStore) -> list[Batch]:
+    found = [k for k in store.list(keys.BATCHES_PREFIX) if k.endswith("/batch.json")]
+    return [Batch.model_validate_json(store.get_bytes(k)) for k in found]
+
+
+def _cover(n: int, expected: int) -> CoverSheet:
+    return CoverSheet(
+        dossier_code=f"{AGENCY}-261123-{n:04d}",
+        procedure_code="1.001193",
+        owner_id=f"00108901234{n}",
+        expected_pages=expected,
+    )
+
+
+def test_a_stack_of_three_dossiers_through_the_hot_folder(tmp_path: Path) -> None:
+    page = lambda seed, **kw: make_page(seed=seed, size="A5", lines=4, **kw)  # noqa: E731
+    a, b, c, e, f = (page(s) for s in (61, 62, 63, 65, 66))
+    d = page(64, degradation=Degradation(turn=180))
+    stray = page(60)
+    images, truth = build_stack(
+        [
+            (
+                _cover(1, 2),
+                [a, blank(1, bleed_from=a.image), b, blank(2, bleed_from=b.image)],
+            ),  # duplex backs
+            (_cover(2, 2), [c, d]),  # the second sheet fed upside down
+            (_cover(3, 3), [e, f]),  # one page missing
+        ]
+    )
+    images.insert(0, stray.image)  # a page someone left on top of the first cover sheet
+    shift = lambda ns: [n + 1 for n in ns]  # noqa: E731
+    folder = tmp_path / "hot"
+    folder.mkdir()
+    stack = tmp_path / "stack.pdf"
+    write_pdf(images, stack)
+    (folder / "notes.txt").write_text("không phải bản quét")
+    (folder / "broken.pdf").write_bytes(stack.read_bytes()[:5000])  # the scanner's software crashed
+    # The stack arrives the way a network share fills: half now, the rest a moment later.
+    data = stack.read_bytes()
+    target = folder / "stack.pdf"
+    target.write_bytes(data[: len(data) // 2])
+    watcher = subprocess.Popen(
+        [SOHOA, "watch", str(folder), "--settle", "2", "--once", "--agency", AGENCY],
+        env=_env(tmp_path / "data"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.8)
+    with target.open("ab") as out:
+        out.write(data[len(data) // 2 :])
+    stdout, stderr = watcher.communicate(timeout=600)
+    assert watcher.returncode == 0, stderr[-2000:]
+
+    assert sorted(p.name for p in (folder / "done").iterdir()) == ["stack.pdf"]
+    assert sorted(p.name for p in (folder / "failed").iterdir()) == [
+        "broken.pdf",
+        "broken.pdf.reason.txt",
+        "notes.txt",
+        "notes.txt.reason.txt",
+    ]
+    assert "damaged" in (folder / "failed" / "broken.pdf.reason.txt").read_text()
+    store = _store(tmp_path / "data")
+    [batch] = _batches(store)  # the half-written file was never taken as a stack of its own
+    assert batch.status is BatchStatus.DONE and batch.pages_done == batch.total_pages == len(images)
+
+    unassigned, *dossiers = batch.groups
+    assert unassigned.unassigned and unassigned.pages == [1]
+    assert [g.cover_page for g in dossiers] == shift(truth.covers)
+    assert [g.pages for g in dossiers] == [shift(ns) for ns in truth.groups]
+    assert [g.blank_pages for g in dossiers] == [shift(truth.blanks), [], []]
+    assert [g.page_count_mismatch for g in dossiers] == [False, False, True]
+    reasons = {(r.group, r.reason) for r in batch.review if r.group is not None}
+    assert reasons == {(0, "unassigned"), (3, "page_count_mismatch")}
+
+    turned_page = truth.groups[1][1] + 1
+    turned = PageResult.model_validate_json(store.get_bytes(keys.batch_page_result(batch.id, turned_page)))
+    assert turned.page.kind is PageKind.CONTENT and turned.page.rotation == 180
+    for group, cover in zip(dossiers, ("0001", "0002", "0003"), strict=True):
+        document = load_document(store, group.doc_id or "")
+        assert document.dossier is not None and document.dossier.code.endswith(cover)
+        assert document.page_count == len(group.pages)  # blank backs and cover sheets are not pages of it
+        assert document.agency == AGENCY
+    assert "0003" in stdout and "≠" in stdout  # the mismatch is shown to the person at the scanner
+
+
+def _results(store: FilesystemStore, batch_id: str) -> list[PageResult]:
+    found = [k for k in store.list(keys.batch_pages_prefix(batch_id)) if k.endswith(".json")]
+    return [PageResult.model_validate_json(store.get_bytes(k)) for k in found]
+
+
+def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(tmp_path: Path) -> None:
+    images, truth = long_stack(32, seed=7)
+    stack = tmp_path / "stack.pdf"
+    write_pdf(images, stack)
+    data, store = tmp_path / "data", _store(tmp_path / "data")
+    command = [SOHOA, "batch", str(stack), "--agency", AGENCY]
+    first = subprocess.Popen(command, env=_env(data), start_new_session=True, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    done_before: list[PageResult] = []
+    while time.monotonic() < deadline:
+        batches = _batches(store)
+        if batches and len(done_before := _results(store, batches[0].id)) >= 10:
+            break
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGKILL)  # the worker processes too, as a power cut would
+    first.wait()
+    [batch] = _batches(store)
+    done_before = _results(store, batch.id)
+    assert 10 <= len(done_before) < len(images), "the kill must land mid-batch"
+    assert batch.status is BatchStatus.RUNNING
+
+    second = subprocess.run(command, env=_env(data), capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    [batch] = _batches(store)
+    results = _results(store, batch.id)
+    assert sorted(r.page.number for r in results) == list(range(1, len(images) + 1))  # none lost, none twice
+    first_run = {r.page.number: r.page.run for r in done_before}
+    assert all(r.page.run == first_run[r.page.number] for r in results if r.page.number in first_run)
+    second_runs = {r.page.run for r in results if r.page.number not in first_run}
+    assert len(second_runs) == 1 and not second_runs & set(first_run.values())
+    assert batch.status is BatchStatus.DONE
+    assert [g.pages for g in batch.groups] == truth.groups
+    assert sorted(n for g in batch.groups for n in g.blank_pages) == truth.blanks
+    documents = [k for k in store.list("by-sha256/")]
+    assert len(documents) == len(truth.groups) == batch.documents  # each dossier stored once
+
+    again = subprocess.run(command, env=_env(data), capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and len(list(store.list("by-sha256/"))) == len(truth.groups)
+
+
+def test_scan_from_the_sane_test_device(tmp_path: Path) -> None:
+    scanned = subprocess.run(
+        [SOHOA, "scan", "--device", "test", "--source", "Automatic Document Feeder", "--mode", "Gray",
+         "--dpi", "75", "--count", "3", "--agency", AGENCY],
+        env=_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert scanned.returncode == 0, scanned.stderr[-2000:]
+    [batch] = _batches(_store(tmp_path / "data"))
+    assert batch.status is BatchStatus.DONE and batch.total_pages == 3 == batch.pages_done
+    assert len(batch.sources) == 3  # each page file as the scanner wrote it, kept
+
+
+def test_scan_reports_a_missing_device(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [SOHOA, "scan", "--device", "no-such-scanner:0"],
+        env=_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "scanner error" in r.stderr
+    assert not _batches(_store(tmp_path / "data"))
+
+
+@pytest.mark.parametrize("expected", [None, 4])
+def test_cover_sheet_payload_round_trip(expected: int | None) -> None:
+    from sohoa.scanners.coversheet import parse_payload, payload
+
+    cover = CoverSheet(dossier_code="X-1", procedure_code="1.0", owner_id=None, expected_pages=expected)
+    assert parse_payload(payload(cover)) == cover
+    assert parse_payload("https://dichvucong.gov.vn/x") is None  # a paper's own QR code is not a cover
