@@ -198,3 +198,40 @@ def test_cover_sheet_payload_round_trip(expected: int | None) -> None:
     cover = CoverSheet(dossier_code="X-1", procedure_code="1.0", owner_id=None, expected_pages=expected)
     assert parse_payload(payload(cover)) == cover
     assert parse_payload("https://dichvucong.gov.vn/x") is None  # a paper's own QR code is not a cover
+
+
+def test_batch_progress_over_the_api_and_its_event_stream(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from people import make_people
+    from sohoa.api.app import create_app
+    from sohoa.api.backends import Backends
+    from sohoa.api.settings import Settings
+    from sohoa.ingest.batches import run_batch
+    from sohoa.ingest.executor import InlineExecutor
+    from sohoa.search.sqlite import SqliteIndex
+
+    store, index = _store(tmp_path / "data"), SqliteIndex(tmp_path / "index.sqlite3")
+    people = make_people(store)
+    images, _ = build_stack([(_cover(1, 1), [make_page(seed=67, size="A5", lines=3)])])
+    stack = tmp_path / "stack.pdf"
+    write_pdf(images, stack)
+    seen: list[int] = []
+    batch = run_batch(
+        [stack], store=store, index=index, agency=AGENCY, executor=InlineExecutor(),
+        progress=lambda p: seen.append(p.pages_done),
+    )  # fmt: skip
+    assert seen == [1, 2] and batch.documents == 1
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    app = create_app(settings, backends=Backends(settings, store, index, InlineExecutor()))
+    with TestClient(app, base_url="https://testserver") as c:
+        staff, other, citizen = (people[n].headers for n in ("staff", "officer2", "citizen-a"))
+        got = c.get(f"/api/v1/batches/{batch.id}", headers=staff).json()
+        assert got["status"] == "done" and got["pages_done"] == got["total_pages"] == 2
+        with c.stream("GET", f"/api/v1/batches/{batch.id}/events", headers=staff) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            body = "".join(stream.iter_text())
+        assert body.startswith("event: progress\ndata: {") and '"status":"done"' in body
+        assert c.get(f"/api/v1/batches/{batch.id}", headers=other).status_code == 404  # another agency's
+        assert c.get(f"/api/v1/batches/{batch.id}", headers=citizen).status_code == 403
+        assert c.get(f"/api/v1/batches/{'0' * 24}/events", headers=staff).status_code == 404

@@ -20,7 +20,7 @@ from sohoa import __version__
 from sohoa.api.auth import AuditDraft, authorize
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.limits import BodyLimit
-from sohoa.api.routes import admin, documents, dossiers, pages, reuse, search, session, signatures
+from sohoa.api.routes import admin, batches, documents, dossiers, pages, reuse, search, session, signatures
 from sohoa.api.settings import Settings
 from sohoa.errors import SohoaError
 from sohoa.ingest.audit import record_event
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         lifespan=lifespan,
         dependencies=[Depends(authorize)],
     )
-    for module in (session, documents, signatures, dossiers, reuse, pages, search, admin):
+    for module in (session, documents, signatures, batches, dossiers, reuse, pages, search, admin):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.middleware("http")
