@@ -7,13 +7,15 @@ DATA_DIR ?= $(or $(SOHOA_DATA_DIR),data)
 SAMPLE_DIR := $(DATA_DIR)/sample-batch
 DEMO_AGENCY := 000.00.00.DEMO
 STAMP := $(VENV)/.installed
-DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2
+# sane-utils: scanimage, for `sohoa scan` (and SANE's test device in the suite)
+DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2 \
+	sane-utils
 # For the test suite's real servers: Elasticsearch runs on Java 17 and is fetched with Maven; MinIO is built
 # with the Go toolchain the machine carries (Debian's golang is too old for it).
 # softhsm2: a PKCS#11 token in a folder, standing in for an official's USB signing token.
 TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2
 
-.PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign system-deps venv sample clean services-down
+.PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR) --agency $(DEMO_AGENCY)
@@ -57,6 +59,9 @@ bench-ocr: venv  ## sohoa against OCRmyPDF on the same degraded pages (prints a 
 bench-search: venv  ## SQLite against Elasticsearch at 100,000 pages (prints a table)
 	bash deploy/services.sh up
 	source <(bash deploy/services.sh env) && $(BIN)/python bench/search.py --pages 100000
+
+bench-batch: venv  ## a 100-page stack, capture to searchable: pages per minute and peak memory
+	$(BIN)/python bench/batch.py --pages 100
 
 bench-sign: venv  ## signing cost per document (PKCS#12 and SoftHSM2) against pyHanko's plain signature
 	$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES=softhsm2
