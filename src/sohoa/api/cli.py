@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sohoa.api import cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
+from sohoa.api.cli_common import console, err, fail
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
@@ -37,17 +37,10 @@ app.command("batch")(cli_scan.batch)
 app.command("watch")(cli_scan.watch)
 app.command("scan")(cli_scan.scan)
 app.command("cover-sheet")(cli_scan.cover_sheet)
-console = Console()
-err = Console(stderr=True)
 
 
 def _backends() -> Backends:
     return make_backends(Settings())
-
-
-def _fail(exc: SohoaError) -> typer.Exit:
-    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
-    return typer.Exit(int(exc.exit_code))
 
 
 @app.command()
@@ -122,7 +115,7 @@ def ingest(
                 state = "mới / new" if result.created else "đã có / already stored"
                 console.print(f"{doc.id}\t{doc.page_count} trang\t{state}\t{file}")
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         backends.close()
     if failures:
@@ -187,7 +180,7 @@ def show(doc_id: str) -> None:
     try:
         console.print_json(load_document(backends.store, doc_id).model_dump_json())
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         backends.close()
 
@@ -241,7 +234,7 @@ def reuse(
     try:
         found = owner_documents(backends.index, owner, doc_type=doc_type, valid_on=day)
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         backends.close()
     if not found:

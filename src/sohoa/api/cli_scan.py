@@ -9,22 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sohoa.api.backends import Backends, make_backends
+from sohoa.api.cli_common import console, err, fail
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, SohoaError
 from sohoa.records.batches import Batch
-
-console = Console()
-err = Console(stderr=True)
-
-
-def _fail(exc: SohoaError) -> typer.Exit:
-    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
-    return typer.Exit(int(exc.exit_code))
 
 
 def _run(backends: Backends, files: list[Path], name: str, by: str, agency: str | None) -> Batch:
@@ -79,7 +71,7 @@ def batch(
     try:
         _report(_run(backends, files, name or files[0].name, by, agency))
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         backends.close()
 
@@ -139,7 +131,7 @@ def scan(
                 status.update(f"đang quét / scanning: {len(pages)} trang")
         _report(_run(backends, pages, f"scan {time.strftime('%Y-%m-%d %H:%M')}", by, agency))
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         backends.close()
 
@@ -165,7 +157,7 @@ def cover_sheet(
         )
         cover_sheet_pdf(cover, out, procedure_name=known.procedure_name, owner_name=known.applicant.name)
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         backends.close()
     console.print(f"đã in / written: {out}")

@@ -11,22 +11,15 @@ from typing import Annotated
 
 import typer
 from pyhanko.sign.signers.pdf_cms import Signer
-from rich.console import Console
 from rich.table import Table
 
 from sohoa.api.backends import Backends, make_backends
+from sohoa.api.cli_common import console, fail
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
 from sohoa.records.signatures import VERDICT_VI, SignatureCheck, SignatureVerdict, SignerRole
 
-console = Console()
-err = Console(stderr=True)
 _DOC_ID = re.compile(r"[0-9a-f]{24}")
-
-
-def _fail(exc: SohoaError) -> typer.Exit:
-    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
-    return typer.Exit(int(exc.exit_code))
 
 
 def _secret(label: str, from_stdin: bool) -> str:
@@ -97,7 +90,7 @@ def sign(
                 scratch_root=backends.settings.scratch_dir,
             )
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     finally:
         backends.close()
     console.print(f"đã ký / signed: {document.signed_pdf_key}")
@@ -128,7 +121,7 @@ def verify(
                 backends.close()
             sets = {"Bản gốc / as received": report.source, "Bản sao đã ký / signed copy": report.signed_copy}
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     for title, checks in sets.items():
         _print_checks(title, checks)
     if any(c.verdict is not SignatureVerdict.VALID for checks in sets.values() for c in checks):

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from sohoa.api.backends import make_store
+from sohoa.api.cli_common import console, err, fail
 from sohoa.api.settings import Settings
 from sohoa.errors import ExitCode, SohoaError
 from sohoa.ingest import accounts
@@ -19,17 +19,10 @@ from sohoa.records.access import Role, User
 from sohoa.storage.base import ObjectStore
 
 app = typer.Typer(help="Người dùng và mã truy cập / users and API tokens", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
 
 
 def _store() -> ObjectStore:
     return make_store(Settings())
-
-
-def _fail(exc: SohoaError) -> typer.Exit:
-    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
-    return typer.Exit(int(exc.exit_code))
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -61,7 +54,7 @@ def add(
         if password_stdin:
             accounts.set_password(store, username, _read_password(True))
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"đã thêm / added: {username} ({role.value})")
 
 
@@ -74,7 +67,7 @@ def passwd(
     try:
         accounts.set_password(_store(), username, _read_password(password_stdin))
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print("đã đặt mật khẩu / password set")
 
 
@@ -87,7 +80,7 @@ def token(
     try:
         text, credential = accounts.issue_token(_store(), username, lifetime=timedelta(days=days))
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     err.print(f"mã {credential.id}, hết hạn / expires {credential.expires_at:%Y-%m-%d %H:%M} UTC")
     print(text)
 
@@ -98,7 +91,7 @@ def revoke_token(credential_id: str) -> None:
     try:
         accounts.revoke_token(_store(), credential_id)
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"đã thu hồi / revoked: {credential_id}")
 
 
@@ -108,7 +101,7 @@ def disable(username: str) -> None:
     try:
         accounts.disable_user(_store(), username)
     except SohoaError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"đã khóa / disabled: {username}")
 
 
