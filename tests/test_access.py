@@ -99,6 +99,7 @@ def _fill(path: str, w: World) -> str:
         "owner_id": CITIZEN_A,
         "token": "x.y",
         "batch_id": "0" * 24,
+        "group": "0",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -115,6 +116,7 @@ def _body(method: str, path: str, w: World) -> dict:
         "/api/v1/documents/{doc_id}/revoke": {"reason": "Cấp sai"},
         "/api/v1/documents/{doc_id}/fields/confirm": {"values": {}},
         "/api/v1/documents/{doc_id}/sign": {"passphrase": "not-the-key's"},
+        "/api/v1/batches/{batch_id}/groups/{group}/assign": {"dossier_code": "x"},
     }
     return {"json": bodies.get(path, {})}
 

@@ -208,12 +208,15 @@ def test_batch_progress_over_the_api_and_its_event_stream(tmp_path: Path) -> Non
     from sohoa.api.backends import Backends
     from sohoa.api.settings import Settings
     from sohoa.ingest.batches import run_batch
+    from sohoa.ingest.dossiers import create_dossier
     from sohoa.ingest.executor import InlineExecutor
+    from sohoa.records.dossiers import Applicant, NewDossier
     from sohoa.search.sqlite import SqliteIndex
 
     store, index = _store(tmp_path / "data"), SqliteIndex(tmp_path / "index.sqlite3")
     people = make_people(store)
     images, _ = build_stack([(_cover(1, 1), [make_page(seed=67, size="A5", lines=3)])])
+    images.insert(0, make_page(seed=68, size="A5", lines=3).image)  # scanned before the cover sheet
     stack = tmp_path / "stack.pdf"
     write_pdf(images, stack)
     seen: list[int] = []
@@ -221,13 +224,13 @@ def test_batch_progress_over_the_api_and_its_event_stream(tmp_path: Path) -> Non
         [stack], store=store, index=index, agency=AGENCY, executor=InlineExecutor(),
         progress=lambda p: seen.append(p.pages_done),
     )  # fmt: skip
-    assert seen == [1, 2] and batch.documents == 1
+    assert seen == [1, 2, 3] and batch.documents == 2 and batch.groups[0].unassigned
     settings = Settings(data_dir=tmp_path / "data", workers=1)
     app = create_app(settings, backends=Backends(settings, store, index, InlineExecutor()))
     with TestClient(app, base_url="https://testserver") as c:
         staff, other, citizen = (people[n].headers for n in ("staff", "officer2", "citizen-a"))
         got = c.get(f"/api/v1/batches/{batch.id}", headers=staff).json()
-        assert got["status"] == "done" and got["pages_done"] == got["total_pages"] == 2
+        assert got["status"] == "done" and got["pages_done"] == got["total_pages"] == 3
         with c.stream("GET", f"/api/v1/batches/{batch.id}/events", headers=staff) as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
             body = "".join(stream.iter_text())
@@ -235,3 +238,36 @@ def test_batch_progress_over_the_api_and_its_event_stream(tmp_path: Path) -> Non
         assert c.get(f"/api/v1/batches/{batch.id}", headers=other).status_code == 404  # another agency's
         assert c.get(f"/api/v1/batches/{batch.id}", headers=citizen).status_code == 403
         assert c.get(f"/api/v1/batches/{'0' * 24}/events", headers=staff).status_code == 404
+
+        # The page that came without a cover sheet, given to a dossier by staff.
+        dossier = create_dossier(
+            store,
+            index,
+            NewDossier(
+                agency=AGENCY,
+                procedure_code="1.001193",
+                procedure_name="Đăng ký thường trú",
+                applicant=Applicant(id_number="001089012345", name="Nguyễn Văn An"),
+            ),
+            by="officer",
+        )
+        url = f"/api/v1/batches/{batch.id}/groups"
+        assert (
+            c.post(f"{url}/1/assign", json={"dossier_code": dossier.code}, headers=staff).status_code == 409
+        )
+        assert (
+            c.post(f"{url}/7/assign", json={"dossier_code": dossier.code}, headers=staff).status_code == 404
+        )
+        assert c.post(f"{url}/0/assign", json={"dossier_code": "nope"}, headers=staff).status_code == 404
+        done = c.post(f"{url}/0/assign", json={"dossier_code": dossier.code}, headers=staff)
+        assert done.status_code == 200, done.text
+        assert done.json()["groups"][0]["assigned_to"] == dossier.code
+        assert not [r for r in done.json()["review"] if r["reason"] == "unassigned"]
+        document = load_document(store, batch.groups[0].doc_id or "")
+        assert document.dossier is not None and document.dossier.code == dossier.code
+        assert document.owner_id == "001089012345"
+        links = c.get(f"/api/v1/dossiers/{dossier.code}", headers=people["officer"].headers).json()["links"]
+        assert [link["doc_id"] for link in links] == [document.id]
+        assert (
+            c.post(f"{url}/0/assign", json={"dossier_code": dossier.code}, headers=staff).status_code == 409
+        )

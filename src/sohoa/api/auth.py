@@ -60,6 +60,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/search"): _rule({STF, OFF, CIT}, V.SEARCH),
     ("GET", "/api/v1/batches/{batch_id}"): _rule({STF, OFF}, V.VIEW, "batch_id"),
     ("GET", "/api/v1/batches/{batch_id}/events"): _rule({STF, OFF}, V.VIEW, "batch_id"),
+    ("POST", "/api/v1/batches/{batch_id}/groups/{group}/assign"): _rule({STF}, V.EDIT, "batch_id"),
     ("POST", "/api/v1/dossiers"): _rule({OFF}, V.CREATE),
     ("GET", "/api/v1/dossiers/{code}"): _rule({STF, OFF, CIT}, V.VIEW, "code"),
     ("POST", "/api/v1/dossiers/{code}/reuse"): _rule({OFF, CIT}, V.REUSE, "code"),

@@ -25,8 +25,11 @@ import pikepdf
 from PIL import Image
 from pydantic import BaseModel
 
-from sohoa.errors import NotFound
+from sohoa.errors import Conflict, Forbidden, NotFound
+from sohoa.ingest.documents import load_document
+from sohoa.ingest.dossiers import link_scanned, load_dossier
 from sohoa.ingest.executor import Executor, InlineExecutor
+from sohoa.ingest.lifecycle import save_document
 from sohoa.ingest.pages import PageDone, PageTask, StackPageDone, run_stack_page
 from sohoa.ingest.pipeline import IngestMeta, Progress, commit_document
 from sohoa.ingest.sniff import Limits, SourceInfo, inspect
@@ -40,7 +43,7 @@ from sohoa.records.batches import (
     group_pages,
     review_list,
 )
-from sohoa.records.models import DocumentKind, PageAnalysis
+from sohoa.records.models import DocumentKind, DossierRef, PageAnalysis
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
@@ -272,4 +275,31 @@ def _cut_into_documents(
     batch.status = BatchStatus.DONE
     batch.updated_at = utcnow()
     write_manifest(store, keys.batch_manifest(batch.id), batch)
+    return batch
+
+
+def assign_group(
+    store: ObjectStore, index: SearchIndex, batch_id: str, group: int, dossier_code: str, *, by: str
+) -> Batch:
+    """Give pages that came without a cover sheet (the unassigned group) to a dossier: their document joins
+    the dossier, takes its owner, and the batch no longer lists them for review."""
+    batch = load_batch(store, batch_id)
+    if not 0 <= group < len(batch.groups):
+        raise NotFound(f"Lô quét không có nhóm {group}", f"batch {batch_id} has no group {group}")
+    target = batch.groups[group]
+    if not target.unassigned or target.doc_id is None:
+        raise Conflict("Nhóm này đã thuộc một hồ sơ", f"group {group} already belongs to a dossier")
+    dossier = load_dossier(store, dossier_code)
+    if dossier.agency != batch.agency:
+        raise Forbidden("Hồ sơ thuộc cơ quan khác", "the dossier belongs to another agency")
+    document = load_document(store, target.doc_id)
+    owner = dossier.applicant.id_number
+    document.dossier = DossierRef(code=dossier.code, owner_id=owner)
+    document.owner_id = document.owner_id or owner
+    save_document(store, index, document)
+    link_scanned(store, dossier.code, document.id, by=by)
+    batch.groups[group] = target.model_copy(update={"assigned_to": dossier.code, "assigned_by": by})
+    batch.review = [r for r in batch.review if not (r.group == group and r.reason == "unassigned")]
+    batch.updated_at = utcnow()
+    write_manifest(store, keys.batch_manifest(batch_id), batch)
     return batch

@@ -45,10 +45,12 @@ class BatchGroup(BaseModel):
     pages: list[int] = []  # content pages, in stack order
     blank_pages: list[int] = []
     doc_id: str | None = None
+    assigned_to: str | None = None  # a dossier staff assigned pages without a cover sheet to
+    assigned_by: str | None = None
 
     @property
     def unassigned(self) -> bool:
-        return self.cover is None
+        return self.cover is None and self.assigned_to is None
 
     @property
     def page_count_mismatch(self) -> bool:

@@ -1,20 +1,22 @@
-"""Scanned batches: where a stack stands (pages done of all, documents, flagged pages) and a live stream of
-it as server-sent events, for the scan station's progress bar."""
+"""Scanned batches: where a stack stands (pages done of all, documents, flagged pages), a live stream of it
+as server-sent events for the scan station's progress bar, and assigning pages that came without a cover."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from sohoa.api.auth import WhoDep
 from sohoa.api.backends import Backends
 from sohoa.api.deps import BackendsDep
 from sohoa.errors import NotFound
-from sohoa.ingest.batches import load_batch
+from sohoa.ingest.batches import assign_group, load_batch
 from sohoa.records.access import Principal
 from sohoa.records.batches import Batch, BatchStatus
 
@@ -33,6 +35,23 @@ def _visible_batch(backends: Backends, who: Principal, batch_id: str) -> Batch:
 def get_batch(batch_id: str, backends: BackendsDep, who: WhoDep) -> Batch:
     """A batch of its agency: progress, the documents it was cut into, what needs a second look."""
     return _visible_batch(backends, who, batch_id)
+
+
+class AssignRequest(BaseModel):
+    dossier_code: str = Field(min_length=1, max_length=60)
+
+
+@router.post("/batches/{batch_id}/groups/{group}/assign", response_model=Batch)
+def assign(
+    batch_id: str,
+    group: Annotated[int, Path(ge=0, le=10_000)],
+    body: AssignRequest,
+    backends: BackendsDep,
+    who: WhoDep,
+) -> Batch:
+    """Give the pages scanned before the first cover sheet (an unassigned group) to a dossier."""
+    _visible_batch(backends, who, batch_id)
+    return assign_group(backends.store, backends.index, batch_id, group, body.dossier_code, by=who.username)
 
 
 @router.get(
