@@ -13,9 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.cli_common import console, err, fail
+from sohoa.api.cli_common import backends_or_fail, console, err
 from sohoa.api.settings import Settings
-from sohoa.errors import BadInput, SohoaError
+from sohoa.errors import BadInput
 from sohoa.records.batches import Batch
 
 
@@ -67,13 +67,8 @@ def batch(
 ) -> None:
     """Digitize a scanned stack: cut at cover sheets, blank backs set aside, page counts checked. Run it again
     on the same files after an interruption and it finishes the batch."""
-    backends = make_backends(Settings())
-    try:
+    with backends_or_fail() as backends:
         _report(_run(backends, files, name or files[0].name, by, agency))
-    except SohoaError as exc:
-        raise fail(exc) from exc
-    finally:
-        backends.close()
 
 
 def watch(
@@ -120,20 +115,14 @@ def scan(
     """Scan a stack from a SANE scanner and digitize it as one batch."""
     from sohoa.scanners.sane import ScanSettings, scan_pages
 
-    settings = Settings()
-    backends = make_backends(settings)
-    try:
-        folder = Path(tempfile.mkdtemp(prefix="scan-", dir=settings.scratch_dir))
+    with backends_or_fail() as backends:
+        folder = Path(tempfile.mkdtemp(prefix="scan-", dir=backends.settings.scratch_dir))
         pages = []
         with err.status("đang quét / scanning…") as status:
             for page in scan_pages(ScanSettings(device, source, duplex, dpi, mode, count), folder):
                 pages.append(page)
                 status.update(f"đang quét / scanning: {len(pages)} trang")
         _report(_run(backends, pages, f"scan {time.strftime('%Y-%m-%d %H:%M')}", by, agency))
-    except SohoaError as exc:
-        raise fail(exc) from exc
-    finally:
-        backends.close()
 
 
 def cover_sheet(
@@ -146,8 +135,7 @@ def cover_sheet(
     from sohoa.records.batches import CoverSheet
     from sohoa.scanners.coversheet import cover_sheet_pdf
 
-    backends = make_backends(Settings())
-    try:
+    with backends_or_fail() as backends:
         known = load_dossier(backends.store, dossier)
         cover = CoverSheet(
             dossier_code=known.code,
@@ -156,8 +144,4 @@ def cover_sheet(
             expected_pages=pages,
         )
         cover_sheet_pdf(cover, out, procedure_name=known.procedure_name, owner_name=known.applicant.name)
-    except SohoaError as exc:
-        raise fail(exc) from exc
-    finally:
-        backends.close()
     console.print(f"đã in / written: {out}")

@@ -14,7 +14,7 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from rich.table import Table
 
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.cli_common import console, fail
+from sohoa.api.cli_common import backends_or_fail, console, fail
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
 from sohoa.records.signatures import VERDICT_VI, SignatureCheck, SignatureVerdict, SignerRole
@@ -70,29 +70,23 @@ def sign(
     from sohoa.ingest.signing import sign_document
     from sohoa.signatures import SigningRequest, signer_name
 
-    backends = make_backends(Settings())
-    try:
-        with _signer(p12, pkcs11_lib, token, key, cert, secret_stdin) as signer:
-            request = SigningRequest(
-                role=role,
-                name=signer_name(signer.signing_cert),
-                title=title,
-                tsa_url=backends.settings.tsa_url,
-            )
-            document = sign_document(
-                backends.store,
-                backends.index,
-                doc_id,
-                signer,
-                request,
-                by=by,
-                trust_anchors=backends.trust_anchors,
-                scratch_root=backends.settings.scratch_dir,
-            )
-    except SohoaError as exc:
-        raise fail(exc) from exc
-    finally:
-        backends.close()
+    with backends_or_fail() as backends, _signer(p12, pkcs11_lib, token, key, cert, secret_stdin) as signer:
+        request = SigningRequest(
+            role=role,
+            name=signer_name(signer.signing_cert),
+            title=title,
+            tsa_url=backends.settings.tsa_url,
+        )
+        document = sign_document(
+            backends.store,
+            backends.index,
+            doc_id,
+            signer,
+            request,
+            by=by,
+            trust_anchors=backends.trust_anchors,
+            scratch_root=backends.settings.scratch_dir,
+        )
     console.print(f"đã ký / signed: {document.signed_pdf_key}")
     _print_checks("Bản sao đã ký / signed copy", document.copy_signatures)
 
