@@ -271,3 +271,60 @@ def test_batch_progress_over_the_api_and_its_event_stream(tmp_path: Path) -> Non
         assert (
             c.post(f"{url}/0/assign", json={"dossier_code": dossier.code}, headers=staff).status_code == 409
         )
+
+
+def test_pages_are_read_as_they_arrive_and_an_interrupted_scan_goes_on(tmp_path: Path) -> None:
+    """What `sohoa scan` does with a scanner: each page file is read before the next one arrives; when the
+    feed stops half-way (a paper jam), the batch goes on later under its id, every page read once."""
+    from sohoa.errors import BadInput
+    from sohoa.ingest.batches import run_batch
+    from sohoa.ingest.executor import InlineExecutor
+    from sohoa.search.sqlite import SqliteIndex
+
+    store, index = _store(tmp_path / "data"), SqliteIndex(tmp_path / "index.sqlite3")
+    images, truth = build_stack(
+        [(_cover(1, 2), [make_page(seed=71, size="A5", lines=3), make_page(seed=72, size="A5", lines=3)])]
+    )
+    files = []
+    for n, image in enumerate(images, 1):
+        files.append(tmp_path / f"page-{n:04d}.png")
+        image.save(files[-1], dpi=(300, 300))
+    batch_id = "scan-test-0001"
+    result_key = lambda n: keys.batch_page_result(batch_id, n)  # noqa: E731
+
+    def feeder(first: int, last: int, jam: bool):
+        for n in range(first, last + 1):
+            if n > first:  # the page before was read before this one was handed over
+                assert store.exists(result_key(n - 1))
+            yield files[n - 1]
+        if jam:
+            raise BadInput("Kẹt giấy", "paper jam")
+
+    run = lambda feed: run_batch(  # noqa: E731
+        feed, store=store, index=index, batch_id=batch_id, agency=AGENCY, executor=InlineExecutor()
+    )
+    with pytest.raises(BadInput):
+        run(feeder(1, 2, jam=True))
+    kept = _batches(store)
+    assert [b.status for b in kept] == [BatchStatus.RUNNING] and kept[0].total_pages == 2
+    assert len(kept[0].sources) == 2 and not list(store.list("by-sha256/"))
+
+    batch = run(feeder(3, len(files), jam=False))
+    assert batch.status is BatchStatus.DONE and batch.total_pages == batch.pages_done == len(files)
+    read = [PageResult.model_validate_json(store.get_bytes(result_key(n + 1))) for n in range(len(files))]
+    runs = [r.page.run for r in read]
+    assert runs[0] == runs[1] != runs[2] == runs[-1]  # the first two pages were not read again
+    assert batch.documents == 1 and not batch.groups[0].page_count_mismatch
+    assert len(list(store.list("by-sha256/"))) == 1 == len(truth.groups)
+
+
+def test_scan_refuses_to_resume_a_batch_that_does_not_exist(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [SOHOA, "scan", "--device", "test", "--count", "1", "--resume", "scan-nothing"],
+        env=_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode != 0 and "batch scan-nothing not found" in r.stderr
+    assert not _batches(_store(tmp_path / "data"))

@@ -3,8 +3,11 @@ folder or a SANE scanner, digitized as resumable batches, and the cover sheets t
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
+import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +18,18 @@ from rich.table import Table
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_common import backends_or_fail, console, err
 from sohoa.api.settings import Settings
-from sohoa.errors import BadInput
+from sohoa.errors import BadInput, SohoaError
 from sohoa.records.batches import Batch
 
 
-def _run(backends: Backends, files: list[Path], name: str, by: str, agency: str | None) -> Batch:
+def _run(
+    backends: Backends,
+    files: Iterable[Path],
+    name: str,
+    by: str,
+    agency: str | None,
+    batch_id: str | None = None,
+) -> Batch:
     from sohoa.ingest.batches import run_batch
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -29,6 +39,7 @@ def _run(backends: Backends, files: list[Path], name: str, by: str, agency: str 
             files,
             store=backends.store,
             index=backends.index,
+            batch_id=batch_id,
             name=name,
             by=by,
             agency=agency,
@@ -111,18 +122,30 @@ def scan(
     ] = None,
     by: Annotated[str, typer.Option(help="who scans")] = "cli",
     agency: Annotated[str | None, typer.Option(help="the digitizing agency's code")] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="go on with an interrupted scan batch (its id), with the pages fed now")
+    ] = None,
 ) -> None:
-    """Scan a stack from a SANE scanner and digitize it as one batch."""
+    """Scan a stack from a SANE scanner and digitize it as one batch, each page read as soon as it is
+    scanned. The batch id is printed first: if the scan is interrupted, `--resume ID` goes on with it."""
+    from sohoa.ingest.batches import load_batch
     from sohoa.scanners.sane import ScanSettings, scan_pages
 
+    batch_id = resume or f"scan-{uuid.uuid4().hex[:16]}"
     with backends_or_fail() as backends:
-        folder = Path(tempfile.mkdtemp(prefix="scan-", dir=backends.settings.scratch_dir))
-        pages = []
-        with err.status("đang quét / scanning…") as status:
-            for page in scan_pages(ScanSettings(device, source, duplex, dpi, mode, count), folder):
-                pages.append(page)
-                status.update(f"đang quét / scanning: {len(pages)} trang")
-        _report(_run(backends, pages, f"scan {time.strftime('%Y-%m-%d %H:%M')}", by, agency))
+        if resume:
+            load_batch(backends.store, resume)  # an id that names no batch is refused, not started afresh
+        folder = Path(tempfile.mkdtemp(prefix=f"{batch_id}-", dir=backends.settings.scratch_dir))
+        err.print(f"lô / batch: {batch_id}")
+        pages = scan_pages(ScanSettings(device, source, duplex, dpi, mode, count), folder)
+        name = f"scan {time.strftime('%Y-%m-%d %H:%M')}"
+        try:
+            _report(_run(backends, pages, name, by, agency, batch_id=batch_id))
+        except SohoaError:
+            err.print(f"Các trang đã quét được giữ lại; tiếp tục / to go on: sohoa scan --resume {batch_id}")
+            raise
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # each page is kept in storage as it arrives
 
 
 def cover_sheet(

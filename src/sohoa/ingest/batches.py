@@ -13,10 +13,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import itertools
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import pikepdf
 from PIL import Image
 from pydantic import BaseModel
 
-from sohoa.errors import Conflict, Forbidden, NotFound
+from sohoa.errors import BadInput, Conflict, Forbidden, NotFound
 from sohoa.ingest.documents import load_document
 from sohoa.ingest.dossiers import link_scanned, load_dossier
 from sohoa.ingest.executor import Executor, InlineExecutor
@@ -80,10 +81,11 @@ def load_batch(store: ObjectStore, batch_id: str) -> Batch:
 
 
 def run_batch(
-    paths: Sequence[Path],
+    paths: Iterable[Path],
     *,
     store: ObjectStore,
     index: SearchIndex,
+    batch_id: str | None = None,
     name: str = "",
     by: str = "system",
     agency: str | None = None,
@@ -93,69 +95,115 @@ def run_batch(
     progress: Callable[[Progress], None] | None = None,
     scratch_root: Path | None = None,
 ) -> Batch:
-    """Digitize a stack (one or more files, in order); start it, or finish it after an interruption."""
+    """Digitize a stack (one or more files, in order); start it, or finish it after an interruption.
+
+    Without `batch_id` the files are all there: each is checked before anything is stored, and the batch id
+    comes from their content, so running it again on the same files finishes the same batch. With
+    `batch_id` the files may still be arriving (a scanner feeding pages): each is read as soon as it comes,
+    and a batch that was interrupted goes on from the files it kept, then takes the new ones.
+    """
     limits = limits or Limits()
-    sources, total = [], 0
-    for path in paths:
-        info = inspect(Path(path), limits)  # a refused file refuses the batch before anything is stored
-        sources.append(_Source(Path(path), info, total + 1))
-        total += info.pages
-    batch_id = batch_id_for([s.path for s in sources])
-    batch = _start(store, batch_id, sources, total, name or sources[0].path.name, by, agency)
-    if batch.status is BatchStatus.DONE:
-        return batch
-    run = uuid.uuid4().hex[:12]
-    executor = executor or InlineExecutor()
-    options = options or OcrOptions()
+    infos: dict[Path, SourceInfo] = {}
+    if batch_id is None:
+        paths = [Path(p) for p in paths]
+        for path in paths:
+            infos[path] = inspect(path, limits)  # a refused file refuses the batch before anything is stored
+        if not paths:
+            raise BadInput("Lô quét không có tệp nào", "the batch has no file")
+        batch_id = batch_id_for(paths)
     if scratch_root is not None:
         scratch_root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"sohoa-batch-{batch_id}-", dir=scratch_root))
     try:
+        stack = _Stack(store, batch_id, limits, scratch)
+        kept = stack.resume(list(infos))
+        if kept is not None and kept.status is BatchStatus.DONE:
+            return kept
+        new = Batch(id=batch_id, name=name, sources=[], total_pages=0, by=by, agency=agency)
+        if infos:
+            # All the files are here: keep them all before reading any, so the record knows the whole stack.
+            for path in list(infos)[len(stack.sources) :]:
+                stack.add(path, infos[path], new)
+            paths = []
         finished = _finished_pages(store, batch_id)
-        tasks = [
-            PageTask(
-                str(s.path), s.info.media_type, n, dpi, str(scratch), options, out_number=s.first + n - 1
-            )
-            for s in sources
-            for n, dpi in enumerate(s.info.page_dpi or (limits.dpi,) * s.info.pages, 1)
-            if s.first + n - 1 not in finished
-        ]
-        batch.pages_done = len(finished)
-        for done in executor.map_unordered(run_stack_page, tasks):
+        options = options or OcrOptions()
+
+        def tasks() -> Iterator[PageTask]:
+            arriving = (stack.add(Path(p), infos.get(Path(p)), new) for p in paths)
+            for source in itertools.chain(list(stack.sources), arriving):
+                dpis = source.info.page_dpi or (limits.dpi,) * source.info.pages
+                for n, dpi in enumerate(dpis, 1):
+                    number = source.first + n - 1
+                    if number not in finished:
+                        yield PageTask(
+                            str(source.path), source.info.media_type, n, dpi, str(scratch), options, number
+                        )
+
+        run = uuid.uuid4().hex[:12]
+        done_count = len(finished)
+        for done in (executor or InlineExecutor()).map_unordered(run_stack_page, tasks()):
             _keep_page(store, batch_id, done, run)
-            batch.pages_done += 1
+            done_count += 1
+            batch = stack.batch
+            assert batch is not None
+            batch.pages_done = done_count
             batch.updated_at = utcnow()
             write_manifest(store, keys.batch_manifest(batch_id), batch)
             if progress:
-                progress(Progress(batch.name, batch.pages_done, total))
-        return _cut_into_documents(store, index, batch, sources, scratch)
+                progress(Progress(batch.name, batch.pages_done, batch.total_pages))
+        if stack.batch is None:
+            raise BadInput("Lô quét không có trang nào", "the batch has no page")
+        return _cut_into_documents(store, index, stack.batch, stack.sources, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _start(
-    store: ObjectStore,
-    batch_id: str,
-    sources: list[_Source],
-    total: int,
-    name: str,
-    by: str,
-    agency: str | None,
-) -> Batch:
-    try:
-        return load_batch(store, batch_id)
-    except NotFound:
-        pass
-    source_keys = []
-    for k, source in enumerate(sources, 1):
-        key = keys.batch_source(batch_id, k, source.info.extension)
-        if not store.exists(key):
+class _Stack:
+    """The files of a batch as they come: each is kept in storage, byte for byte, before its pages are read,
+    and the batch record grows with it."""
+
+    def __init__(self, store: ObjectStore, batch_id: str, limits: Limits, scratch: Path) -> None:
+        self.store, self.batch_id, self.limits, self.scratch = store, batch_id, limits, scratch
+        self.sources: list[_Source] = []
+        self.batch: Batch | None = None
+
+    def resume(self, local: list[Path]) -> Batch | None:
+        """The batch as an earlier run left it, None if it is new. Its files are fetched back from storage
+        unless they are here (`local`: the same content, since it named the batch)."""
+        try:
+            self.batch = load_batch(self.store, self.batch_id)
+        except NotFound:
+            return None
+        if self.batch.status is BatchStatus.DONE:
+            return self.batch
+        total = 0
+        for k, key in enumerate(self.batch.sources, 1):
+            if k <= len(local):
+                path = local[k - 1]
+            else:
+                path = self.scratch / f"source-{k}.{key.rsplit('.', 1)[1]}"
+                self.store.download(key, path)
+            info = inspect(path, self.limits)
+            self.sources.append(_Source(path, info, total + 1))
+            total += info.pages
+        self.batch.total_pages = total
+        return self.batch
+
+    def add(self, path: Path, info: SourceInfo | None, new: Batch) -> _Source:
+        info = info or inspect(path, self.limits)
+        batch = self.batch or new.model_copy(update={"name": new.name or path.name})
+        source = _Source(path, info, batch.total_pages + 1)
+        key = keys.batch_source(self.batch_id, len(self.sources) + 1, info.extension)
+        if not self.store.exists(key):
             # The stack as captured, byte for byte: what the documents were cut from.
-            store.put_file(key, source.path, content_type=source.info.media_type, locked=True)
-        source_keys.append(key)
-    batch = Batch(id=batch_id, name=name, sources=source_keys, total_pages=total, by=by, agency=agency)
-    write_manifest(store, keys.batch_manifest(batch_id), batch)
-    return batch
+            self.store.put_file(key, path, content_type=info.media_type, locked=True)
+        batch.sources.append(key)
+        batch.total_pages += info.pages
+        batch.updated_at = utcnow()
+        write_manifest(self.store, keys.batch_manifest(self.batch_id), batch)
+        self.sources.append(source)
+        self.batch = batch
+        return source
 
 
 def _finished_pages(store: ObjectStore, batch_id: str) -> set[int]:
