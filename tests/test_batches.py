@@ -328,3 +328,63 @@ def test_scan_refuses_to_resume_a_batch_that_does_not_exist(tmp_path: Path) -> N
     )
     assert r.returncode != 0 and "batch scan-nothing not found" in r.stderr
     assert not _batches(_store(tmp_path / "data"))
+
+
+def test_staff_fix_pages_at_review_and_only_the_documents_touched_change(tmp_path: Path) -> None:
+    from sohoa.errors import BadInput, Conflict, NotFound
+    from sohoa.ingest.batches import fix_page, run_batch
+    from sohoa.ingest.executor import InlineExecutor
+    from sohoa.records.batches import FixAction, PageFix
+    from sohoa.search.sqlite import SqliteIndex
+
+    store, index = _store(tmp_path / "data"), SqliteIndex(tmp_path / "index.sqlite3")
+    a, c = make_page(seed=81, size="A5", lines=3), make_page(seed=83, size="A5", lines=3)
+    images, _ = build_stack([(_cover(1, 2), [a, blank(1, bleed_from=a.image)]), (_cover(2, 1), [c])])
+    stack = tmp_path / "stack.pdf"
+    write_pdf(images, stack)
+    batch = run_batch([stack], store=store, index=index, agency=AGENCY, executor=InlineExecutor())
+    first, second = batch.groups
+    assert first.pages == [2] and first.blank_pages == [3] and first.page_count_mismatch
+    fix = lambda **kw: fix_page(store, index, batch.id, PageFix(by="staff", **kw))  # noqa: E731
+
+    # The "blank back" was a page after all: the dossier's document is made again with it.
+    batch = fix(page=3, action=FixAction.NOT_BLANK)
+    assert batch.groups[0].pages == [2, 3] and not batch.groups[0].page_count_mismatch
+    assert not [r for r in batch.review if r.reason == "page_count_mismatch"]
+    replaced = load_document(store, first.doc_id)
+    assert replaced.revocation is not None and batch.groups[0].doc_id in replaced.revocation.reason
+    assert batch.groups[1].doc_id == second.doc_id  # the other dossier is untouched
+    assert load_document(store, batch.groups[0].doc_id).page_count == 2
+
+    # Turned by hand: the same master, the page read again the other way round.
+    doc_id = batch.groups[0].doc_id
+    batch = fix(page=2, action=FixAction.ROTATE, turn=180)
+    document = load_document(store, doc_id)
+    assert batch.groups[0].doc_id == doc_id and document.pages[0].rotation == 180
+    assert document.revocation is None
+    batch = fix(page=2, action=FixAction.ROTATE, turn=180)
+    assert load_document(store, doc_id).pages[0].rotation == 0
+
+    # A page put into the other dossier's document, and a page sent back to the scanner.
+    batch = fix(page=3, action=FixAction.MOVE, group=1)
+    assert batch.groups[0].pages == [2] and batch.groups[1].pages == [3, 5]
+    batch = fix(page=2, action=FixAction.RESCAN)
+    assert any(r.page == 2 and r.reason == "rescan_requested" for r in batch.review)
+    assert len(batch.fixes) == 5
+
+    for wrong, error in [
+        (dict(page=2, action=FixAction.ROTATE, turn=45), BadInput),
+        (dict(page=1, action=FixAction.NOT_BLANK), Conflict),  # a cover sheet
+        (dict(page=2, action=FixAction.NOT_BLANK), Conflict),  # not blank
+        (dict(page=99, action=FixAction.BLANK), NotFound),
+        (dict(page=2, action=FixAction.MOVE, group=7), NotFound),
+    ]:
+        with pytest.raises(error):
+            fix(**wrong)
+    assert len(load_batch_(store, batch.id).fixes) == 5  # a refused fix changes nothing
+
+
+def load_batch_(store: FilesystemStore, batch_id: str) -> Batch:
+    from sohoa.ingest.batches import load_batch
+
+    return load_batch(store, batch_id)

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import img2pdf
@@ -30,20 +30,24 @@ from sohoa.errors import BadInput, Conflict, Forbidden, NotFound
 from sohoa.ingest.documents import load_document
 from sohoa.ingest.dossiers import link_scanned, load_dossier
 from sohoa.ingest.executor import Executor, InlineExecutor
-from sohoa.ingest.lifecycle import save_document
-from sohoa.ingest.pages import PageDone, PageTask, StackPageDone, run_stack_page
-from sohoa.ingest.pipeline import IngestMeta, Progress, commit_document
+from sohoa.ingest.lifecycle import revoke, save_document
+from sohoa.ingest.pages import PageDone, PageTask, StackPageDone, run_page, run_stack_page
+from sohoa.ingest.pipeline import IngestMeta, Progress, commit_document, reread_document
 from sohoa.ingest.sniff import Limits, SourceInfo, inspect
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.records.basics import utcnow
 from sohoa.records.batches import (
     Batch,
+    BatchGroup,
     BatchPage,
     BatchStatus,
+    FixAction,
+    PageFix,
     PageKind,
     group_pages,
     review_list,
 )
+from sohoa.records.dossiers import DossierView
 from sohoa.records.models import DocumentKind, DossierRef, PageAnalysis
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
@@ -125,19 +129,15 @@ def run_batch(
             for path in list(infos)[len(stack.sources) :]:
                 stack.add(path, infos[path], new)
             paths = []
-        finished = _finished_pages(store, batch_id)
+        finished = finished_pages(store, batch_id)
         options = options or OcrOptions()
 
         def tasks() -> Iterator[PageTask]:
             arriving = (stack.add(Path(p), infos.get(Path(p)), new) for p in paths)
             for source in itertools.chain(list(stack.sources), arriving):
-                dpis = source.info.page_dpi or (limits.dpi,) * source.info.pages
-                for n, dpi in enumerate(dpis, 1):
-                    number = source.first + n - 1
+                for number in range(source.first, source.first + source.info.pages):
                     if number not in finished:
-                        yield PageTask(
-                            str(source.path), source.info.media_type, n, dpi, str(scratch), options, number
-                        )
+                        yield stack.task(number, options)
 
         run = uuid.uuid4().hex[:12]
         done_count = len(finished)
@@ -158,6 +158,34 @@ def run_batch(
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def prepare_batch(
+    paths: Sequence[Path],
+    *,
+    store: ObjectStore,
+    name: str = "",
+    by: str = "system",
+    agency: str | None = None,
+    limits: Limits | None = None,
+) -> Batch:
+    """Check every file and keep them all as a batch that has not been read yet (or find the batch these
+    files already are), so a caller can answer at once and let `run_batch` read it after."""
+    limits = limits or Limits()
+    paths = [Path(p) for p in paths]
+    infos = {path: inspect(path, limits) for path in paths}  # a refused file refuses the batch
+    if not paths:
+        raise BadInput("Lô quét không có tệp nào", "the batch has no file")
+    stack = _Stack(store, batch_id_for(paths), limits, Path(tempfile.gettempdir()))
+    try:
+        return load_batch(store, stack.batch_id)
+    except NotFound:
+        pass
+    new = Batch(id=stack.batch_id, name=name, sources=[], total_pages=0, by=by, agency=agency)
+    for path in paths:
+        stack.add(path, infos[path], new)
+    assert stack.batch is not None
+    return stack.batch
+
+
 class _Stack:
     """The files of a batch as they come: each is kept in storage, byte for byte, before its pages are read,
     and the batch record grows with it."""
@@ -168,14 +196,20 @@ class _Stack:
         self.batch: Batch | None = None
 
     def resume(self, local: list[Path]) -> Batch | None:
-        """The batch as an earlier run left it, None if it is new. Its files are fetched back from storage
-        unless they are here (`local`: the same content, since it named the batch)."""
+        """The batch as an earlier run left it, None if it is new."""
         try:
             self.batch = load_batch(self.store, self.batch_id)
         except NotFound:
             return None
-        if self.batch.status is BatchStatus.DONE:
-            return self.batch
+        if self.batch.status is not BatchStatus.DONE:
+            self.batch.status, self.batch.error = BatchStatus.RUNNING, None  # going on after a failure
+            self.fetch_sources(local)
+        return self.batch
+
+    def fetch_sources(self, local: list[Path]) -> None:
+        """The batch's files, fetched back from storage unless they are here (`local`: the same content,
+        since it named the batch)."""
+        assert self.batch is not None
         total = 0
         for k, key in enumerate(self.batch.sources, 1):
             if k <= len(local):
@@ -187,7 +221,13 @@ class _Stack:
             self.sources.append(_Source(path, info, total + 1))
             total += info.pages
         self.batch.total_pages = total
-        return self.batch
+
+    def task(self, number: int, options: OcrOptions) -> PageTask:
+        """The task that reads page `number` of the stack."""
+        source = next(s for s in reversed(self.sources) if s.first <= number)
+        at = number - source.first + 1
+        dpi = source.info.page_dpi[at - 1] if source.info.page_dpi else self.limits.dpi
+        return PageTask(str(source.path), source.info.media_type, at, dpi, str(self.scratch), options, number)
 
     def add(self, path: Path, info: SourceInfo | None, new: Batch) -> _Source:
         info = info or inspect(path, self.limits)
@@ -206,7 +246,52 @@ class _Stack:
         return source
 
 
-def _finished_pages(store: ObjectStore, batch_id: str) -> set[int]:
+def list_batches(store: ObjectStore) -> list[Batch]:
+    """Every batch record in storage."""
+    found = []
+    for key in store.list(keys.BATCHES_PREFIX):
+        if key.endswith("/batch.json"):
+            with contextlib.suppress(ObjectNotFound, ValueError):
+                found.append(read_manifest(store, key, Batch))
+    return found
+
+
+def mark_failed(store: ObjectStore, batch_id: str, error: str) -> None:
+    """A batch that stopped on an error says so (and why); what it read is kept, and running it again on
+    the same files goes on from there."""
+    try:
+        batch = load_batch(store, batch_id)
+    except NotFound:
+        return  # refused before anything was stored
+    batch.status, batch.error, batch.updated_at = BatchStatus.FAILED, error[:500], utcnow()
+    write_manifest(store, keys.batch_manifest(batch_id), batch)
+
+
+def page_image_key(store: ObjectStore, batch: Batch, number: int) -> str | None:
+    """Where the page's image is (as read again at review, or as first read); None for a cover sheet or a
+    page not read yet."""
+    key = _page_files(store, batch, number)[0]
+    return key if store.exists(key) else None
+
+
+def page_result(store: ObjectStore, batch: Batch, number: int) -> tuple[PageResult, str | None] | None:
+    """A page as it stands (with staff's fixes) and the key of its image; None while it is not read."""
+    if batch.status is BatchStatus.DONE:
+        result = _page_results(store, batch).get(number)
+    else:
+        try:
+            data = store.get_bytes(keys.batch_page_result(batch.id, number))
+        except ObjectNotFound:
+            return None
+        result = PageResult.model_validate_json(data)
+    if result is None:
+        return None
+    image = None if result.page.kind is PageKind.COVER else _page_files(store, batch, number)[0]
+    return result, image
+
+
+def finished_pages(store: ObjectStore, batch_id: str) -> set[int]:
+    """The numbers of the pages that have their result (read, once)."""
     found = set()
     for key in store.list(keys.batch_pages_prefix(batch_id)):
         if key.endswith(".json"):
@@ -251,13 +336,31 @@ def _keep_page(store: ObjectStore, batch_id: str, done: StackPageDone, run: str)
         )
 
 
-def _page_results(store: ObjectStore, batch_id: str) -> dict[int, PageResult]:
+def _page_results(store: ObjectStore, batch: Batch) -> dict[int, PageResult]:
+    """Each page as it stands: as first read, then with what staff decided at review, in order."""
     results = {}
-    for key in store.list(keys.batch_pages_prefix(batch_id)):
+    for key in store.list(keys.batch_pages_prefix(batch.id)):
         if key.endswith(".json"):
             result = PageResult.model_validate_json(store.get_bytes(key))
             results[result.page.number] = result
+    for k, fix in enumerate(batch.fixes, 1):
+        if fix.action in (FixAction.ROTATE, FixAction.NOT_BLANK):
+            results[fix.page] = PageResult.model_validate_json(
+                store.get_bytes(keys.batch_fix(batch.id, k, "json"))
+            )
+        elif fix.action is FixAction.BLANK:
+            page = results[fix.page].page.model_copy(update={"kind": PageKind.BLANK})
+            results[fix.page] = results[fix.page].model_copy(update={"page": page})
     return results
+
+
+def _page_files(store: ObjectStore, batch: Batch, number: int) -> tuple[str, str]:
+    """The storage keys of a page's image and text layer as it stands (read again at review, or first)."""
+    for k in range(len(batch.fixes), 0, -1):
+        fix = batch.fixes[k - 1]
+        if fix.page == number and fix.action in (FixAction.ROTATE, FixAction.NOT_BLANK):
+            return keys.batch_fix(batch.id, k, "jpg"), keys.batch_fix(batch.id, k, "text.pdf")
+    return keys.batch_page_image(batch.id, number), keys.batch_page_text(batch.id, number)
 
 
 def _master_pdf(sources: list[_Source], numbers: list[int], out: Path) -> None:
@@ -286,25 +389,46 @@ def _master_pdf(sources: list[_Source], numbers: list[int], out: Path) -> None:
 def _cut_into_documents(
     store: ObjectStore, index: SearchIndex, batch: Batch, sources: list[_Source], scratch: Path
 ) -> Batch:
-    results = _page_results(store, batch.id)
+    """Cut the stack into documents, or cut it again after a fix at review: a group whose pages did not
+    change keeps its document; a group whose pages changed gets a new one, and the one it replaces is
+    withdrawn (revoked, saying by which), never deleted."""
+    results = _page_results(store, batch)
     missing = set(range(1, batch.total_pages + 1)) - set(results)
     if missing:
         raise RuntimeError(f"batch {batch.id}: pages {sorted(missing)} have no result")
     pages = [results[n].page for n in sorted(results)]
-    groups = group_pages(pages)
+    moves = {f.page: f.group for f in batch.fixes if f.action is FixAction.MOVE and f.group is not None}
+    groups = group_pages(pages, moves)
+    before = batch.groups if len(batch.groups) == len(groups) else [BatchGroup() for _ in groups]
+    seen = len(batch.fixes)
     for n, group in enumerate(groups):
+        old = before[n]
+        group = group.model_copy(
+            update={"assigned_to": old.assigned_to, "assigned_by": old.assigned_by, "fixes_seen": seen}
+        )
+        groups[n] = group
         if not group.pages:
             continue
-        folder = scratch / f"group-{n}"
+        turned = {f.page for f in batch.fixes[old.fixes_seen :] if f.action is FixAction.ROTATE}
+        if old.doc_id and old.pages == group.pages and not turned & set(group.pages):
+            groups[n] = group.model_copy(update={"doc_id": old.doc_id})
+            continue
+        folder = scratch / f"group-{n}-{len(batch.fixes)}"
         folder.mkdir()
         done = {}
         for k, number in enumerate(group.pages, 1):
             image, text = folder / f"{k}.jpg", folder / f"{k}.text.pdf"
-            store.download(keys.batch_page_image(batch.id, number), image)
-            store.download(keys.batch_page_text(batch.id, number), text)
+            image_key, text_key = _page_files(store, batch, number)
+            store.download(image_key, image)
+            store.download(text_key, text)
             analysis = results[number].analysis
             assert analysis is not None
             done[k] = PageDone(k, analysis, str(image), str(text))
+        if old.doc_id and old.pages == group.pages:
+            # The same pages, one turned the right way: the same master, its derivatives rebuilt.
+            reread_document(store, index, load_document(store, old.doc_id), done, folder)
+            groups[n] = group.model_copy(update={"doc_id": old.doc_id})
+            continue
         master = folder / "master.pdf"
         _master_pdf(sources, group.pages, master)
         cover = group.cover
@@ -317,13 +441,115 @@ def _cut_into_documents(
             agency=batch.agency,
         )
         outcome = commit_document(store, index, master, "application/pdf", "pdf", meta, done, folder)
-        groups[n] = group.model_copy(update={"doc_id": outcome.document.id})
+        document = outcome.document
+        if not outcome.created and seen:
+            # These pages made a document before (a fix undone): it takes the pages as they stand now.
+            document = reread_document(store, index, document, done, folder)
+        groups[n] = group.model_copy(update={"doc_id": document.id})
+        if group.assigned_to:
+            _join_dossier(
+                store,
+                index,
+                document.id,
+                load_dossier(store, group.assigned_to),
+                by=group.assigned_by or batch.by,
+            )
+        if old.doc_id and old.doc_id != document.id:
+            reason = (
+                f"Thay bằng tài liệu {document.id} khi soát lô quét {batch.id} / replaced at batch review"
+            )
+            with contextlib.suppress(Conflict):
+                revoke(store, index, old.doc_id, reason, by=batch.fixes[-1].by if batch.fixes else batch.by)
     batch.groups = groups
-    batch.review = review_list(pages, groups)
+    batch.review = review_list(pages, groups, batch.fixes)
     batch.status = BatchStatus.DONE
     batch.updated_at = utcnow()
     write_manifest(store, keys.batch_manifest(batch.id), batch)
     return batch
+
+
+def _join_dossier(
+    store: ObjectStore, index: SearchIndex, doc_id: str, dossier: DossierView, *, by: str
+) -> None:
+    document = load_document(store, doc_id)
+    owner = dossier.applicant.id_number
+    document.dossier = DossierRef(code=dossier.code, owner_id=owner)
+    document.owner_id = document.owner_id or owner
+    save_document(store, index, document)
+    link_scanned(store, dossier.code, document.id, by=by)
+
+
+def fix_page(
+    store: ObjectStore,
+    index: SearchIndex,
+    batch_id: str,
+    fix: PageFix,
+    *,
+    options: OcrOptions | None = None,
+    limits: Limits | None = None,
+    scratch_root: Path | None = None,
+) -> Batch:
+    """Apply what staff decided about a page at review (turn it, it is not blank, it is blank, it belongs to
+    another document, scan it again), then cut the stack again: only the documents it touches change."""
+    batch = load_batch(store, batch_id)
+    if batch.status is not BatchStatus.DONE:
+        raise Conflict("Lô quét đang chạy, chưa sửa được", "the batch is still running; fix it when done")
+    if not 1 <= fix.page <= batch.total_pages:
+        raise NotFound(f"Lô quét không có trang {fix.page}", f"batch {batch_id} has no page {fix.page}")
+    current = _page_results(store, batch)[fix.page]
+    kind = current.page.kind
+    if kind is PageKind.COVER:
+        raise Conflict(f"Trang {fix.page} là tờ bìa", f"page {fix.page} is a cover sheet")
+    _check_fix(fix, kind, len(batch.groups))
+    if scratch_root is not None:
+        scratch_root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"sohoa-fix-{batch_id}-", dir=scratch_root))
+    try:
+        stack = _Stack(store, batch_id, limits or Limits(), scratch)
+        stack.batch = batch
+        stack.fetch_sources([])
+        if fix.action in (FixAction.ROTATE, FixAction.NOT_BLANK):
+            shown = current.analysis.rotation if current.analysis else 0
+            turn = (shown + fix.turn) % 360 if fix.action is FixAction.ROTATE and fix.turn else None
+            options = replace(options or OcrOptions(), rotate=turn, not_blank=True)
+            done = run_page(stack.task(fix.page, options))
+            k = len(batch.fixes) + 1
+            store.put_file(
+                keys.batch_fix(batch_id, k, "jpg"), Path(done.image_path), content_type="image/jpeg"
+            )
+            store.put_file(
+                keys.batch_fix(batch_id, k, "text.pdf"),
+                Path(done.text_pdf_path),
+                content_type="application/pdf",
+            )
+            a = done.analysis
+            page = BatchPage(
+                number=fix.page,
+                kind=PageKind.CONTENT,
+                rotation=a.rotation,
+                needs_review=a.needs_review,
+                review_reasons=list(a.review_reasons),
+                run=f"fix-{k}",
+            )
+            data = PageResult(page=page, analysis=a).model_dump_json().encode()
+            store.put_bytes(keys.batch_fix(batch_id, k, "json"), data, content_type="application/json")
+        batch.fixes.append(fix)
+        return _cut_into_documents(store, index, batch, stack.sources, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _check_fix(fix: PageFix, kind: PageKind, groups: int) -> None:
+    if fix.action is FixAction.ROTATE and fix.turn not in (90, 180, 270):
+        raise BadInput("Chỉ xoay được 90, 180 hoặc 270 độ", "turn must be 90, 180 or 270 degrees")
+    if fix.action is FixAction.ROTATE and kind is PageKind.BLANK:
+        raise Conflict("Trang trắng: hãy đánh dấu không trắng trước", "a blank page: mark it not blank first")
+    if fix.action is FixAction.NOT_BLANK and kind is not PageKind.BLANK:
+        raise Conflict(f"Trang {fix.page} không phải trang trắng", f"page {fix.page} is not blank")
+    if fix.action is FixAction.BLANK and kind is PageKind.BLANK:
+        raise Conflict(f"Trang {fix.page} đã là trang trắng", f"page {fix.page} is already blank")
+    if fix.action is FixAction.MOVE and (fix.group is None or not 0 <= fix.group < groups):
+        raise NotFound(f"Lô quét không có nhóm {fix.group}", f"the batch has no group {fix.group}")
 
 
 def assign_group(
@@ -340,12 +566,7 @@ def assign_group(
     dossier = load_dossier(store, dossier_code)
     if dossier.agency != batch.agency:
         raise Forbidden("Hồ sơ thuộc cơ quan khác", "the dossier belongs to another agency")
-    document = load_document(store, target.doc_id)
-    owner = dossier.applicant.id_number
-    document.dossier = DossierRef(code=dossier.code, owner_id=owner)
-    document.owner_id = document.owner_id or owner
-    save_document(store, index, document)
-    link_scanned(store, dossier.code, document.id, by=by)
+    _join_dossier(store, index, target.doc_id, dossier, by=by)
     batch.groups[group] = target.model_copy(update={"assigned_to": dossier.code, "assigned_by": by})
     batch.review = [r for r in batch.review if not (r.group == group and r.reason == "unassigned")]
     batch.updated_at = utcnow()

@@ -24,6 +24,7 @@ from sohoa.ingest.documents import document_record, load_document, page_records
 from sohoa.ingest.dossiers import link_scanned, load_dossier
 from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor, InlineExecutor
+from sohoa.ingest.lifecycle import save_document
 from sohoa.ingest.pages import PageDone, PageTask, run_page
 from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.fields import extract_fields
@@ -228,23 +229,10 @@ def _put_once(store: ObjectStore, key: str, path: Path, sha: str, content_type: 
     store.put_file(key, path, content_type=content_type, locked=True)
 
 
-def _store_document(
-    store: ObjectStore,
-    index: SearchIndex,
-    doc_id: str,
-    sha: str,
-    path: Path,
-    media_type: str,
-    extension: str,
-    meta: IngestMeta,
-    done: dict[int, PageDone],
-    scratch: Path,
-    *,
-    agency: str | None,
-    signatures: list[SignatureCheck],
-) -> Document:
-    master_key = keys.document_master(doc_id, sha, extension)
-    _put_once(store, master_key, path, sha, media_type)
+def _store_pages(
+    store: ObjectStore, doc_id: str, done: dict[int, PageDone], scratch: Path, *, title: str
+) -> tuple[list[Page], str]:
+    """The derivatives of pages already read: each page's image and words, and the searchable PDF."""
     pages: list[Page] = []
     pdf_parts: list[tuple[bytes, bytes, int]] = []
     for number in sorted(done):
@@ -269,9 +257,44 @@ def _store_document(
             (Path(page.image_path).read_bytes(), Path(page.text_pdf_path).read_bytes(), page.analysis.dpi)
         )
     pdf_path = scratch / "searchable.pdf"
-    build_searchable_pdf(pdf_parts, pdf_path, title=meta.title or meta.name)
+    build_searchable_pdf(pdf_parts, pdf_path, title=title)
     pdf_key = keys.searchable_pdf(doc_id)
     store.put_file(pdf_key, pdf_path, content_type="application/pdf")
+    return pages, pdf_key
+
+
+def reread_document(
+    store: ObjectStore, index: SearchIndex, document: Document, done: dict[int, PageDone], scratch: Path
+) -> Document:
+    """Replace a document's derivatives with pages read again (a page turned the right way at review).
+    The master, as captured, does not change; the page images, words and searchable PDF are rebuilt."""
+    pages, pdf_key = _store_pages(
+        store, document.id, done, scratch, title=document.title or document.master_name
+    )
+    read = [p for p in pages if not p.blank]
+    document.pages, document.page_count, document.searchable_pdf_key = pages, len(pages), pdf_key
+    document.mean_confidence = round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0
+    return save_document(store, index, document)
+
+
+def _store_document(
+    store: ObjectStore,
+    index: SearchIndex,
+    doc_id: str,
+    sha: str,
+    path: Path,
+    media_type: str,
+    extension: str,
+    meta: IngestMeta,
+    done: dict[int, PageDone],
+    scratch: Path,
+    *,
+    agency: str | None,
+    signatures: list[SignatureCheck],
+) -> Document:
+    master_key = keys.document_master(doc_id, sha, extension)
+    _put_once(store, master_key, path, sha, media_type)
+    pages, pdf_key = _store_pages(store, doc_id, done, scratch, title=meta.title or meta.name)
     history = advance([], Step.COPY, by=meta.by, pages=str(len(pages)), source=media_type)
 
     read = [p for p in pages if not p.blank]

@@ -44,6 +44,10 @@ class OcrOptions:
     remove_rules: bool = True
     binarize: bool = False
     denoise: bool = False
+    # What a person at the scan station decided about this page, over the machine's verdict: the page is
+    # this many degrees (clockwise) from upright, or it is not blank.
+    rotate: int | None = None
+    not_blank: bool = False
 
 
 @dataclass
@@ -167,6 +171,8 @@ def process_page(
     reasons: list[str] = []
 
     blank, blank_unsure = is_blank(ink)
+    if options.not_blank:
+        blank, blank_unsure = False, False
     if blank:
         x0, y0, x1, y1 = cleanup.crop_box(mask, factor, image.shape[:2], inset=factor * 4)
         cleaned = image[y0:y1, x0:x1]
@@ -180,13 +186,15 @@ def process_page(
     osd_dpi = max(1, dpi // osd_factor)
     gray_osd = cleanup.shrink(cleanup.to_gray(image), osd_factor)
     gray_osd = np.where(cv2.resize(inner, gray_osd.shape[::-1]) > 0, gray_osd, 255).astype(np.uint8)
-    if options.orient:
+    if options.rotate is not None:
+        orientation = cleanup.Orientation(options.rotate % 360, sure=True)
+    elif options.orient:
         orientation = cleanup.detect_orientation(gray_osd, osd_dpi, options.lang)
     else:
         orientation = cleanup.Orientation(0, sure=True)
     sure = orientation.sure
     page = _read(image, orientation.rotate, ink, mask, factor, dpi, options)
-    if options.orient and page.mean_conf < SUSPICIOUS_CONFIDENCE:
+    if options.orient and options.rotate is None and page.mean_conf < SUSPICIOUS_CONFIDENCE:
         # A page read with this little confidence may be the wrong way round after all: ask the text itself.
         winner = cleanup.clear_winner(cleanup.orientation_by_ocr(gray_osd, osd_dpi, options.lang))
         if winner is not None and winner != orientation.rotate:

@@ -47,6 +47,7 @@ class BatchGroup(BaseModel):
     doc_id: str | None = None
     assigned_to: str | None = None  # a dossier staff assigned pages without a cover sheet to
     assigned_by: str | None = None
+    fixes_seen: int = 0  # how many of the batch's fixes its document reflects
 
     @property
     def unassigned(self) -> bool:
@@ -65,6 +66,25 @@ class ReviewItem(BaseModel):
     detail: NfcStr = ""
 
 
+class FixAction(StrEnum):
+    """What staff can do to a page at review."""
+
+    ROTATE = "rotate"  # read again, turned by `turn` degrees clockwise from how it was shown
+    NOT_BLANK = "not_blank"  # read again as content: it is not a blank back
+    BLANK = "blank"  # set aside as a blank back after all
+    MOVE = "move"  # belongs to another document of the batch (`group`)
+    RESCAN = "rescan"  # the paper must go through the scanner again; listed until then
+
+
+class PageFix(BaseModel):
+    page: int = Field(ge=1)
+    action: FixAction
+    turn: int | None = None  # ROTATE: 90, 180 or 270
+    group: int | None = None  # MOVE: the group it goes to
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
 class BatchStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
@@ -81,6 +101,7 @@ class Batch(BaseModel):
     error: NfcStr | None = None
     groups: list[BatchGroup] = []
     review: list[ReviewItem] = []
+    fixes: list[PageFix] = []  # what staff changed at review, in order
     by: str = "system"
     agency: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -95,8 +116,9 @@ class Batch(BaseModel):
         return len({r.page for r in self.review if r.page is not None})
 
 
-def group_pages(pages: list[BatchPage]) -> list[BatchGroup]:
-    """Cut the stack at its cover sheets. Pages before the first cover form an unassigned group."""
+def group_pages(pages: list[BatchPage], moves: dict[int, int] | None = None) -> list[BatchGroup]:
+    """Cut the stack at its cover sheets. Pages before the first cover form an unassigned group. `moves`
+    sends a page to another group (page number: group index), as staff decided at review."""
     groups: list[BatchGroup] = []
     current: BatchGroup | None = None
     for page in sorted(pages, key=lambda p: p.number):
@@ -108,15 +130,37 @@ def group_pages(pages: list[BatchPage]) -> list[BatchGroup]:
             current = BatchGroup()
             groups.append(current)
         (current.blank_pages if page.kind is PageKind.BLANK else current.pages).append(page.number)
+    for number, target in (moves or {}).items():
+        if not 0 <= target < len(groups):
+            continue
+        for group in groups:
+            for kept in (group.pages, group.blank_pages):
+                if number in kept:
+                    kept.remove(number)
+        groups[target].pages = sorted([*groups[target].pages, number])
     return groups
 
 
-def review_list(pages: list[BatchPage], groups: list[BatchGroup]) -> list[ReviewItem]:
+def review_list(
+    pages: list[BatchPage], groups: list[BatchGroup], fixes: list[PageFix] | None = None
+) -> list[ReviewItem]:
+    """What staff should look at: each flagged page (until staff fixed it), each page waiting to be scanned
+    again, each group without a dossier, each page count that does not match its cover sheet."""
+    fixed: set[int] = set()
+    rescan: set[int] = set()  # asked for, and not fixed since
+    for fix in fixes or []:
+        if fix.action is FixAction.RESCAN:
+            rescan.add(fix.page)
+        else:
+            fixed.add(fix.page)
+            rescan.discard(fix.page)
     items = [
         ReviewItem(page=p.number, reason=reason)
         for p in sorted(pages, key=lambda p: p.number)
+        if p.number not in fixed
         for reason in p.review_reasons
     ]
+    items += [ReviewItem(page=n, reason="rescan_requested") for n in sorted(rescan)]
     for n, group in enumerate(groups):
         if group.unassigned and (group.pages or group.blank_pages):
             items.append(ReviewItem(group=n, reason="unassigned", detail="trang trước tờ bìa đầu tiên"))

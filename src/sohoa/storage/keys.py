@@ -101,6 +101,11 @@ def batch_page_result(batch_id: str, number: int) -> str:
     return check_key(f"batches/{batch_id}/pages/{number}.json")
 
 
+def batch_fix(batch_id: str, fix: int, suffix: str) -> str:
+    """A page read again at review (fix number `fix`): `jpg`, `text.pdf`, then `json` last."""
+    return check_key(f"batches/{batch_id}/fixes/{fix}.{suffix}")
+
+
 BATCHES_PREFIX = "batches/"
 
 
