@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 DATA_DIR ?= $(or $(SOHOA_DATA_DIR),data)
 SAMPLE_DIR := $(DATA_DIR)/sample-batch
 DEMO_AGENCY := 000.00.00.DEMO
+# For the web pages of the local demo only (served on 127.0.0.1); never a real account's password.
+DEMO_PASSWORD := sohoa-demo-2026
 STAMP := $(VENV)/.installed
 # sane-utils: scanimage, for `sohoa scan` (and SANE's test device in the suite)
 DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2 \
@@ -13,7 +15,8 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # For the test suite's real servers: Elasticsearch runs on Java 17 and is fetched with Maven; MinIO is built
 # with the Go toolchain the machine carries (Debian's golang is too old for it).
 # softhsm2: a PKCS#11 token in a folder, standing in for an official's USB signing token.
-TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2
+# chromium: the real browser the web pages are tested in (driven by Playwright, headless).
+TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium
 
 .PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch system-deps venv sample clean services-down
 
@@ -22,6 +25,11 @@ run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa search "ho so" --limit 3
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users list | grep -q demo-officer || \
 		SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users add demo-officer --role officer --agency $(DEMO_AGENCY)
+	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users list | grep -q demo-staff || \
+		SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users add demo-staff --role staff --agency $(DEMO_AGENCY)
+	for u in demo-officer demo-staff; do \
+		echo "$(DEMO_PASSWORD)" | SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users passwd $$u --password-stdin; done
+	@echo "Web pages: http://127.0.0.1:8000/ (demo-officer or demo-staff, password $(DEMO_PASSWORD))"
 	@echo "API token for demo-officer (send as 'Authorization: Bearer …'):"
 	@SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users token demo-officer --days 1
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa serve --host 127.0.0.1 --port 8000

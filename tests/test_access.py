@@ -12,12 +12,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from conftest import make_elastic, make_minio
 from people import AGENCY, CITIZEN_A, CITIZEN_B, Person, make_people
 from sohoa.api.app import create_app
-from sohoa.api.auth import CSRF_HEADER, POLICY, SESSION_COOKIE
+from sohoa.api.auth import CSRF_HEADER, POLICY, SESSION_COOKIE, WEB_POLICY
 from sohoa.api.backends import Backends
 from sohoa.api.limits import LoginThrottle
 from sohoa.api.links import verify
@@ -107,8 +108,9 @@ def _fill(path: str, w: World) -> str:
 def _body(method: str, path: str, w: World) -> dict:
     if method != "POST":
         return {}
-    if path.endswith("/documents"):
-        return {"files": {"file": ("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "image/png")}}
+    if path.endswith(("/documents", "/batches")):
+        field = "file" if path.endswith("/documents") else "files"
+        return {"files": {field: ("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "image/png")}}
     bodies = {
         "/api/v1/auth/login": {"username": "nobody", "password": "wrong-password"},
         "/api/v1/dossiers": _new(CITIZEN_A).model_dump(mode="json"),
@@ -117,6 +119,7 @@ def _body(method: str, path: str, w: World) -> dict:
         "/api/v1/documents/{doc_id}/fields/confirm": {"values": {}},
         "/api/v1/documents/{doc_id}/sign": {"passphrase": "not-the-key's"},
         "/api/v1/batches/{batch_id}/groups/{group}/assign": {"dossier_code": "x"},
+        "/api/v1/batches/{batch_id}/pages/{number}/fix": {"action": "blank"},
     }
     return {"json": bodies.get(path, {})}
 
@@ -341,3 +344,42 @@ def test_scripted_session_leaves_exactly_the_expected_trail(audited: World) -> N
     by_user = c.get("/api/v1/audit", params={"user": "citizen-b"}, headers=admin).json()
     assert [e["status"] for e in by_user["events"]] == [404]
     assert len(list(store.list("audit/"))) == len(got) + 3
+
+
+def test_every_web_page_has_a_rule() -> None:
+    from sohoa.api.web import citizen, officer, session, staff
+
+    pages = {
+        (method, route.path)
+        for module in (session, officer, citizen, staff)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    assert pages == set(WEB_POLICY)
+
+
+WEB_PAGES = {  # page: the roles that get it; others get a 403 page, anonymous people the login page
+    "/search?q=ho+so": {"staff", "officer"},
+    "/documents/{doc_id}": {"staff", "officer", "citizen-a"},
+    "/dossiers/new": {"officer"},
+    "/dossiers/{code}": {"staff", "officer", "citizen-a"},
+    "/my": {"citizen-a"},
+    "/scan": {"staff", "officer"},
+}
+
+
+@pytest.mark.parametrize("path", sorted(WEB_PAGES))
+@pytest.mark.parametrize("actor", ACTORS, ids=lambda a: a or "anonymous")
+def test_web_page_role_matrix(world: World, path: str, actor: str | None) -> None:
+    headers = world.people[actor].headers if actor else {}
+    r = world.client.get(_fill(path, world), headers=headers, follow_redirects=False)
+    if actor is None:
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/")
+    elif actor in WEB_PAGES[path]:
+        assert r.status_code == 200, r.text[-500:]
+        assert r.headers["content-type"].startswith("text/html")
+        assert "no-store" in r.headers["cache-control"]
+    else:
+        assert r.status_code == 403, r.text[-500:]
+        assert "<html" in r.text  # a page, not a problem document

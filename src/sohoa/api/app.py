@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sohoa import __version__
+from sohoa.api import web
 from sohoa.api.auth import AuditDraft, authorize
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.limits import BodyLimit
@@ -95,8 +96,12 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    web.install(app)
+
     @app.exception_handler(SohoaError)
-    async def sohoa_error(_: Request, exc: SohoaError) -> JSONResponse:
+    async def sohoa_error(request: Request, exc: SohoaError) -> Response:
+        if web.is_web(request):
+            return web.error_page(request, exc.http_status, exc.vi, exc.en)
         answer = problem(exc.http_status, exc.vi, exc.en, exc.code, message_vi=exc.vi, message_en=exc.en)
         if exc.http_status == 401:
             answer.headers["WWW-Authenticate"] = 'Bearer realm="sohoa"'
@@ -108,12 +113,16 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         return problem(422, vi, en, "invalid_query", message_vi=vi, message_en=en)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if web.is_web(request):
+            return web.error_page(request, 422, "Địa chỉ không hợp lệ", "invalid address")
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         return problem(422, "Yêu cầu không hợp lệ", "invalid request", "invalid_request", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if web.is_web(request) and exc.status_code == 404:
+            return web.error_page(request, 404, "Không tìm thấy trang", "page not found")
         return problem(exc.status_code, str(exc.detail), str(exc.detail), f"http_{exc.status_code}")
 
     @app.exception_handler(Exception)

@@ -58,7 +58,12 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/pages/{doc_id}/{number}/image"): _rule({STF, OFF, CIT}, V.VIEW, "doc_id"),
     ("GET", "/api/v1/pages/{doc_id}/{number}/words"): _rule({STF, OFF, CIT}, V.VIEW, "doc_id"),
     ("GET", "/api/v1/search"): _rule({STF, OFF, CIT}, V.SEARCH),
+    ("GET", "/api/v1/batches"): _rule({STF, OFF}),
+    ("POST", "/api/v1/batches"): _rule({STF}, V.INGEST),
     ("GET", "/api/v1/batches/{batch_id}"): _rule({STF, OFF}, V.VIEW, "batch_id"),
+    ("GET", "/api/v1/batches/{batch_id}/pages/{number}"): _rule({STF, OFF}, V.VIEW, "batch_id"),
+    ("GET", "/api/v1/batches/{batch_id}/pages/{number}/image"): _rule({STF, OFF}, V.VIEW, "batch_id"),
+    ("POST", "/api/v1/batches/{batch_id}/pages/{number}/fix"): _rule({STF}, V.EDIT, "batch_id"),
     ("GET", "/api/v1/batches/{batch_id}/events"): _rule({STF, OFF}, V.VIEW, "batch_id"),
     ("POST", "/api/v1/batches/{batch_id}/groups/{group}/assign"): _rule({STF}, V.EDIT, "batch_id"),
     ("POST", "/api/v1/dossiers"): _rule({OFF}, V.CREATE),
@@ -71,9 +76,27 @@ POLICY: dict[tuple[str, str], Rule] = {
 }
 
 
+# The web pages pass the gate as anyone; each page then checks the role itself, so that a person not signed in
+# is sent to the login page and a wrong role gets a page saying so, not a problem document. Their reads are
+# audited like the API's.
+WEB_POLICY: dict[tuple[str, str], Rule] = {
+    ("GET", "/"): _rule(None),
+    ("GET", "/login"): _rule(None),
+    ("GET", "/lang/{lang}"): _rule(None),
+    ("GET", "/search"): _rule(None, V.SEARCH),
+    ("GET", "/documents/{doc_id}"): _rule(None, V.VIEW, "doc_id"),
+    ("GET", "/dossiers/new"): _rule(None),
+    ("GET", "/dossiers/{code}"): _rule(None, V.VIEW, "code"),
+    ("GET", "/my"): _rule(None, V.VIEW),
+    ("GET", "/scan"): _rule(None),
+    ("GET", "/scan/{batch_id}"): _rule(None, V.VIEW, "batch_id"),
+    ("GET", "/scan/{batch_id}/thumbnails"): _rule(None),
+}
+RULES = {**POLICY, **WEB_POLICY}
+
 # Matched against the request path itself, not the framework's notion of the current route, so the gate
 # does not depend on how routers are included.
-_TEMPLATES = [(method, compile_path(path)[0], path) for method, path in POLICY]
+_TEMPLATES = [(method, compile_path(path)[0], path) for method, path in RULES]
 
 
 def route_of(method: str, path: str) -> str | None:
@@ -134,7 +157,7 @@ def _principal(request: Request, backends: Backends) -> Principal | None:
 def authorize(request: Request, backends: BackendsDep) -> Principal | None:
     """The app-wide gate: authenticate, check the route's rule, start the audit draft."""
     path = route_of(request.method, request.url.path) or request.url.path
-    rule = POLICY.get((request.method, path))
+    rule = RULES.get((request.method, path))
     if rule is not None and rule.action is not None:
         draft = AuditDraft(rule.action, f"{request.method} {path}")
         if rule.record:

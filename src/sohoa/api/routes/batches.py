@@ -1,30 +1,183 @@
-"""Scanned batches: where a stack stands (pages done of all, documents, flagged pages), a live stream of it
-as server-sent events for the scan station's progress bar, and assigning pages that came without a cover."""
+"""Scanned batches: start one from uploaded files, list them, where a stack stands (pages done of all,
+documents, flagged pages), a live stream of it as server-sent events for the scan station's progress bar,
+each page as read with its image, and what staff fix at review (turn, not blank, blank, move, scan again,
+assign pages that came without a cover)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import shutil
+import tempfile
+import threading
 from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Path
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from sohoa.api.auth import WhoDep
+from sohoa.api.auth import WhoDep, note
 from sohoa.api.backends import Backends
 from sohoa.api.deps import BackendsDep
-from sohoa.errors import NotFound
-from sohoa.ingest.batches import assign_group, load_batch
+from sohoa.errors import BadInput, Conflict, NotFound, SohoaError, TooLarge
+from sohoa.ingest.batches import (
+    PageResult,
+    assign_group,
+    fix_page,
+    list_batches,
+    load_batch,
+    mark_failed,
+    page_image_key,
+    page_result,
+    prepare_batch,
+    run_batch,
+)
 from sohoa.records.access import Principal
-from sohoa.records.batches import Batch, BatchStatus
+from sohoa.records.batches import Batch, BatchStatus, FixAction, PageFix
 
 router = APIRouter(tags=["batches"])
+log = logging.getLogger("sohoa.api")
 _POLL_SECONDS = 0.5
+_CHUNK = 1024 * 1024
+_MAX_FILES = 200
+# Batches this process is reading now: the same stack uploaded twice is started once.
+_running: set[str] = set()
+_running_lock = threading.Lock()
 
 
-def _visible_batch(backends: Backends, who: Principal, batch_id: str) -> Batch:
+class BatchSummary(BaseModel):
+    id: str
+    name: str
+    status: BatchStatus
+    pages_done: int
+    total_pages: int
+    documents: int
+    flagged: int
+    created_at: datetime
+
+
+@router.get("/batches", response_model=list[BatchSummary])
+def get_batches(
+    backends: BackendsDep,
+    who: WhoDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> list[BatchSummary]:
+    """The batches of the caller's agency, newest first."""
+    found = [b for b in list_batches(backends.store) if b.agency == who.agency]
+    found.sort(key=lambda b: b.created_at, reverse=True)
+    return [
+        BatchSummary(
+            id=b.id,
+            name=b.name,
+            status=b.status,
+            pages_done=b.pages_done,
+            total_pages=b.total_pages,
+            documents=b.documents,
+            flagged=b.flagged,
+            created_at=b.created_at,
+        )
+        for b in found[offset : offset + limit]
+    ]
+
+
+@router.post("/batches", status_code=202, response_model=Batch)
+def start_batch(
+    request: Request,
+    backends: BackendsDep,
+    who: WhoDep,
+    files: Annotated[list[UploadFile], File(description="the stack, in order: PDF, TIFF, PNG or JPEG scans")],
+    name: Annotated[str | None, Form(max_length=200)] = None,
+) -> JSONResponse:
+    """Start a batch from uploaded scan files (read in the background; follow it with GET or the event
+    stream). Every file is checked first: one refused file refuses the batch, and nothing is stored."""
+    settings = backends.settings
+    if not files or len(files) > _MAX_FILES:
+        raise BadInput(f"Cần từ 1 đến {_MAX_FILES} tệp", f"send 1 to {_MAX_FILES} files")
+    settings.scratch_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="upload-batch-", dir=settings.scratch_dir))
+    try:
+        paths, size = [], 0
+        for k, upload in enumerate(files, 1):
+            path = folder / f"{k:04d}"  # the client's file name is a label only
+            with path.open("wb") as out:
+                while chunk := upload.file.read(_CHUNK):
+                    size += len(chunk)
+                    if size > settings.max_upload_bytes:
+                        raise TooLarge(
+                            f"Lô tệp vượt quá {settings.max_upload_bytes:,} byte",
+                            f"the files exceed {settings.max_upload_bytes:,} bytes",
+                        )
+                    out.write(chunk)
+            paths.append(path)
+        label = (name or files[0].filename or "upload").strip()[:200] or "upload"
+        batch = prepare_batch(
+            paths,
+            store=backends.store,
+            name=label,
+            by=who.username,
+            agency=who.agency,
+            limits=backends.limits,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    batch_id = batch.id
+    if batch.agency != who.agency:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise Conflict(
+            "Các tệp này đã được số hóa ở cơ quan khác", "these files were digitized by another agency"
+        )
+    with _running_lock:
+        started = batch.status is not BatchStatus.DONE and batch_id not in _running
+        if started:
+            _running.add(batch_id)
+    if started:
+        thread = threading.Thread(
+            target=_read_in_background, args=(backends, paths, folder, batch_id, label, who), daemon=True
+        )
+        thread.start()
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    note(request, record=batch_id)
+    return JSONResponse(
+        batch.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/batches/{batch_id}"}
+    )
+
+
+def _read_in_background(
+    backends: Backends, paths: list[Path], folder: Path, batch_id: str, name: str, who: Principal
+) -> None:
+    try:
+        run_batch(
+            paths,
+            store=backends.store,
+            index=backends.index,
+            name=name,
+            by=who.username,
+            agency=who.agency,
+            executor=backends.executor,
+            options=backends.options,
+            limits=backends.limits,
+            scratch_root=backends.settings.scratch_dir,
+        )
+    except SohoaError as exc:
+        mark_failed(backends.store, batch_id, f"{exc.vi} / {exc.en}")
+    except Exception:
+        log.exception("batch %s failed", batch_id)
+        mark_failed(backends.store, batch_id, "Lỗi khi đọc lô quét / the batch failed; see the server log")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        with _running_lock:
+            _running.discard(batch_id)
+
+
+def visible_batch(backends: Backends, who: Principal, batch_id: str) -> Batch:
     batch = load_batch(backends.store, batch_id)
     if batch.agency != who.agency:
         raise NotFound(f"Không tìm thấy lô quét {batch_id[:40]}", f"batch {batch_id[:40]} not found")
@@ -34,7 +187,70 @@ def _visible_batch(backends: Backends, who: Principal, batch_id: str) -> Batch:
 @router.get("/batches/{batch_id}", response_model=Batch)
 def get_batch(batch_id: str, backends: BackendsDep, who: WhoDep) -> Batch:
     """A batch of its agency: progress, the documents it was cut into, what needs a second look."""
-    return _visible_batch(backends, who, batch_id)
+    return visible_batch(backends, who, batch_id)
+
+
+def _page_number(batch: Batch, number: int) -> int:
+    if not 1 <= number <= batch.total_pages:
+        raise NotFound(f"Lô quét không có trang {number}", f"batch {batch.id} has no page {number}")
+    return number
+
+
+@router.get("/batches/{batch_id}/pages/{number}", response_model=PageResult)
+def get_batch_page(
+    batch_id: str, backends: BackendsDep, who: WhoDep, number: Annotated[int, PathParam(ge=1, le=100_000)]
+) -> PageResult:
+    """A page of the stack as it stands: its fate (content, blank back, cover) and what was read on it."""
+    batch = visible_batch(backends, who, batch_id)
+    found = page_result(backends.store, batch, _page_number(batch, number))
+    if found is None:
+        raise NotFound(f"Trang {number} chưa đọc xong", f"page {number} is not read yet")
+    return found[0]
+
+
+@router.get(
+    "/batches/{batch_id}/pages/{number}/image",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def get_batch_page_image(
+    batch_id: str, backends: BackendsDep, who: WhoDep, number: Annotated[int, PathParam(ge=1, le=100_000)]
+) -> Response:
+    """The page as cleaned (upright, straight, cropped); a cover sheet has no image of its own."""
+    batch = visible_batch(backends, who, batch_id)
+    key = page_image_key(backends.store, batch, _page_number(batch, number))
+    if key is None:
+        raise NotFound(f"Trang {number} không có ảnh", f"page {number} has no image")
+    return Response(
+        backends.store.get_bytes(key), media_type="image/jpeg", headers={"Cache-Control": "private"}
+    )
+
+
+class FixRequest(BaseModel):
+    action: FixAction
+    turn: int | None = Field(default=None, description="rotate: 90, 180 or 270 degrees clockwise")
+    group: int | None = Field(default=None, ge=0, le=10_000, description="move: the group it belongs to")
+
+
+@router.post("/batches/{batch_id}/pages/{number}/fix", response_model=Batch)
+def fix(
+    batch_id: str,
+    number: Annotated[int, PathParam(ge=1, le=100_000)],
+    body: FixRequest,
+    backends: BackendsDep,
+    who: WhoDep,
+) -> Batch:
+    """Staff fix a page at review; the documents it touches are made again, the others stay as they are."""
+    visible_batch(backends, who, batch_id)
+    return fix_page(
+        backends.store,
+        backends.index,
+        batch_id,
+        PageFix(page=number, action=body.action, turn=body.turn, group=body.group, by=who.username),
+        options=backends.options,
+        limits=backends.limits,
+        scratch_root=backends.settings.scratch_dir,
+    )
 
 
 class AssignRequest(BaseModel):
@@ -44,13 +260,13 @@ class AssignRequest(BaseModel):
 @router.post("/batches/{batch_id}/groups/{group}/assign", response_model=Batch)
 def assign(
     batch_id: str,
-    group: Annotated[int, Path(ge=0, le=10_000)],
+    group: Annotated[int, PathParam(ge=0, le=10_000)],
     body: AssignRequest,
     backends: BackendsDep,
     who: WhoDep,
 ) -> Batch:
     """Give the pages scanned before the first cover sheet (an unassigned group) to a dossier."""
-    _visible_batch(backends, who, batch_id)
+    visible_batch(backends, who, batch_id)
     return assign_group(backends.store, backends.index, batch_id, group, body.dossier_code, by=who.username)
 
 
@@ -61,7 +277,7 @@ def assign(
 )
 def batch_events(batch_id: str, backends: BackendsDep, who: WhoDep) -> StreamingResponse:
     """Server-sent events: the batch each time it moves on (`event: progress`), until it is done or failed."""
-    first = _visible_batch(backends, who, batch_id)
+    first = visible_batch(backends, who, batch_id)
 
     async def events() -> AsyncIterator[str]:
         batch, last = first, None

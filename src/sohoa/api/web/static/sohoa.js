@@ -1,0 +1,146 @@
+// sohoa's web pages: sign in, the actions (each a call to the JSON API with the session's CSRF token), and
+// the scan station's live view. Our own code, served by sohoa; nothing is fetched from elsewhere.
+"use strict";
+
+const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+function say(text, isError) {
+  const box = document.getElementById("message");
+  box.textContent = text;
+  box.hidden = !text;
+  box.className = isError ? "message error" : "message";
+  if (isError) box.setAttribute("role", "alert");
+}
+
+async function call(method, url, body) {
+  const headers = { "X-CSRF-Token": csrf() };
+  let payload = body;
+  if (body !== undefined && !(body instanceof FormData)) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const response = await fetch(url, { method, headers, body: payload, credentials: "same-origin" });
+  if (!response.ok) {
+    let text = response.status + "";
+    try {
+      const problem = await response.json();
+      text = document.documentElement.lang === "en" ? problem.detail || problem.title : problem.title || problem.detail;
+    } catch (e) { /* not a problem document */ }
+    throw new Error(text);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+async function act(button, work) {
+  const busy = document.documentElement.lang === "en" ? "Working…" : "Đang xử lý…";
+  document.querySelectorAll("button").forEach((b) => (b.disabled = true));
+  say(busy, false);
+  try {
+    await work();
+  } catch (error) {
+    say(error.message, true);
+    document.querySelectorAll("button").forEach((b) => (b.disabled = false));
+  }
+}
+
+function formValues(form) {
+  return Object.fromEntries(new FormData(form).entries());
+}
+
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches("[data-login]")) {
+    event.preventDefault();
+    act(form, async () => {
+      await call("POST", "/api/v1/auth/login", formValues(form));
+      window.location.assign(form.dataset.next || "/");
+    });
+  } else if (form.matches("[data-new-dossier]")) {
+    event.preventDefault();
+    const v = formValues(form);
+    act(form, async () => {
+      const dossier = await call("POST", "/api/v1/dossiers", {
+        agency: form.dataset.agency,
+        procedure_code: v.procedure_code,
+        procedure_name: v.procedure_name,
+        applicant: { id_number: v.applicant_id, name: v.applicant_name },
+      });
+      window.location.assign("/dossiers/" + encodeURIComponent(dossier.code));
+    });
+  } else if (form.matches("[data-upload-batch]")) {
+    event.preventDefault();
+    act(form, async () => {
+      const batch = await call("POST", "/api/v1/batches", new FormData(form));
+      window.location.assign("/scan/" + batch.id);
+    });
+  } else if (form.matches("[data-assign]")) {
+    event.preventDefault();
+    act(form, async () => {
+      await call("POST", form.dataset.assign, formValues(form));
+      window.location.reload();
+    });
+  } else if (form.matches("[data-confirm]")) {
+    event.preventDefault();
+    act(form, async () => {
+      await call("POST", form.dataset.confirm, { values: formValues(form) });
+      window.location.reload();
+    });
+  }
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button");
+  if (!button) return;
+  if (button.dataset.post) {
+    act(button, async () => {
+      await call("POST", button.dataset.post, JSON.parse(button.dataset.body || "{}"));
+      window.location.reload();
+    });
+  } else if (button.dataset.move) {
+    const group = Number(document.getElementById(button.dataset.select).value);
+    act(button, async () => {
+      await call("POST", button.dataset.move, { action: "move", group });
+      window.location.reload();
+    });
+  } else if (button.hasAttribute("data-logout")) {
+    act(button, async () => {
+      await call("POST", "/api/v1/auth/logout");
+      window.location.assign("/login");
+    });
+  }
+});
+
+// A cover sheet has no page image: its thumbnail says so instead of showing a broken picture.
+document.addEventListener("error", (event) => {
+  if (event.target.tagName === "IMG" && event.target.closest(".thumb")) {
+    event.target.closest(".thumb").classList.add("cover");
+  }
+}, true);
+
+function follow(section) {
+  const id = section.dataset.batch;
+  const stream = new EventSource("/api/v1/batches/" + id + "/events");
+  let shown = -1;
+  stream.addEventListener("progress", async (event) => {
+    const batch = JSON.parse(event.data);
+    section.querySelector("[data-done]").textContent = batch.pages_done;
+    section.querySelector("[data-total]").textContent = batch.total_pages;
+    const bar = section.querySelector("progress");
+    bar.max = batch.total_pages || 1;
+    bar.value = batch.pages_done;
+    if (batch.pages_done !== shown) {
+      shown = batch.pages_done;
+      const response = await fetch("/scan/" + id + "/thumbnails", { credentials: "same-origin" });
+      if (response.ok) section.querySelector("[data-thumbs]").innerHTML = await response.text();
+    }
+    if (batch.status !== "running") {
+      stream.close();
+      window.location.reload();
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const section = document.querySelector("[data-batch][data-status=running]");
+  if (section) follow(section);
+});
