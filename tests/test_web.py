@@ -285,3 +285,29 @@ def test_staff_run_a_batch_and_fix_a_flagged_page(site: Site, browser: Browser, 
     expect(row).to_contain_text("2, 3")
     expect(row).not_to_contain_text("≠")
     page.context.close()
+
+
+def test_staff_scan_on_the_sane_test_device_from_the_page(site: Site, browser: Browser) -> None:
+    page = _page(browser)
+    _login(page, site, "staff")
+    form = page.locator("[data-scan-batch]")
+    form.get_by_label("Thiết bị (scanimage -L)").fill("test")
+    form.get_by_label("Khay giấy").fill("Automatic Document Feeder")
+    form.get_by_label("Chế độ màu").select_option("Gray")
+    form.get_by_label("DPI").fill("75")
+    form.get_by_label("Số trang (để trống: hết khay)").fill("2")
+    form.get_by_role("button", name="Quét", exact=True).click()
+    page.wait_for_url("**/scan/scan-*")
+    expect(page.locator("[data-batch]")).to_have_attribute("data-status", "done", timeout=180_000)
+    expect(page.locator(".thumb")).to_have_count(2)
+    expect(page.locator("[data-batch]")).to_contain_text("2/2")
+
+    # A device that is not there: the batch ends as failed, with the scanner's own words.
+    page.goto(f"{site.url}/scan")
+    form = page.locator("[data-scan-batch]")
+    form.get_by_label("Thiết bị (scanimage -L)").fill("no-such-scanner:0")
+    form.get_by_role("button", name="Quét", exact=True).click()
+    page.wait_for_url("**/scan/scan-*")
+    expect(page.locator("[data-batch]")).to_have_attribute("data-status", "failed", timeout=60_000)
+    expect(page.locator("[data-batch] .error")).to_contain_text("scanner error")
+    page.context.close()

@@ -10,10 +10,11 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
@@ -38,7 +39,10 @@ from sohoa.ingest.batches import (
     run_batch,
 )
 from sohoa.records.access import Principal
+from sohoa.records.basics import LOCAL_TZ, utcnow
 from sohoa.records.batches import Batch, BatchStatus, FixAction, PageFix
+from sohoa.storage import keys
+from sohoa.storage.manifests import write_manifest
 
 router = APIRouter(tags=["batches"])
 log = logging.getLogger("sohoa.api")
@@ -151,13 +155,21 @@ def start_batch(
 
 
 def _read_in_background(
-    backends: Backends, paths: list[Path], folder: Path, batch_id: str, name: str, who: Principal
+    backends: Backends,
+    paths: Iterable[Path],
+    folder: Path,
+    batch_id: str,
+    name: str,
+    who: Principal,
+    *,
+    arriving: bool = False,
 ) -> None:
     try:
         run_batch(
             paths,
             store=backends.store,
             index=backends.index,
+            batch_id=batch_id if arriving else None,
             name=name,
             by=who.username,
             agency=who.agency,
@@ -175,6 +187,48 @@ def _read_in_background(
         shutil.rmtree(folder, ignore_errors=True)
         with _running_lock:
             _running.discard(batch_id)
+
+
+class ScanRequest(BaseModel):
+    """A scan on the SANE scanner attached to this server (the scan station's own machine)."""
+
+    device: str = Field(min_length=1, max_length=200, pattern=r"^[\w:./@-]+$", description="scanimage -L")
+    source: str | None = Field(default=None, max_length=60, pattern=r"^[\w ]+$", description="e.g. ADF")
+    duplex: bool = False
+    dpi: int = Field(default=300, ge=75, le=1200)
+    mode: Literal["Color", "Gray", "Lineart"] = "Color"
+    count: int | None = Field(
+        default=None, ge=1, le=1000, description="pages; default: until the feeder is empty"
+    )
+    name: str | None = Field(default=None, max_length=200)
+
+
+@router.post("/batches/scan", status_code=202, response_model=Batch)
+def start_scan(body: ScanRequest, request: Request, backends: BackendsDep, who: WhoDep) -> JSONResponse:
+    """Scan a stack on the station's SANE scanner; each page is read as soon as it is scanned. Follow it
+    with GET or the event stream; a scanner error ends the batch as failed, with the scanner's message."""
+    from sohoa.scanners.sane import ScanSettings, scan_pages
+
+    settings = backends.settings
+    settings.scratch_dir.mkdir(parents=True, exist_ok=True)
+    batch_id = f"scan-{uuid.uuid4().hex[:16]}"
+    name = (body.name or "").strip() or f"scan {utcnow().astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+    batch = Batch(id=batch_id, name=name, sources=[], total_pages=0, by=who.username, agency=who.agency)
+    write_manifest(backends.store, keys.batch_manifest(batch_id), batch)  # visible before the first page
+    folder = Path(tempfile.mkdtemp(prefix=f"{batch_id}-", dir=settings.scratch_dir))
+    scan = ScanSettings(body.device, body.source, body.duplex, body.dpi, body.mode, body.count)
+    with _running_lock:
+        _running.add(batch_id)
+    threading.Thread(
+        target=_read_in_background,
+        args=(backends, scan_pages(scan, folder), folder, batch_id, name, who),
+        kwargs={"arriving": True},
+        daemon=True,
+    ).start()
+    note(request, record=batch_id)
+    return JSONResponse(
+        batch.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/batches/{batch_id}"}
+    )
 
 
 def visible_batch(backends: Backends, who: Principal, batch_id: str) -> Batch:

@@ -73,6 +73,20 @@ document.addEventListener("submit", (event) => {
       const batch = await call("POST", "/api/v1/batches", new FormData(form));
       window.location.assign("/scan/" + batch.id);
     });
+  } else if (form.matches("[data-scan-batch]")) {
+    event.preventDefault();
+    const v = formValues(form);
+    act(form, async () => {
+      const batch = await call("POST", "/api/v1/batches/scan", {
+        device: v.device,
+        source: v.source || null,
+        mode: v.mode,
+        dpi: Number(v.dpi || 300),
+        count: v.count ? Number(v.count) : null,
+        duplex: v.duplex === "1",
+      });
+      window.location.assign("/scan/" + batch.id);
+    });
   } else if (form.matches("[data-assign]")) {
     event.preventDefault();
     act(form, async () => {
