@@ -18,7 +18,7 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # chromium: the real browser the web pages are tested in (driven by Playwright, headless).
 TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium
 
-.PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch system-deps venv sample clean services-down
+.PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch bench-web system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR) --agency $(DEMO_AGENCY)
@@ -88,3 +88,6 @@ services-down:  ## stop the test servers
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+bench-web: venv  ## the officer's search page against the search API at 100,000 pages (prints a table)
+	$(BIN)/python bench/web.py --pages 100000
