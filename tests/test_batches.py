@@ -332,7 +332,7 @@ def test_scan_refuses_to_resume_a_batch_that_does_not_exist(tmp_path: Path) -> N
 
 def test_staff_fix_pages_at_review_and_only_the_documents_touched_change(tmp_path: Path) -> None:
     from sohoa.errors import BadInput, Conflict, NotFound
-    from sohoa.ingest.batches import fix_page, run_batch
+    from sohoa.ingest.batches import fix_page, load_batch, run_batch
     from sohoa.ingest.executor import InlineExecutor
     from sohoa.records.batches import FixAction, PageFix
     from sohoa.search.sqlite import SqliteIndex
@@ -381,10 +381,4 @@ def test_staff_fix_pages_at_review_and_only_the_documents_touched_change(tmp_pat
     ]:
         with pytest.raises(error):
             fix(**wrong)
-    assert len(load_batch_(store, batch.id).fixes) == 5  # a refused fix changes nothing
-
-
-def load_batch_(store: FilesystemStore, batch_id: str) -> Batch:
-    from sohoa.ingest.batches import load_batch
-
-    return load_batch(store, batch_id)
+    assert len(load_batch(store, batch.id).fixes) == 5  # a refused fix changes nothing

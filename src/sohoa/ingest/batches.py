@@ -274,20 +274,16 @@ def page_image_key(store: ObjectStore, batch: Batch, number: int) -> str | None:
     return key if store.exists(key) else None
 
 
-def page_result(store: ObjectStore, batch: Batch, number: int) -> tuple[PageResult, str | None] | None:
-    """A page as it stands (with staff's fixes) and the key of its image; None while it is not read."""
-    if batch.status is BatchStatus.DONE:
-        result = _page_results(store, batch).get(number)
-    else:
-        try:
-            data = store.get_bytes(keys.batch_page_result(batch.id, number))
-        except ObjectNotFound:
-            return None
-        result = PageResult.model_validate_json(data)
-    if result is None:
+def page_result(store: ObjectStore, batch: Batch, number: int) -> PageResult | None:
+    """A page as it stands (with staff's fixes); None while it is not read."""
+    try:
+        result = PageResult.model_validate_json(store.get_bytes(keys.batch_page_result(batch.id, number)))
+    except ObjectNotFound:
         return None
-    image = None if result.page.kind is PageKind.COVER else _page_files(store, batch, number)[0]
-    return result, image
+    for k, fix in enumerate(batch.fixes, 1):
+        if fix.page == number:
+            result = _with_fix(store, batch, k, result)
+    return result
 
 
 def finished_pages(store: ObjectStore, batch_id: str) -> set[int]:
@@ -344,14 +340,18 @@ def _page_results(store: ObjectStore, batch: Batch) -> dict[int, PageResult]:
             result = PageResult.model_validate_json(store.get_bytes(key))
             results[result.page.number] = result
     for k, fix in enumerate(batch.fixes, 1):
-        if fix.action in (FixAction.ROTATE, FixAction.NOT_BLANK):
-            results[fix.page] = PageResult.model_validate_json(
-                store.get_bytes(keys.batch_fix(batch.id, k, "json"))
-            )
-        elif fix.action is FixAction.BLANK:
-            page = results[fix.page].page.model_copy(update={"kind": PageKind.BLANK})
-            results[fix.page] = results[fix.page].model_copy(update={"page": page})
+        results[fix.page] = _with_fix(store, batch, k, results[fix.page])
     return results
+
+
+def _with_fix(store: ObjectStore, batch: Batch, k: int, result: PageResult) -> PageResult:
+    """A page's result after the batch's fix number `k` (which is about this page)."""
+    fix = batch.fixes[k - 1]
+    if fix.action in (FixAction.ROTATE, FixAction.NOT_BLANK):
+        return PageResult.model_validate_json(store.get_bytes(keys.batch_fix(batch.id, k, "json")))
+    if fix.action is FixAction.BLANK:
+        return result.model_copy(update={"page": result.page.model_copy(update={"kind": PageKind.BLANK})})
+    return result
 
 
 def _page_files(store: ObjectStore, batch: Batch, number: int) -> tuple[str, str]:
@@ -496,7 +496,8 @@ def fix_page(
         raise Conflict("Lô quét đang chạy, chưa sửa được", "the batch is still running; fix it when done")
     if not 1 <= fix.page <= batch.total_pages:
         raise NotFound(f"Lô quét không có trang {fix.page}", f"batch {batch_id} has no page {fix.page}")
-    current = _page_results(store, batch)[fix.page]
+    current = page_result(store, batch, fix.page)
+    assert current is not None  # a finished batch has every page's result
     kind = current.page.kind
     if kind is PageKind.COVER:
         raise Conflict(f"Trang {fix.page} là tờ bìa", f"page {fix.page} is a cover sheet")

@@ -25,7 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.backends import Backends
 from sohoa.api.deps import BackendsDep
-from sohoa.errors import BadInput, Conflict, NotFound, SohoaError, TooLarge
+from sohoa.api.uploads import spool_to
+from sohoa.errors import BadInput, Conflict, NotFound, SohoaError
 from sohoa.ingest.batches import (
     PageResult,
     assign_group,
@@ -47,7 +48,6 @@ from sohoa.storage.manifests import write_manifest
 router = APIRouter(tags=["batches"])
 log = logging.getLogger("sohoa.api")
 _POLL_SECONDS = 0.5
-_CHUNK = 1024 * 1024
 _MAX_FILES = 200
 # Batches this process is reading now: the same stack uploaded twice is started once.
 _running: set[str] = set()
@@ -109,15 +109,7 @@ def start_batch(
         paths, size = [], 0
         for k, upload in enumerate(files, 1):
             path = folder / f"{k:04d}"  # the client's file name is a label only
-            with path.open("wb") as out:
-                while chunk := upload.file.read(_CHUNK):
-                    size += len(chunk)
-                    if size > settings.max_upload_bytes:
-                        raise TooLarge(
-                            f"Lô tệp vượt quá {settings.max_upload_bytes:,} byte",
-                            f"the files exceed {settings.max_upload_bytes:,} bytes",
-                        )
-                    out.write(chunk)
+            size = spool_to(upload.file, path, limit=settings.max_upload_bytes, used=size)
             paths.append(path)
         label = (name or files[0].filename or "upload").strip()[:200] or "upload"
         batch = prepare_batch(
@@ -259,7 +251,7 @@ def get_batch_page(
     found = page_result(backends.store, batch, _page_number(batch, number))
     if found is None:
         raise NotFound(f"Trang {number} chưa đọc xong", f"page {number} is not read yet")
-    return found[0]
+    return found
 
 
 @router.get(

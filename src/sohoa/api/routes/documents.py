@@ -16,14 +16,14 @@ from sohoa.api.access import editable_document, readable_document
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
 from sohoa.api.links import DownloadLink, LinkClaims, Presigner, expiry, sign, verify
-from sohoa.errors import Forbidden, NotFound, TooLarge
+from sohoa.api.uploads import spool
+from sohoa.errors import Forbidden, NotFound
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.dossiers import load_dossier
 from sohoa.ingest.lifecycle import confirm_fields, revoke
 from sohoa.records.models import Document, DocumentKind, FieldName
 
 router = APIRouter(tags=["documents"])
-_CHUNK = 1024 * 1024
 
 
 @router.post("/documents", status_code=201, response_model=Document)
@@ -51,15 +51,7 @@ def upload_document(
     # The client's file name is kept as a label only; on disk the upload gets a name of our choosing.
     settings.scratch_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=settings.scratch_dir, prefix="upload-") as tmp:
-        size = 0
-        while chunk := file.file.read(_CHUNK):
-            size += len(chunk)
-            if size > settings.max_upload_bytes:
-                raise TooLarge(
-                    f"Tệp vượt quá {settings.max_upload_bytes:,} byte",
-                    f"upload exceeds {settings.max_upload_bytes:,} bytes",
-                )
-            tmp.write(chunk)
+        spool(file.file, tmp, limit=settings.max_upload_bytes)
         tmp.flush()
         outcome = ingest_file(
             Path(tmp.name),

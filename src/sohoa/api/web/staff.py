@@ -37,7 +37,7 @@ def batch_page(request: Request, batch_id: str) -> HTMLResponse:
             if item.reason == "page_count_mismatch" and item.group is not None:
                 numbers = batch.groups[item.group].blank_pages  # a blank back may be a page after all
             shown = [(n, page_result(store, batch, n)) for n in numbers]
-            review.append((item, [(n, found[0]) for n, found in shown if found]))
+            review.append((item, [(n, found) for n, found in shown if found]))
     return page(request, "batch.html", batch=batch, done=done, review=review, staff=who.role is Role.STAFF)
 
 
