@@ -35,3 +35,12 @@ def test_snippet_escapes_html_and_marks_whole_words() -> None:
     out = snippet("<b>hồ sơ</b> và hồ sơn", [["ho", "so"]])
     assert "&lt;b&gt;" in out
     assert out.count("<mark>") == 1  # "hồ sơn" is not "hồ sơ"
+
+
+def test_offsets_hold_when_a_character_folds_to_nothing() -> None:
+    # A stray combining mark (not composable with what precedes it) folds away: later offsets shift.
+    text = "x\u0301 hồ sơ"
+    folded, offsets = fold_with_offsets(text)
+    assert folded == "x ho so"
+    assert text[offsets[folded.index("ho")]] == "h"
+    assert fold_with_offsets("Sở Tư pháp")[1][3] == 3

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from sohoa.search.folding import fold_with_offsets
 
 
-def _find(folded: str, offsets: list[int], words: list[str]) -> list[tuple[int, int]]:
+def _find(folded: str, offsets: Sequence[int], words: list[str]) -> list[tuple[int, int]]:
     # Words in a row match across anything that is not a letter or digit (spaces, line breaks, "/", "-").
     pattern = r"[\W_]+".join(re.escape(w) for w in words)
     return [
