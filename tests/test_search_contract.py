@@ -171,3 +171,44 @@ def test_totals_are_counted_up_to_the_cap(index: SearchIndex) -> None:
     assert (many.total, many.total_exact, len(many.hits)) == (TOTAL_CAP, False, 20)
     few = index.search(SearchQuery(text="giay phep"))
     assert (few.total, few.total_exact) == (1, True)
+
+
+def test_a_phrase_needs_its_words_in_a_row(index: SearchIndex) -> None:
+    index.index_pages(
+        [
+            PageRecord(doc_id="row", page=1, text="Thủ tục hành chính công được niêm yết."),
+            # Every pair of the phrase is here, but never the three words in a row.
+            PageRecord(doc_id="apart", page=1, text="Thủ tục hành lang; hành chính công khai."),
+        ]
+    )
+    assert ids(index, '"thu tuc hanh chinh"') == [("row", 1)]
+    assert ids(index, '"tuc hanh chinh cong"') == [("row", 1)]
+    assert sorted(ids(index, '"hành chính công"')) == [("apart", 1), ("row", 1)]
+
+
+def test_procedure_and_validity_filters(index: SearchIndex) -> None:
+    from sohoa.records.models import ValidityStatus
+
+    def page(doc_id: str, **fields: object) -> PageRecord:
+        return PageRecord(doc_id=doc_id, page=1, text="Giấy phép xây dựng nhà ở riêng lẻ.", **fields)
+
+    index.index_pages(
+        [
+            page("lasting", procedure_code="1.009972"),
+            page("until-june", procedure_code="1.009972", valid_until=date(2026, 6, 30)),
+            page("revoked", procedure_code="2.000001", validity="revoked"),
+        ]
+    )
+
+    def found(**filters: object) -> set[str]:
+        return {h.doc_id for h in index.search(SearchQuery(text="giay phep", **filters)).hits}
+
+    assert found(procedure_code="1.009972") == {"lasting", "until-june"}
+    assert found(procedure_code="9.999999") == set()
+    june, july = date(2026, 6, 30), date(2026, 7, 1)
+    assert found(validity=ValidityStatus.VALID, valid_on=june) == {"lasting", "until-june"}
+    assert found(validity=ValidityStatus.VALID, valid_on=july) == {"lasting"}
+    assert found(validity=ValidityStatus.EXPIRED, valid_on=july) == {"until-june"}
+    assert found(validity=ValidityStatus.EXPIRED, valid_on=june) == set()
+    assert found(validity=ValidityStatus.REVOKED) == {"revoked"}
+    assert found(validity=ValidityStatus.VALID, procedure_code="2.000001") == set()

@@ -473,7 +473,7 @@ def _join_dossier(
 ) -> None:
     document = load_document(store, doc_id)
     owner = dossier.applicant.id_number
-    document.dossier = DossierRef(code=dossier.code, owner_id=owner)
+    document.dossier = DossierRef(code=dossier.code, owner_id=owner, procedure_code=dossier.procedure_code)
     document.owner_id = document.owner_id or owner
     save_document(store, index, document)
     link_scanned(store, dossier.code, document.id, by=by)

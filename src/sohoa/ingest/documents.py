@@ -48,9 +48,11 @@ def page_records(document: Document) -> list[PageRecord]:
             owner_id=document.owner_id,
             doc_type=document.doc_type,
             dossier_code=document.dossier.code if document.dossier else None,
+            procedure_code=document.dossier.procedure_code if document.dossier else None,
             doc_date=document.doc_date or document.created_at.date(),
             kind=document.kind.value,
             validity=document.validity.value,
+            valid_until=document.valid_until,
             agency=document.agency,
         )
         for page in document.pages

@@ -169,6 +169,7 @@ def commit_document(
         done,
         scratch,
         agency=dossier.agency if dossier else meta.agency,
+        procedure_code=dossier.procedure_code if dossier else None,
         signatures=list(signatures),
     )
     index.index_pages(page_records(document))
@@ -290,6 +291,7 @@ def _store_document(
     scratch: Path,
     *,
     agency: str | None,
+    procedure_code: str | None,
     signatures: list[SignatureCheck],
 ) -> Document:
     master_key = keys.document_master(doc_id, sha, extension)
@@ -316,7 +318,9 @@ def _store_document(
         fields=fields,
         title=meta.title,
         owner_id=meta.owner_id,
-        dossier=DossierRef(code=meta.dossier_code, owner_id=meta.owner_id) if meta.dossier_code else None,
+        dossier=DossierRef(code=meta.dossier_code, owner_id=meta.owner_id, procedure_code=procedure_code)
+        if meta.dossier_code
+        else None,
         doc_date=meta.doc_date,
         master_key=master_key,
         master_sha256=sha,

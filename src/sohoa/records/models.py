@@ -76,6 +76,7 @@ class DossierRef(BaseModel):
 
     code: NfcStr
     owner_id: str | None = None
+    procedure_code: str | None = None  # the procedure the dossier was filed under (mã thủ tục)
 
 
 class Box(BaseModel):

@@ -6,7 +6,8 @@ rules are the same on every backend:
 - a quoted part is a phrase;
 - pages where the words stand together, in the order typed, rank above pages where they are scattered;
 - when the query carries diacritics, pages matching as written rank above those matching only folded;
-- filters: owner ID, document type, dossier code, a date range on the document date.
+- filters: owner ID, document type, dossier code, procedure code, a date range on the document date, and
+  validity on a day (revoked; expired: past its valid-until date; valid: neither).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from sohoa.records.basics import today
+from sohoa.records.models import ValidityStatus
 from sohoa.search.folding import fold, tokens
 
 
@@ -32,7 +35,9 @@ class PageRecord(BaseModel):
     dossier_code: str | None = None
     doc_date: date | None = None
     kind: str | None = None
-    validity: str | None = None
+    validity: str | None = None  # as of the last write: only "revoked" stays true without a new write
+    valid_until: date | None = None
+    procedure_code: str | None = None  # of the dossier it was filed with
     agency: str | None = None  # the agency that digitized it: officers and staff search within theirs
 
 
@@ -41,9 +46,12 @@ class SearchQuery(BaseModel):
     owner_id: str | None = None
     doc_type: str | None = None
     dossier_code: str | None = None
+    procedure_code: str | None = None
     agency: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    validity: ValidityStatus | None = None  # judged on `valid_on`: revoked, past valid_until, or neither
+    valid_on: date = Field(default_factory=today)
     limit: int = Field(default=20, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=10_000)
 

@@ -17,6 +17,7 @@ from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from sohoa.errors import ServiceUnavailable
 from sohoa.records.access import AuditEvent
+from sohoa.records.models import ValidityStatus
 from sohoa.search.base import (
     EXACT_BOOST,
     PHRASE_BOOST,
@@ -57,10 +58,25 @@ _TEMPLATE_BODY: dict[str, Any] = {
             "doc_date": {"type": "date", "format": "strict_date"},
             "kind": {"type": "keyword"},
             "validity": {"type": "keyword"},
+            "valid_until": {"type": "date", "format": "strict_date"},
+            "procedure_code": {"type": "keyword"},
             "agency": {"type": "keyword"},
         },
     },
 }
+
+
+def _validity_filter(validity: ValidityStatus, day: date) -> dict[str, Any]:
+    """The same judgement as SqliteIndex: revoked is written to the pages, expiry is judged on `day`."""
+    revoked = {"term": {"validity": ValidityStatus.REVOKED.value}}
+    if validity is ValidityStatus.REVOKED:
+        return revoked
+    if validity is ValidityStatus.EXPIRED:
+        past = {"range": {"valid_until": {"lt": day.isoformat()}}}
+        return {"bool": {"must_not": [revoked], "filter": [past]}}
+    lasting = {"bool": {"must_not": [{"exists": {"field": "valid_until"}}]}}
+    still = {"range": {"valid_until": {"gte": day.isoformat()}}}
+    return {"bool": {"must_not": [revoked], "should": [lasting, still], "minimum_should_match": 1}}
 
 
 _KEYWORD = {"type": "keyword"}
@@ -310,9 +326,11 @@ class ElasticIndex:
             ]
         filters: list[dict[str, Any]] = [
             {"term": {field: value}}
-            for field in ("owner_id", "doc_type", "dossier_code", "agency")
+            for field in ("owner_id", "doc_type", "dossier_code", "procedure_code", "agency")
             if (value := getattr(query, field)) is not None
         ]
+        if query.validity is not None:
+            filters.append(_validity_filter(query.validity, query.valid_on))
         date_range = {
             op: d.isoformat() for op, d in (("gte", query.date_from), ("lte", query.date_to)) if d is not None
         }

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from sohoa.api.auth import WhoDep
 from sohoa.api.deps import BackendsDep
 from sohoa.records.access import Role
+from sohoa.records.models import ValidityStatus
 from sohoa.search.base import SearchQuery, SearchResults
 
 router = APIRouter(tags=["search"])
@@ -25,8 +26,10 @@ def search(
     owner_id: Annotated[str | None, Query(max_length=20)] = None,
     doc_type: Annotated[str | None, Query(max_length=100)] = None,
     dossier_code: Annotated[str | None, Query(max_length=60)] = None,
+    procedure_code: Annotated[str | None, Query(max_length=40)] = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    validity: Annotated[ValidityStatus | None, Query(description="as of today at the counter")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> SearchResults:
@@ -43,8 +46,10 @@ def search(
             agency=agency,
             doc_type=doc_type,
             dossier_code=dossier_code,
+            procedure_code=procedure_code,
             date_from=date_from,
             date_to=date_to,
+            validity=validity,
             limit=limit,
             offset=offset,
         )

@@ -35,8 +35,10 @@ def search_page(
     owner_id: Annotated[str, Query(max_length=20)] = "",
     doc_type: Annotated[str, Query(max_length=100)] = "",
     dossier_code: Annotated[str, Query(max_length=60)] = "",
+    procedure_code: Annotated[str, Query(max_length=40)] = "",
     date_from: Annotated[str, Query(max_length=10)] = "",
     date_to: Annotated[str, Query(max_length=10)] = "",
+    validity: Annotated[str, Query(max_length=10)] = "",
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> HTMLResponse:
     who = signed_in(request, Role.OFFICER, Role.STAFF)
@@ -45,8 +47,10 @@ def search_page(
         "owner_id": owner_id,
         "doc_type": doc_type,
         "dossier_code": dossier_code,
+        "procedure_code": procedure_code,
         "date_from": date_from,
         "date_to": date_to,
+        "validity": validity,
     }
     results, error = None, None
     if q.strip():
@@ -56,6 +60,8 @@ def search_page(
                 owner_id=owner_id.strip() or None,
                 doc_type=doc_type or None,
                 dossier_code=dossier_code.strip() or None,
+                procedure_code=procedure_code.strip() or None,
+                validity=validity or None,
                 agency=who.agency,
                 date_from=date.fromisoformat(date_from) if date_from else None,
                 date_to=date.fromisoformat(date_to) if date_to else None,
