@@ -34,7 +34,7 @@ run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000
 	@SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa users token demo-officer --days 1
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa serve --host 127.0.0.1 --port 8000
 
-test: venv  ## the whole suite: real Tesseract, real PDFs, real MinIO and Elasticsearch on loopback
+test: venv node_modules/.package-lock.json  ## the whole suite: real Tesseract, real PDFs, real MinIO and Elasticsearch on loopback
 	$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="$(TEST_DEBIAN_PACKAGES)"
 	$(BIN)/ruff check src tests bench
 	bash deploy/services.sh up
@@ -55,6 +55,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -U pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
+
+# axe-core (package.json), for the accessibility audit in the browser tests; from the npm registry, not served.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
 
 sample: venv
 	test -f $(SAMPLE_DIR)/truth.json || $(BIN)/sohoa sample-batch $(SAMPLE_DIR) --pages 6

@@ -36,6 +36,9 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = Path(os.environ.get("SOHOA_ARTEFACTS", ROOT / "build" / "artefacts")) / "web"
 README_SHOTS = ROOT / "docs" / "screenshots"
+# axe-core, from the npm registry at set-up (package.json; `make test` runs npm ci): the accessibility audit.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PASSWORD = "mat-khau-thu-nghiem-2026"
 OFFICE = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -155,8 +158,24 @@ def _login(page: Page, site: Site, username: str, then: str = "/") -> None:
     page.wait_for_url(lambda u: "/login" not in u)
 
 
+def _audit(page: Page) -> None:
+    """axe-core's WCAG 2.x A and AA rules on the page as shown: any violation fails the test, with its
+    rule, impact and the elements concerned."""
+    assert AXE.exists(), f"{AXE} is missing: run `npm ci` (make test does)"
+    # Evaluated through the DevTools protocol, which the pages' CSP (scripts from 'self' only) allows.
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG)
+    problems = [
+        f"{v['id']} ({v['impact']}): {v['help']} — " + ", ".join(n["target"][0] for n in v["nodes"][:5])
+        for v in result["violations"]
+    ]
+    assert not problems, f"accessibility on {page.url}:\n" + "\n".join(problems)
+
+
 def _shot(page: Page, name: str) -> None:
-    """A screenshot as a test artefact; for the README, a small palette PNG of it."""
+    """A screenshot as a test artefact; for the README, a small palette PNG of it. Every page shown is
+    audited for accessibility first."""
+    _audit(page)
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     full = ARTEFACTS / f"{name}.png"
     page.screenshot(path=full)
