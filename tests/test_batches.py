@@ -382,3 +382,26 @@ def test_staff_fix_pages_at_review_and_only_the_documents_touched_change(tmp_pat
         with pytest.raises(error):
             fix(**wrong)
     assert len(load_batch(store, batch.id).fixes) == 5  # a refused fix changes nothing
+
+
+def test_reading_the_hot_folder_is_refused_when_there_is_none_or_it_is_empty(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from people import make_people
+    from sohoa.api.app import create_app
+    from sohoa.api.backends import Backends
+    from sohoa.api.settings import Settings
+    from sohoa.ingest.executor import InlineExecutor
+    from sohoa.search.sqlite import SqliteIndex
+
+    store, index = _store(tmp_path / "data"), SqliteIndex(tmp_path / "index.sqlite3")
+    people = make_people(store)
+    hot = tmp_path / "hot"
+    for folder, message in ((None, "no hot folder"), (hot, "no finished file")):
+        settings = Settings(data_dir=tmp_path / "data", workers=1, hot_folder=folder, hot_folder_settle=0)
+        app = create_app(settings, backends=Backends(settings, store, index, InlineExecutor()))
+        with TestClient(app, base_url="https://testserver") as c:
+            r = c.post("/api/v1/batches/folder", headers=people["staff"].headers)
+            assert r.status_code == 409 and message in r.json()["detail"]
+            assert c.post("/api/v1/batches/folder", headers=people["officer"].headers).status_code == 403
+    assert list(store.list("batches/")) == []

@@ -49,6 +49,7 @@ class Site:
     url: str
     doc_a: str  # citizen A's birth certificate, digitized earlier
     doc_b: str  # citizen B's paper
+    hot: Path  # the station's hot folder
 
 
 def _free_port() -> int:
@@ -105,7 +106,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     finally:
         backends.close()
     port = _free_port()
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "2"}
+    hot = data.parent / "hot"
+    env = {
+        **os.environ,
+        "SOHOA_DATA_DIR": str(data),
+        "SOHOA_WORKERS": "2",
+        "SOHOA_HOT_FOLDER": str(hot),
+        "SOHOA_HOT_FOLDER_SETTLE": "0.5",
+    }
     log = (data.parent / "server.log").open("w")
     server = subprocess.Popen(
         [SOHOA, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=log
@@ -125,7 +133,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             pytest.fail("sohoa serve did not answer")
         if server.poll() is not None:
             pytest.fail("sohoa serve exited:\n" + (data.parent / "server.log").read_text()[-3000:])
-        yield Site(url, ids[0], ids[1])
+        yield Site(url, ids[0], ids[1], hot)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -329,4 +337,35 @@ def test_staff_scan_on_the_sane_test_device_from_the_page(site: Site, browser: B
     page.wait_for_url("**/scan/scan-*")
     expect(page.locator("[data-batch]")).to_have_attribute("data-status", "failed", timeout=60_000)
     expect(page.locator("[data-batch] .error")).to_contain_text("scanner error")
+    page.context.close()
+
+
+def test_staff_read_the_hot_folder_from_the_page(site: Site, browser: Browser) -> None:
+    site.hot.mkdir(exist_ok=True)
+    # A file that is no scan refuses the batch: everything is put back, nothing is read.
+    (site.hot / "a-notes.pdf").write_bytes(b"not a pdf at all")
+    make_page(seed=97, size="A5", lines=3).image.save(site.hot / "b-scan.png", dpi=(300, 300))
+    (site.hot / "c-still-writing.pdf.part").write_bytes(b"%PDF-1.7 ...")  # the scanner is not done
+    time.sleep(0.6)
+    page = _page(browser)
+    _login(page, site, "staff")
+    form = page.locator("[data-folder-batch]")
+    expect(form.locator("[data-ready]")).to_have_text("2")
+    form.get_by_role("button", name="Đọc thành một lô").click()
+    expect(page.locator("#message")).to_contain_text("a-notes.pdf")
+    assert sorted(p.name for p in site.hot.iterdir() if p.is_file()) == [
+        "a-notes.pdf", "b-scan.png", "c-still-writing.pdf.part"
+    ]  # fmt: skip
+
+    (site.hot / "a-notes.pdf").unlink()
+    page.reload()
+    form = page.locator("[data-folder-batch]")
+    expect(form.locator("[data-ready]")).to_have_text("1")
+    _shot(page, "staff-scan-station")
+    form.get_by_role("button", name="Đọc thành một lô").click()
+    page.wait_for_url("**/scan/*")
+    expect(page.locator("[data-batch]")).to_have_attribute("data-status", "done", timeout=180_000)
+    expect(page.locator(".thumb")).to_have_count(1)
+    assert (site.hot / "done" / "b-scan.png").exists()
+    assert (site.hot / "c-still-writing.pdf.part").exists()
     page.context.close()

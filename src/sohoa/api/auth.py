@@ -61,6 +61,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/batches"): _rule({STF, OFF}),
     ("POST", "/api/v1/batches"): _rule({STF}, V.INGEST),
     ("POST", "/api/v1/batches/scan"): _rule({STF}, V.INGEST),
+    ("POST", "/api/v1/batches/folder"): _rule({STF}, V.INGEST),
     ("GET", "/api/v1/batches/{batch_id}"): _rule({STF, OFF}, V.VIEW, "batch_id"),
     ("GET", "/api/v1/batches/{batch_id}/pages/{number}"): _rule({STF, OFF}, V.VIEW, "batch_id"),
     ("GET", "/api/v1/batches/{batch_id}/pages/{number}/image"): _rule({STF, OFF}, V.VIEW, "batch_id"),

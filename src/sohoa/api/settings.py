@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         default=None, description="PKCS#12 signing keys of the users, <username>.p12; default data_dir/keys"
     )
     tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp server: PAdES B-T signatures")
+    hot_folder: Path | None = Field(
+        default=None, description="the folder this station's scanners save into: the scan page reads it"
+    )
+    hot_folder_settle: float = Field(default=2.0, ge=0, le=600, description="seconds a file must rest")
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
 

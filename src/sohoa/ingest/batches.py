@@ -166,12 +166,19 @@ def prepare_batch(
     by: str = "system",
     agency: str | None = None,
     limits: Limits | None = None,
+    labels: Sequence[str] | None = None,
 ) -> Batch:
     """Check every file and keep them all as a batch that has not been read yet (or find the batch these
-    files already are), so a caller can answer at once and let `run_batch` read it after."""
+    files already are), so a caller can answer at once and let `run_batch` read it after. A refused file
+    refuses the batch, and its label (default: its name) starts the message."""
     limits = limits or Limits()
     paths = [Path(p) for p in paths]
-    infos = {path: inspect(path, limits) for path in paths}  # a refused file refuses the batch
+    infos = {}
+    for path, label in zip(paths, labels or [p.name for p in paths], strict=True):
+        try:
+            infos[path] = inspect(path, limits)
+        except BadInput as exc:
+            raise type(exc)(f"{label}: {exc.vi}", f"{label}: {exc.en}") from exc
     if not paths:
         raise BadInput("Lô quét không có tệp nào", "the batch has no file")
     stack = _Stack(store, batch_id_for(paths), limits, Path(tempfile.gettempdir()))

@@ -58,6 +58,27 @@ class HotFolder:
             del self._seen[gone]
         return ready
 
+    def at_rest(self, now: float | None = None) -> list[Path]:
+        """Files not written to for `settle` seconds, in name order, judged at once from their
+        modification time (for a person asking now, not a watcher polling)."""
+        now = time.time() if now is None else now
+        rest = []
+        for path in sorted(self.root.iterdir()):
+            name = path.name
+            if not path.is_file() or name.startswith(".") or name.lower().endswith(_WRITING):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                stat = path.stat()
+                if stat.st_size > 0 and now - stat.st_mtime >= self.settle:
+                    rest.append(path)
+        return rest
+
+    def put_back(self, taken: Path) -> Path:
+        """Undo `take`: the file is left for a person to see to."""
+        target = self.root / taken.name
+        taken.rename(target)
+        return target
+
     def take(self, path: Path) -> Path:
         target = self.root / "processing" / path.name
         path.rename(target)

@@ -6,12 +6,13 @@ assign pages that came without a cover)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -119,6 +120,7 @@ def start_batch(
             by=who.username,
             agency=who.agency,
             limits=backends.limits,
+            labels=[(u.filename or f"{k}")[:200] for k, u in enumerate(files, 1)],
         )
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -149,13 +151,15 @@ def start_batch(
 def _read_in_background(
     backends: Backends,
     paths: Iterable[Path],
-    folder: Path,
+    folder: Path | None,
     batch_id: str,
     name: str,
     who: Principal,
     *,
     arriving: bool = False,
+    finish: Callable[[str | None], None] = lambda error: None,
 ) -> None:
+    error = None
     try:
         run_batch(
             paths,
@@ -171,14 +175,79 @@ def _read_in_background(
             scratch_root=backends.settings.scratch_dir,
         )
     except SohoaError as exc:
-        mark_failed(backends.store, batch_id, f"{exc.vi} / {exc.en}")
+        error = f"{exc.vi} / {exc.en}"
+        mark_failed(backends.store, batch_id, error)
     except Exception:
         log.exception("batch %s failed", batch_id)
-        mark_failed(backends.store, batch_id, "Lỗi khi đọc lô quét / the batch failed; see the server log")
+        error = "Lỗi khi đọc lô quét / the batch failed; see the server log"
+        mark_failed(backends.store, batch_id, error)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         with _running_lock:
             _running.discard(batch_id)
+        finish(error)
+
+
+@router.post("/batches/folder", status_code=202, response_model=Batch)
+def start_from_folder(request: Request, backends: BackendsDep, who: WhoDep) -> JSONResponse:
+    """Read the files at rest in this station's hot folder (SOHOA_HOT_FOLDER) as one batch, in name order.
+    They move to processing/ while read, then to done/ (or failed/, with the reason). A refused file
+    refuses the batch: every file is put back and nothing is stored."""
+    from sohoa.scanners.hotfolder import HotFolder
+
+    root = backends.settings.hot_folder
+    if root is None:
+        raise Conflict(
+            "Trạm quét này chưa có thư mục quét (SOHOA_HOT_FOLDER)", "this station has no hot folder set"
+        )
+    folder = HotFolder(root, settle=backends.settings.hot_folder_settle)
+    ready = folder.at_rest()
+    if not ready:
+        raise Conflict("Thư mục quét không có tệp nào sẵn sàng", "no finished file in the hot folder")
+    if len(ready) > _MAX_FILES:
+        ready = ready[:_MAX_FILES]  # the rest wait for the next batch
+    taken = [folder.take(p) for p in ready]
+    try:
+        batch = prepare_batch(
+            taken,
+            store=backends.store,
+            name=f"{root.name}: {ready[0].name}" + (f" … ({len(ready)})" if len(ready) > 1 else ""),
+            by=who.username,
+            agency=who.agency,
+            limits=backends.limits,
+        )
+        if batch.agency != who.agency:
+            raise Conflict(
+                "Các tệp này đã được số hóa ở cơ quan khác", "these files were digitized by another agency"
+            )
+    except BaseException:
+        for path in taken:
+            folder.put_back(path)
+        raise
+
+    def finish(error: str | None) -> None:
+        for path in taken:
+            with contextlib.suppress(FileNotFoundError):
+                folder.finish(path, error)
+
+    with _running_lock:
+        started = batch.status is not BatchStatus.DONE and batch.id not in _running
+        if started:
+            _running.add(batch.id)
+    if started:
+        threading.Thread(
+            target=_read_in_background,
+            args=(backends, taken, None, batch.id, batch.name, who),
+            kwargs={"finish": finish},
+            daemon=True,
+        ).start()
+    else:
+        finish(None)
+    note(request, record=batch.id)
+    return JSONResponse(
+        batch.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/batches/{batch.id}"}
+    )
 
 
 class ScanRequest(BaseModel):

@@ -77,9 +77,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "batch_name": ("Tên lô", "Batch name"),
     "start": ("Bắt đầu", "Start"),
     "other_sources": (
-        "Máy quét mạng lưu vào thư mục theo dõi: chạy sohoa watch THƯ_MỤC trên máy trạm.",
-        "Network scanners save into a hot folder: run sohoa watch DIR on the station.",
+        "Máy quét mạng lưu vào thư mục quét: đặt SOHOA_HOT_FOLDER để đọc từ trang này, hoặc chạy sohoa watch "
+        "THƯ_MỤC để đọc tự động.",
+        "Network scanners save into a hot folder: set SOHOA_HOT_FOLDER to read it from this page, or run "
+        "sohoa watch DIR to read it unattended.",
     ),
+    "hot_folder": ("Đọc thư mục quét", "Read the hot folder"),
+    "files_ready": ("tệp đã quét xong, sẵn sàng", "finished files ready"),
+    "read_folder": ("Đọc thành một lô", "Read them as one batch"),
     "new_scan": ("Quét từ máy quét của trạm (SANE)", "Scan on the station's scanner (SANE)"),
     "device": ("Thiết bị (scanimage -L)", "Device (scanimage -L)"),
     "source": ("Khay giấy", "Paper source"),

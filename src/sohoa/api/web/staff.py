@@ -12,6 +12,7 @@ from sohoa.api.web.render import backends_of, page, signed_in
 from sohoa.ingest.batches import finished_pages, list_batches, page_result
 from sohoa.records.access import Role
 from sohoa.records.batches import BatchStatus
+from sohoa.scanners.hotfolder import HotFolder
 
 router = APIRouter()
 
@@ -21,7 +22,12 @@ def scan_station(request: Request) -> HTMLResponse:
     who = signed_in(request, Role.STAFF, Role.OFFICER)
     batches = [b for b in list_batches(backends_of(request).store) if b.agency == who.agency]
     batches.sort(key=lambda b: b.created_at, reverse=True)
-    return page(request, "scan.html", batches=batches[:50])
+    settings = backends_of(request).settings
+    hot = None
+    if settings.hot_folder is not None:
+        folder = HotFolder(settings.hot_folder, settle=settings.hot_folder_settle)
+        hot = (settings.hot_folder, folder.at_rest())
+    return page(request, "scan.html", batches=batches[:50], hot=hot)
 
 
 @router.get("/scan/{batch_id}", response_class=HTMLResponse)

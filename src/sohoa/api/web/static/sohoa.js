@@ -87,6 +87,12 @@ document.addEventListener("submit", (event) => {
       });
       window.location.assign("/scan/" + batch.id);
     });
+  } else if (form.matches("[data-folder-batch]")) {
+    event.preventDefault();
+    act(form, async () => {
+      const batch = await call("POST", "/api/v1/batches/folder");
+      window.location.assign("/scan/" + batch.id);
+    });
   } else if (form.matches("[data-assign]")) {
     event.preventDefault();
     act(form, async () => {
