@@ -125,26 +125,47 @@ def start_batch(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    batch_id = batch.id
     if batch.agency != who.agency:
         shutil.rmtree(folder, ignore_errors=True)
-        raise Conflict(
-            "Các tệp này đã được số hóa ở cơ quan khác", "these files were digitized by another agency"
-        )
+        raise _another_agency()
+    return _start_reading(request, backends, batch, paths, who, folder=folder)
+
+
+def _another_agency() -> Conflict:
+    return Conflict(
+        "Các tệp này đã được số hóa ở cơ quan khác", "these files were digitized by another agency"
+    )
+
+
+def _start_reading(
+    request: Request,
+    backends: Backends,
+    batch: Batch,
+    paths: list[Path],
+    who: Principal,
+    *,
+    folder: Path | None = None,
+    finish: Callable[[str | None], None] = lambda error: None,
+) -> JSONResponse:
+    """Read a prepared batch in a background thread, unless it is done or already being read; 202."""
     with _running_lock:
-        started = batch.status is not BatchStatus.DONE and batch_id not in _running
+        started = batch.status is not BatchStatus.DONE and batch.id not in _running
         if started:
-            _running.add(batch_id)
+            _running.add(batch.id)
     if started:
-        thread = threading.Thread(
-            target=_read_in_background, args=(backends, paths, folder, batch_id, label, who), daemon=True
-        )
-        thread.start()
+        threading.Thread(
+            target=_read_in_background,
+            args=(backends, paths, folder, batch.id, batch.name, who),
+            kwargs={"finish": finish},
+            daemon=True,
+        ).start()
     else:
-        shutil.rmtree(folder, ignore_errors=True)
-    note(request, record=batch_id)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        finish(None)
+    note(request, record=batch.id)
     return JSONResponse(
-        batch.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/batches/{batch_id}"}
+        batch.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/batches/{batch.id}"}
     )
 
 
@@ -218,9 +239,7 @@ def start_from_folder(request: Request, backends: BackendsDep, who: WhoDep) -> J
             limits=backends.limits,
         )
         if batch.agency != who.agency:
-            raise Conflict(
-                "Các tệp này đã được số hóa ở cơ quan khác", "these files were digitized by another agency"
-            )
+            raise _another_agency()
     except BaseException:
         for path in taken:
             folder.put_back(path)
@@ -231,23 +250,7 @@ def start_from_folder(request: Request, backends: BackendsDep, who: WhoDep) -> J
             with contextlib.suppress(FileNotFoundError):
                 folder.finish(path, error)
 
-    with _running_lock:
-        started = batch.status is not BatchStatus.DONE and batch.id not in _running
-        if started:
-            _running.add(batch.id)
-    if started:
-        threading.Thread(
-            target=_read_in_background,
-            args=(backends, taken, None, batch.id, batch.name, who),
-            kwargs={"finish": finish},
-            daemon=True,
-        ).start()
-    else:
-        finish(None)
-    note(request, record=batch.id)
-    return JSONResponse(
-        batch.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/batches/{batch.id}"}
-    )
+    return _start_reading(request, backends, batch, taken, who, finish=finish)
 
 
 class ScanRequest(BaseModel):
