@@ -13,6 +13,7 @@ rules are the same on every backend:
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Protocol, runtime_checkable
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from sohoa.records.basics import today
 from sohoa.records.models import ValidityStatus
-from sohoa.search.folding import fold, tokens
+from sohoa.search.folding import fold, tokens, words_in_a_row
 
 
 class PageRecord(BaseModel):
@@ -110,8 +111,8 @@ def is_exact(text: str, parsed: ParsedQuery) -> bool:
     """Whether `text` holds every group of the query as typed, diacritics included."""
     if not parsed.has_marks:
         return False
-    words = " " + " ".join(tokens(text)) + " "
-    return all(f" {' '.join(g)} " in words for g in parsed.exact)
+    written = unicodedata.normalize("NFC", text).lower()
+    return all(words_in_a_row(tuple(g)).search(written) for g in parsed.exact)
 
 
 # Extra weight of a page holding all the words side by side, in order: "ho so" means "hồ sơ", not "Số … ho".

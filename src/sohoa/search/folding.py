@@ -64,6 +64,18 @@ def tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(unicodedata.normalize("NFC", text).lower())
 
 
+@lru_cache(maxsize=1024)
+def words_in_a_row(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern for `words` as whole words, in a row across anything that is no letter or digit.
+
+    The start-of-word check comes after the first word, not before it, so that the regex engine can jump
+    between occurrences of that word instead of trying every position of the page (ten times faster).
+    """
+    first = re.escape(words[0])
+    rest = "".join(r"[\W_]+" + re.escape(w) for w in words[1:])
+    return re.compile(rf"{first}(?<=(?<![^\W_]){first}){rest}(?![^\W_])")
+
+
 def has_marks(text: str) -> bool:
     """Whether the text carries Vietnamese marks, i.e. whether an exact match means more than a folded one."""
     return fold(text) != unicodedata.normalize("NFC", text).lower()

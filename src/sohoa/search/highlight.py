@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 
-from sohoa.search.folding import fold_with_offsets
+from sohoa.search.folding import fold_with_offsets, words_in_a_row
 
 
 def _find(folded: str, offsets: Sequence[int], words: list[str]) -> list[tuple[int, int]]:
     # Words in a row match across anything that is not a letter or digit (spaces, line breaks, "/", "-").
-    pattern = r"[\W_]+".join(re.escape(w) for w in words)
-    return [
-        (offsets[m.start()], offsets[m.end() - 1] + 1)
-        for m in re.finditer(rf"(?<![^\W_]){pattern}(?![^\W_])", folded)
-    ]
+    found = words_in_a_row(tuple(words)).finditer(folded)
+    return [(offsets[m.start()], offsets[m.end() - 1] + 1) for m in found]
 
 
 def snippet(
