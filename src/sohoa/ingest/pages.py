@@ -12,6 +12,7 @@ from pdf2image import convert_from_path
 from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
 
 from sohoa.errors import CorruptFile, TooSlow
+from sohoa.ingest.scanpdf import scanned_image
 from sohoa.ocr.pipeline import OcrOptions, encode_page_image, load_image, process_page
 from sohoa.records.batches import CoverSheet
 from sohoa.records.models import PageAnalysis
@@ -44,6 +45,9 @@ class PageDone:
 def load_page(task: PageTask) -> tuple[np.ndarray, int]:
     """The page as pixels (BGR or grey) and its resolution."""
     if task.media_type == "application/pdf":
+        scan = scanned_image(task.source, task.number, task.dpi)
+        if scan is not None:
+            return scan, task.dpi
         try:
             # One page at a time: a 300-page PDF is never rasterized whole into memory.
             images = convert_from_path(

@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from sohoa.errors import TooSlow
 from sohoa.ocr.errors import OcrError
 
 _ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
@@ -51,8 +52,10 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
             ["tesseract", *args], capture_output=True, text=True, timeout=timeout, env=_ENV, check=True
         )
     except subprocess.TimeoutExpired as exc:
-        raise OcrError(
-            "Nhận dạng trang quá thời gian cho phép", f"tesseract timed out after {timeout:.0f} s"
+        # Over the page's time budget is the page's doing (a bomb, or damage that sends Tesseract astray), as
+        # when rasterizing it: refused as bad input, not reported as a fault of the service.
+        raise TooSlow(
+            "Nhận dạng trang quá thời gian cho phép", f"recognizing the page took over {timeout:g} s"
         ) from exc
     except subprocess.CalledProcessError as exc:
         raise OcrError("Nhận dạng trang thất bại", f"tesseract failed: {exc.stderr.strip()[-300:]}") from exc
@@ -80,7 +83,7 @@ def detect_orientation(gray: np.ndarray, dpi: int, *, timeout: float = 60) -> Os
         _write_pgm(gray, path)
         try:
             out = _run([str(path), "-", "--psm", "0", "--dpi", str(dpi)], timeout).stdout
-        except OcrError:
+        except (OcrError, TooSlow):
             return None
     rotate = re.search(r"Rotate:\s*(\d+)", out)
     confidence = re.search(r"Orientation confidence:\s*([\d.]+)", out)
