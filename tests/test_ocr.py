@@ -16,8 +16,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import validate_pdfa
+from sohoa.ocr import cleanup, textlines
 from sohoa.ocr.pdf import build_searchable_pdf
-from sohoa.ocr.pipeline import PageOutput, encode_page_image, load_image, process_page
+from sohoa.ocr.pipeline import OcrOptions, PageOutput, encode_page_image, load_image, process_page
 from sohoa.samples.scangen import Degradation, blank_back, make_page, render_page
 
 # A5 pages with a few lines keep recognition at about a second a page.
@@ -72,6 +73,37 @@ def test_every_turned_page_is_put_upright(pages: dict, name: str) -> None:
     truth, degradation, out = pages[name]
     assert (out.analysis.rotation + degradation.turn) % 360 == 0
     assert jiwer.cer(_norm(truth), _norm(out.analysis.text)) < MAX_PAGE_CER
+
+
+def _small_ink(image: Image.Image) -> np.ndarray:
+    return cleanup.ink(cleanup.ocr_gray(cleanup.shrink(_bgr(image), 3)))
+
+
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+@pytest.mark.parametrize(
+    "degradation",
+    [Degradation(skew_deg=3), Degradation(tint=True, seal=True, skew_deg=-2), Degradation(perspective=0.03)],
+    ids=["skewed", "sealed", "perspective"],
+)
+def test_text_lines_tell_how_a_page_is_turned(degradation: Degradation, turn: int) -> None:
+    # Without Tesseract: the axis the lines run along, then the side of each line that carries the marks.
+    turned = Degradation(**{**vars(degradation), "turn": turn})
+    page = make_page(seed=240 + turn, lines=12, degradation=turned)
+    assert textlines.orientation(_small_ink(page.image)) == (360 - turn) % 360
+
+
+def test_text_lines_leave_a_page_of_few_lines_to_osd() -> None:
+    image = render_page(["Trang này để trống."], size="A5", header=False).rotate(-90, expand=True)
+    assert textlines.orientation(_small_ink(image)) is None
+
+
+@pytest.mark.parametrize("degradation", [Degradation(turn=90), Degradation(turn=180, noise=5.0)])
+def test_osd_alone_puts_turned_pages_upright_too(degradation: Degradation) -> None:
+    # The path a page takes when its lines do not tell: Tesseract's OSD, checked by OCR when unsure.
+    page = make_page(seed=300, size="A5", lines=7, degradation=degradation)
+    out = process_page(_bgr(page.image), dpi=300, options=OcrOptions(orient_by_lines=False))
+    assert (out.analysis.rotation + degradation.turn) % 360 == 0
+    assert jiwer.cer(_norm(page.text), _norm(out.analysis.text)) < MAX_PAGE_CER
 
 
 @pytest.mark.parametrize("name", ["skew+3", "skew-4-blur", "upright"])

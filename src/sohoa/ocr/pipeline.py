@@ -1,7 +1,9 @@
 """One page in, what it says out: blank verdict, orientation, deskew, border crop, recognition, review flags.
 
 The page is analysed on a small copy (about 100 dpi) and transformed at full resolution once; Tesseract then
-reads it once, giving the words and the text layer of the searchable PDF together.
+reads it once, giving the words and the text layer of the searchable PDF together. The orientation comes from
+the text lines on the small copy (ocr.textlines); Tesseract's OSD runs only on pages whose lines do not tell,
+and a page read with little confidence has its orientation checked again by OCR.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from sohoa.ocr import cleanup, tesseract
+from sohoa.ocr import cleanup, tesseract, textlines
 from sohoa.ocr.blank import is_blank
 from sohoa.ocr.pdf import blank_text_pdf
 from sohoa.records.models import PageAnalysis, Word
@@ -38,6 +40,9 @@ class OcrOptions:
     # Cleanup steps, each kept because the OCR bench (--ablate) shows it pays on some kind of counter scan;
     # binarize and denoise are there to show that they do not (Tesseract's LSTM reads grey better).
     orient: bool = True
+    # Settle the orientation from the text lines' shape when they are clear, and ask Tesseract's OSD (about
+    # a second a page) only when they are not.
+    orient_by_lines: bool = True
     deskew: bool = True
     crop: bool = True
     drop_coloured_ink: bool = True
@@ -162,7 +167,8 @@ def process_page(
 ) -> PageOutput:
     options = options or OcrOptions()
     factor = max(1, round(dpi / _ANALYSIS_DPI))
-    small = cleanup.shrink(cleanup.to_gray(image), factor)
+    small_colour = cleanup.shrink(image, factor)
+    small = cleanup.to_gray(small_colour)
     mask = cleanup.paper_mask(small)
     # Pull the mask in so the sheet's edge shadow never counts as ink.
     inner = cv2.erode(mask, np.ones((9, 9), np.uint8))
@@ -186,8 +192,14 @@ def process_page(
     osd_dpi = max(1, dpi // osd_factor)
     gray_osd = cleanup.shrink(cleanup.to_gray(image), osd_factor)
     gray_osd = np.where(cv2.resize(inner, gray_osd.shape[::-1]) > 0, gray_osd, 255).astype(np.uint8)
+    by_lines = None
+    if options.rotate is None and options.orient and options.orient_by_lines:
+        paper_only = np.where(inner > 0, cleanup.ocr_gray(small_colour), 255).astype(np.uint8)
+        by_lines = textlines.orientation(cv2.bitwise_and(cleanup.ink(paper_only), inner))
     if options.rotate is not None:
         orientation = cleanup.Orientation(options.rotate % 360, sure=True)
+    elif by_lines is not None:
+        orientation = cleanup.Orientation(by_lines, sure=True)
     elif options.orient:
         orientation = cleanup.detect_orientation(gray_osd, osd_dpi, options.lang)
     else:
