@@ -64,12 +64,17 @@ def test_pages_that_are_more_than_one_image_are_rendered(scan: Image.Image, tmp_
         box = page.mediabox
         page.mediabox = pikepdf.Array([box[0], box[1], float(box[2]) * 1.5, float(box[3]) * 1.5])
 
+    def crop(_pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
+        box = page.mediabox
+        page.cropbox = pikepdf.Array([box[0], box[1], float(box[2]) / 2, float(box[3]) / 2])
+
     drawn = _edit(pdf, tmp_path / "drawn.pdf", draw_a_line)
     turned = _edit(pdf, tmp_path / "turned.pdf", turn)
     margins = _edit(pdf, tmp_path / "margins.pdf", shrink_the_image)
     assert scanned_image(str(drawn), 1, 200) is None
     assert scanned_image(str(turned), 1, 200) is None
     assert scanned_image(str(margins), 1, 200) is None
+    assert scanned_image(str(_edit(pdf, tmp_path / "cropped.pdf", crop)), 1, 200) is None
     assert scanned_image(str(pdf), 1, 300) is None  # asked for another resolution than the image's
     # Rendered instead, as a viewer shows them: the turn is applied, the drawing is on the page.
     width, height = scan.size

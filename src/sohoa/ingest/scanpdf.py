@@ -49,6 +49,8 @@ def scanned_image(path: str, number: int, dpi: int) -> np.ndarray | None:
                 return None
             matrix = next(i.operands for i in instructions if str(i.operator) == "cm")
             box = [float(v) for v in page.mediabox]
+            if [float(v) for v in page.cropbox] != box:
+                return None  # a viewer, and poppler, show the crop box only
             if not _covers([float(v) for v in matrix], box):
                 return None
             if any(key in raw for key in ("/ImageMask", "/SMask", "/Mask", "/Decode")):
