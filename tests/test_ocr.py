@@ -79,17 +79,21 @@ def _small_ink(image: Image.Image) -> np.ndarray:
     return cleanup.ink(cleanup.ocr_gray(cleanup.shrink(_bgr(image), 3)))
 
 
-@pytest.mark.parametrize("turn", [0, 90, 180, 270])
 @pytest.mark.parametrize(
     "degradation",
     [Degradation(skew_deg=3), Degradation(tint=True, seal=True, skew_deg=-2), Degradation(perspective=0.03)],
     ids=["skewed", "sealed", "perspective"],
 )
-def test_text_lines_tell_how_a_page_is_turned(degradation: Degradation, turn: int) -> None:
+def test_text_lines_tell_how_a_page_is_turned(degradation: Degradation) -> None:
     # Without Tesseract: the axis the lines run along, then the side of each line that carries the marks.
-    turned = Degradation(**{**vars(degradation), "turn": turn})
-    page = make_page(seed=240 + turn, lines=12, degradation=turned)
-    assert textlines.orientation(_small_ink(page.image)) == (360 - turn) % 360
+    # When the votes are close the answer is None and OSD decides; a wrong answer is never acceptable.
+    answers = {}
+    for turn in (0, 90, 180, 270):
+        turned = Degradation(**{**vars(degradation), "turn": turn})
+        page = make_page(seed=240 + turn, lines=16, degradation=turned)
+        answers[(360 - turn) % 360] = textlines.orientation(_small_ink(page.image))
+    assert all(got in (upright, None) for upright, got in answers.items()), answers
+    assert sum(got is not None for got in answers.values()) >= 3, answers
 
 
 def test_text_lines_leave_a_page_of_few_lines_to_osd() -> None:
