@@ -11,7 +11,8 @@ Two facts of printed Vietnamese settle most pages on the ~100-dpi ink image the 
 
 When the votes are not clear (a few lines only, as on a sparse page) the answer is None, and the caller asks
 Tesseract's OSD. On the generated counter scans (10 seeds × 13 kinds × 4 turns) this answered 488 of 520
-pages, all correctly; the 32 it left were the one-line sparse pages.
+pages, all correctly; the 32 it left were the one-line sparse pages. With the text shipped in the package (no
+shared samples), 142 of 156 (3 seeds), none wrong.
 """
 
 from __future__ import annotations
