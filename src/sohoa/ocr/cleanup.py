@@ -109,18 +109,27 @@ def estimate_skew(ink_small: np.ndarray) -> float:
     which rows of ink are sharpest. Robust to noise, and free of minAreaRect's angle conventions."""
     if np.count_nonzero(ink_small) < 50:
         return 0.0
-    h, w = ink_small.shape
-    center = (w / 2, h / 2)
 
     def score(angle: float) -> float:
-        m = cv2.getRotationMatrix2D(center, -angle, 1.0)
-        rotated = cv2.warpAffine(ink_small, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-        rows = rotated.sum(axis=1, dtype=np.float64)
-        return float(np.sum(np.diff(rows) ** 2))
+        return line_sharpness(ink_small, angle)
 
     best = max(np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5), key=score)
     fine = max(np.arange(best - 0.5, best + 0.51, 0.05), key=score)
     return round(float(fine), 2)
+
+
+def turn_ink(ink_small: np.ndarray, angle: float) -> np.ndarray:
+    """The ink turned by `angle` degrees (counter-clockwise positive) about its centre, same size."""
+    h, w = ink_small.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+    return cv2.warpAffine(ink_small, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+
+
+def line_sharpness(ink_small: np.ndarray, angle: float) -> float:
+    """How sharply rows of ink stand out from the gaps between them once turned by `angle`: highest when
+    text lines run exactly across."""
+    rows = turn_ink(ink_small, angle).sum(axis=1, dtype=np.float64)
+    return float(np.sum(np.diff(rows) ** 2))
 
 
 @dataclass(frozen=True, slots=True)

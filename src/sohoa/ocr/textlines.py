@@ -20,6 +20,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from sohoa.ocr import cleanup
+
 # Tested on the generated scans: the axis ratio was 2.3 at least, around 15 on most pages.
 _AXIS_RATIO = 1.6
 # A page is settled by at least this many lines voting its way, and twice the votes against plus two.
@@ -29,19 +31,8 @@ _SIDE_MARGIN = 1.3
 _MIN_LINE_ROWS = 4
 
 
-def _rotated(ink: np.ndarray, angle: float) -> np.ndarray:
-    h, w = ink.shape
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
-    return cv2.warpAffine(ink, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-
-
-def _sharpness(ink: np.ndarray, angle: float) -> float:
-    rows = _rotated(ink, angle).sum(axis=1, dtype=np.float64)
-    return float(np.sum(np.diff(rows) ** 2))
-
-
 def _best_angle(ink: np.ndarray, angles: np.ndarray) -> tuple[float, float]:
-    scores = [_sharpness(ink, float(a)) for a in angles]
+    scores = [cleanup.line_sharpness(ink, float(a)) for a in angles]
     best = int(np.argmax(scores))
     return float(angles[best]), scores[best]
 
@@ -59,7 +50,7 @@ def side_votes(ink: np.ndarray) -> tuple[int, int]:
     """(lines with more ink above their letter band, lines with more below), for lines running across."""
     coarse, _ = _best_angle(ink, np.arange(-10.0, 10.01, 1.0))
     angle, _ = _best_angle(ink, np.arange(coarse - 1.0, coarse + 1.01, 0.25))
-    profile = np.count_nonzero(_rotated(ink, angle), axis=1).astype(np.float64)
+    profile = np.count_nonzero(cleanup.turn_ink(ink, angle), axis=1).astype(np.float64)
     if not profile.any():
         return 0, 0
     inked = profile > max(2.0, 0.03 * profile.max())
