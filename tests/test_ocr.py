@@ -16,10 +16,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import validate_pdfa
-from sohoa.ocr import cleanup, textlines
+from sohoa.ocr import cleanup, tesseract, textlines
 from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import OcrOptions, PageOutput, encode_page_image, load_image, process_page
-from sohoa.samples.scangen import Degradation, blank_back, make_page, render_page
+from sohoa.samples.scangen import Degradation, _font, blank_back, make_page, render_page
 
 # A5 pages with a few lines keep recognition at about a second a page.
 # Per page, the character error rate must stay under 2%: upright clean 300-dpi pages read at 0-0.5% here; a
@@ -129,6 +129,39 @@ def test_seal_and_tinted_paper_do_not_hide_the_text(pages: dict) -> None:
     truth, _, out = pages["tinted-sealed"]
     assert jiwer.cer(_norm(truth), _norm(out.analysis.text)) < MAX_PAGE_CER
     assert out.image.ndim == 3  # colour kept in the stored page
+
+
+_ABBREVIATED = (
+    "Kết quả giải quyết TTHC được trả tại Bộ phận Một cửa của UBND xã.",
+    "Công dân xuất trình CCCD hoặc CMND khi nhận GCN QSDĐ tại bộ phận HCC.",
+    "Thực hiện NĐ-CP và QĐ-TTg về CCHC, đề nghị HĐND, BHXH, BHYT phối hợp.",
+    "Sở TTTT và Sở KHĐT báo cáo TTr-UBND; ĐKDN, MST, KBNN theo hướng dẫn.",
+)
+
+
+def test_abbreviations_of_administrative_papers_are_read_with_the_word_list() -> None:
+    # Small print (about 5 pt at 300 dpi), where Tesseract 5.3 alone reads "TTr-UBND" as "TIr-UBND".
+    image = Image.new("RGB", (1748, 1240), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(_ABBREVIATED):
+        draw.text((150, 300 + i * 60), line, font=_font("regular", 22), fill=(20, 20, 20))
+
+    def abbreviations(text: str) -> set[str]:
+        words = (w.strip('.,;"') for w in text.split())
+        return {w for w in words if sum(c.isupper() for c in w) >= 2}
+
+    wanted = abbreviations(" ".join(_ABBREVIATED))
+    with_list = process_page(_bgr(image), dpi=300).analysis.text
+    without = process_page(_bgr(image), dpi=300, options=OcrOptions(admin_words=False)).analysis.text
+    assert abbreviations(with_list) == wanted
+    assert abbreviations(without) != wanted  # the list is what reads them all
+
+
+def test_the_word_list_is_one_nfc_word_a_line() -> None:
+    words = tesseract.ADMIN_WORDS.read_text(encoding="utf-8").splitlines()
+    assert len(words) == len(set(words)) > 50
+    for word in words:
+        assert word and not any(c.isspace() for c in word) and unicodedata.is_normalized("NFC", word), word
 
 
 def test_words_boxes_confidence_and_nfc(pages: dict) -> None:

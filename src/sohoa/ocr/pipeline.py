@@ -36,6 +36,9 @@ class OcrOptions:
     # one column under a two-column header. Automatic segmentation (3) split a receipt table into columns and
     # read them one after another (18% CER on such a page, 0.5% with 4, the same on every other kind).
     psm: int = 4
+    # Give Tesseract the abbreviations of administrative papers (tesseract.ADMIN_WORDS). Over the bench's 65
+    # printed pages (five seeds) it cut character errors from 116 to 102, and made no kind of page worse.
+    admin_words: bool = True
     timeout: float = 300.0
     # Cleanup steps, each kept because the OCR bench (--ablate) shows it pays on some kind of counter scan;
     # binarize and denoise are there to show that they do not (Tesseract's LSTM reads grey better).
@@ -156,7 +159,14 @@ def _read(
         gray = cv2.medianBlur(gray, 3)
     if options.binarize:
         gray = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
-    recognition = tesseract.recognize(gray, dpi, lang=options.lang, psm=options.psm, timeout=options.timeout)
+    recognition = tesseract.recognize(
+        gray,
+        dpi,
+        lang=options.lang,
+        psm=options.psm,
+        user_words=tesseract.ADMIN_WORDS if options.admin_words else None,
+        timeout=options.timeout,
+    )
     words, text = _words_and_text(recognition)
     mean_conf = round(sum(w.confidence for w in words) / len(words), 2) if words else 0.0
     return _Read(rotate, skew, cleaned, recognition, words, text, mean_conf)

@@ -26,6 +26,11 @@ from sohoa.ocr.errors import OcrError
 
 _ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
+# Abbreviations of Vietnamese administrative papers that Tesseract's Vietnamese dictionary lacks: the document
+# type codes of Decree 30/2020 (appendix III), ministries, departments and courts, and the everyday ones of a
+# one-stop counter (TTHC, CCCD, QSDĐ...). Without them the LSTM reads "TTHC" as "THC" or "'TTHC" now and then.
+ADMIN_WORDS = Path(__file__).with_name("data") / "vie-admin.user-words"
+
 
 @lru_cache(maxsize=1)
 def version() -> str:
@@ -134,9 +139,18 @@ def parse_tsv(tsv: str) -> list[TsvWord]:
 
 
 def recognize(
-    gray: np.ndarray, dpi: int, *, lang: str = "vie", psm: int = 3, timeout: float = 300
+    gray: np.ndarray,
+    dpi: int,
+    *,
+    lang: str = "vie",
+    psm: int = 3,
+    user_words: Path | None = None,
+    timeout: float = 300,
 ) -> Recognition:
-    """One recognition: words with boxes and confidence, and the page's invisible text layer as a PDF."""
+    """One recognition: words with boxes and confidence, and the page's invisible text layer as a PDF.
+
+    `user_words` is a file of extra words, one a line, that the recognizer prefers when the pixels allow.
+    """
     with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
         path = Path(tmp) / "page.pgm"
         _write_pgm(gray, path)
@@ -145,6 +159,7 @@ def recognize(
             [
                 str(path),
                 str(base),
+                *(["--user-words", str(user_words)] if user_words else []),
                 "-l",
                 lang,
                 "--psm",
