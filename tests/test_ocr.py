@@ -19,7 +19,7 @@ from conftest import validate_pdfa
 from sohoa.ocr import cleanup, tesseract, textlines
 from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import OcrOptions, PageOutput, encode_page_image, load_image, process_page
-from sohoa.samples.scangen import Degradation, _font, blank_back, make_page, render_page
+from sohoa.samples.scangen import Degradation, blank_back, load_font, make_page, render_page
 
 # A5 pages with a few lines keep recognition at about a second a page.
 # Per page, the character error rate must stay under 2%: upright clean 300-dpi pages read at 0-0.5% here; a
@@ -144,7 +144,7 @@ def test_abbreviations_of_administrative_papers_are_read_with_the_word_list() ->
     image = Image.new("RGB", (1748, 1240), (255, 255, 255))
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(_ABBREVIATED):
-        draw.text((150, 300 + i * 60), line, font=_font("regular", 22), fill=(20, 20, 20))
+        draw.text((150, 300 + i * 60), line, font=load_font("regular", 22), fill=(20, 20, 20))
 
     def abbreviations(text: str) -> set[str]:
         words = (w.strip('.,;"') for w in text.split())

@@ -99,7 +99,7 @@ def _font_file(weight: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _font(weight: str, px: int) -> ImageFont.FreeTypeFont:
+def load_font(weight: str, px: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(_font_file(weight), px)
 
 
@@ -113,9 +113,9 @@ def _pt(pt: float, dpi: int) -> int:
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, weight: str, px: int, width: int) -> ImageFont.FreeTypeFont:
     """The font at `px`, shrunk until `text` fits `width` (a long motto in a narrow A5 column)."""
-    while px > 8 and draw.textlength(text, font=_font(weight, px)) > width:
+    while px > 8 and draw.textlength(text, font=load_font(weight, px)) > width:
         px -= 1
-    return _font(weight, px)
+    return load_font(weight, px)
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
@@ -194,7 +194,7 @@ def render_page(
     draw = ImageDraw.Draw(image)
     left_margin, right_margin, top = _px(w_mm * 0.12, dpi), _px(w_mm * 0.08, dpi), _px(h_mm * 0.07, dpi)
     text_width = width - left_margin - right_margin
-    body_font = _font("regular", _pt(font_pt, dpi))
+    body_font = load_font("regular", _pt(font_pt, dpi))
     line_height = round(_pt(font_pt, dpi) * 1.5)
     drawn: list[str] = []
     y = top
@@ -303,7 +303,7 @@ def _body_lines(
     w_mm = PAPER_MM[size][0]
     text_width = image_width - _px(w_mm * 0.12, dpi) - _px(w_mm * 0.08, dpi)
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    font = _font("regular", _pt(font_pt, dpi))
+    font = load_font("regular", _pt(font_pt, dpi))
     out: list[str] = []
     start = rng.randrange(len(texts))
     i = 0
