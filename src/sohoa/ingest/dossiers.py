@@ -61,7 +61,7 @@ def create_dossier(
         vi, _, en = str(exc).partition(" / ")
         raise BadInput(vi, en or vi) from exc
     # Start after the codes already issued that day; a lost race just moves on to the next number.
-    seq = 1 + sum(1 for k in store.list(keys.DOSSIERS_PREFIX + prefix) if k.endswith("/manifest.json"))
+    seq = 1 + sum(1 for k in store.list(keys.dossiers_starting_with(prefix)) if k.endswith("/manifest.json"))
     while seq <= _MAX_SEQUENCE:
         dossier = Dossier(**new.model_dump(), code=dossier_code(new.agency, day, seq, pattern), created_by=by)
         try:

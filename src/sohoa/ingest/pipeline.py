@@ -294,12 +294,8 @@ def _store_document(
     procedure_code: str | None,
     signatures: list[SignatureCheck],
 ) -> Document:
-    master_key = keys.document_master(doc_id, sha, extension)
-    _put_once(store, master_key, path, sha, media_type)
-    pages, pdf_key = _store_pages(store, doc_id, done, scratch, title=meta.title or meta.name)
-    history = advance([], Step.COPY, by=meta.by, pages=str(len(pages)), source=media_type)
-
-    read = [p for p in pages if not p.blank]
+    # Everything that can refuse the document is decided before the first write, so a refusal leaves
+    # nothing behind; every write after it goes to keys of this content, which a retry rewrites or reuses.
     fields = extract_fields(
         [
             (n, done[n].analysis.words, done[n].analysis.width)
@@ -308,8 +304,18 @@ def _store_document(
         ]
     )
     found = {f.name: f.value for f in fields}
-    history = advance(history, Step.EXTRACT, by=meta.by, fields=str(len(fields)))
     doc_type = meta.doc_type or _doc_type_of(found.get(FieldName.DOC_TYPE))
+    code_of_type = type_code(doc_type)
+    coded = meta.kind is DocumentKind.RESULT and meta.owner_id is not None
+    if coded:
+        keys.result_code_claim(result_code(code_of_type, meta.owner_id or ""))  # a key it can be kept under
+
+    master_key = keys.document_master(doc_id, sha, extension)
+    _put_once(store, master_key, path, sha, media_type)
+    pages, pdf_key = _store_pages(store, doc_id, done, scratch, title=meta.title or meta.name)
+    history = advance([], Step.COPY, by=meta.by, pages=str(len(pages)), source=media_type)
+    history = advance(history, Step.EXTRACT, by=meta.by, fields=str(len(fields)))
+    read = [p for p in pages if not p.blank]
     document = Document(
         id=doc_id,
         kind=meta.kind,
@@ -334,12 +340,13 @@ def _store_document(
         ocr_engine=engine_name(),
         mean_confidence=round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0,
     )
-    if document.kind is DocumentKind.RESULT and document.owner_id:
-        document.result_code = claim_result_code(store, doc_id, type_code(doc_type), document.owner_id)
+    if coded and document.owner_id:
+        document.result_code = claim_result_code(store, doc_id, code_of_type, document.owner_id)
         history = advance(history, Step.CODE, by=meta.by, code=document.result_code)
     if isinstance(index, RecordIndex):
         document.near_duplicates = near_duplicates(store, index, document)
     document.history = advance(history, Step.STORE, by=meta.by)
+    # The manifest makes the document visible, the pointer makes it known by content: both last.
     write_manifest(store, keys.document_manifest(doc_id), document)
     store.put_bytes(
         keys.by_sha256(sha), json.dumps({"doc_id": doc_id}).encode(), content_type="application/json"

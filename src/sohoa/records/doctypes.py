@@ -3,7 +3,10 @@ the words that announce it at the top of a page (for field extraction)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from sohoa.records.basics import nfc
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +38,10 @@ def doc_type(slug: str | None) -> DocType | None:
 
 
 def type_code(slug: str | None) -> str:
-    """The code of a known type; an unknown slug gives its initials ("giay-bao-tu" → "GBT")."""
+    """The code of a known type; an unknown one gives the initials of its words ("giay-bao-tu" → "GBT",
+    "đơn xin" → "ĐX"), "KHAC" when it has no letters."""
     known = doc_type(slug)
     if known:
         return known.code
-    return "".join(part[0] for part in (slug or "khac").split("-") if part).upper()
+    initials = "".join(word[0] for word in re.split(r"[\W\d_]+", nfc(slug or "")) if word)
+    return initials.upper()[:10] or "KHAC"

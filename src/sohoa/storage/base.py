@@ -49,7 +49,8 @@ class ObjectInfo:
 
 
 # Keys are built by sohoa itself (storage.keys), never from a user's file name; anything else is a bug.
-_KEY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+# "~" appears only where storage.keys escapes a character of a code (QĐ → Q~C4~90).
+_KEY_RE = re.compile(r"[A-Za-z0-9~][A-Za-z0-9._~-]*(/[A-Za-z0-9~][A-Za-z0-9._~-]*)*")
 
 
 def check_key(key: str) -> str:

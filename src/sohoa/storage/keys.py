@@ -1,8 +1,47 @@
-"""The object-key layout: the one place that knows where each record lives in the store."""
+"""The object-key layout: the one place that knows where each record lives in the store.
+
+Codes people issue or receive (dossier codes from any one-stop software, result codes such as
+``QĐ.001203012345``) may hold any character; `code_segment` turns one into a safe key segment. Plain ASCII
+codes keep their spelling, so keys written before the escaping existed still name the same records.
+"""
 
 from __future__ import annotations
 
+import string
+
 from sohoa.storage.base import check_key
+
+_PLAIN = frozenset(string.ascii_letters + string.digits + "_-")
+_MAX_SEGMENT_BYTES = 240  # a file name on the filesystem store holds 255 bytes
+
+
+def code_segment(code: str) -> str:
+    """`code` as one key segment: letters, digits, "_" and "-" as they are, a "." between them too; any other
+    character (Vietnamese letters, "/", a leading or doubled ".", "~") as "~" and its UTF-8 bytes in hex.
+    Reversible and one-to-one, so two different codes never share a key."""
+    out: list[str] = []
+    for i, char in enumerate(code):
+        plain = char in _PLAIN and (i > 0 or char.isalnum())
+        dot = char == "." and 0 < i < len(code) - 1 and code[i - 1] != "." and code[i + 1] != "."
+        out.append(char if plain or dot else "".join(f"~{b:02X}" for b in char.encode()))
+    segment = "".join(out)
+    if not segment or len(segment.encode()) > _MAX_SEGMENT_BYTES:
+        raise ValueError(f"code too long or empty for a key: {code[:40]!r}")
+    return segment
+
+
+def code_of_segment(segment: str) -> str:
+    """The code a segment made by `code_segment` stands for."""
+    raw = bytearray()
+    i = 0
+    while i < len(segment):
+        if segment[i] == "~":
+            raw += bytes.fromhex(segment[i + 1 : i + 3])
+            i += 3
+        else:
+            raw += segment[i].encode()
+            i += 1
+    return raw.decode()
 
 
 def document_manifest(doc_id: str) -> str:
@@ -46,20 +85,25 @@ def doc_id_of_manifest(key: str) -> str | None:
 
 
 def dossier_manifest(code: str) -> str:
-    return check_key(f"dossiers/{code}/manifest.json")
+    return check_key(f"dossiers/{code_segment(code)}/manifest.json")
 
 
 def dossier_link(code: str, doc_id: str) -> str:
-    return check_key(f"dossiers/{code}/links/{doc_id}.json")
+    return check_key(f"dossiers/{code_segment(code)}/links/{doc_id}.json")
 
 
 def dossier_links_prefix(code: str) -> str:
-    return check_key(f"dossiers/{code}/links") + "/"
+    return check_key(f"dossiers/{code_segment(code)}/links") + "/"
+
+
+def dossiers_starting_with(code_prefix: str) -> str:
+    """The key prefix of the dossiers whose codes start with `code_prefix` (one agency's day)."""
+    return DOSSIERS_PREFIX + code_segment(code_prefix)
 
 
 def reuse_marker(doc_id: str, dossier_code: str) -> str:
     """One per (document, dossier): makes a reuse idempotent, and their count is the reuse count."""
-    return check_key(f"documents/{doc_id}/reused-by/{dossier_code}.json")
+    return check_key(f"documents/{doc_id}/reused-by/{code_segment(dossier_code)}.json")
 
 
 def reuse_event(day: str, event_id: str) -> str:
@@ -69,7 +113,7 @@ def reuse_event(day: str, event_id: str) -> str:
 
 
 def result_code_claim(code: str) -> str:
-    return check_key(f"result-codes/{code}.json")
+    return check_key(f"result-codes/{code_segment(code)}.json")
 
 
 DOSSIERS_PREFIX = "dossiers/"
