@@ -20,10 +20,11 @@ from rich.table import Table
 
 from sohoa.api import cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.cli_common import console, err, fail
+from sohoa.api.cli_common import audit, console, err, fail
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
+from sohoa.records.access import AuditAction
 from sohoa.records.models import DocumentKind
 from sohoa.scanners import scan_files
 
@@ -152,11 +153,16 @@ def search(
         err.print(f"[red]Câu tìm kiếm không hợp lệ / invalid query:[/] {exc}")
         raise typer.Exit(ExitCode.BAD_INPUT) from exc
     backends = _backends()
+    filters = {"q": query, "owner_id": owner or "", "doc_type": doc_type or "", "dossier_code": dossier or ""}
     try:
         results = backends.index.search(q)
+        audit(backends, AuditAction.SEARCH, "search", record=owner or dossier, **filters)
     except InvalidQuery as exc:
+        audit(backends, AuditAction.SEARCH, "search", status=422, **filters)
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(ExitCode.BAD_INPUT) from exc
+    except SohoaError as exc:
+        raise fail(exc) from exc
     finally:
         backends.close()
     if as_json:
@@ -178,7 +184,13 @@ def show(doc_id: str) -> None:
 
     backends = _backends()
     try:
-        console.print_json(load_document(backends.store, doc_id).model_dump_json())
+        try:
+            document = load_document(backends.store, doc_id)
+        except SohoaError as exc:
+            audit(backends, AuditAction.VIEW, "show", record=doc_id, status=exc.http_status)
+            raise
+        audit(backends, AuditAction.VIEW, "show", record=doc_id)
+        console.print_json(document.model_dump_json())
     except SohoaError as exc:
         raise fail(exc) from exc
     finally:
@@ -233,6 +245,7 @@ def reuse(
     backends = _backends()
     try:
         found = owner_documents(backends.index, owner, doc_type=doc_type, valid_on=day)
+        audit(backends, AuditAction.VIEW, "reuse", record=owner, doc_type=doc_type or "")
     except SohoaError as exc:
         raise fail(exc) from exc
     finally:

@@ -14,9 +14,10 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from rich.table import Table
 
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.cli_common import backends_or_fail, console, fail
+from sohoa.api.cli_common import audit, backends_or_fail, console, fail
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
+from sohoa.records.access import AuditAction
 from sohoa.records.signatures import VERDICT_VI, SignatureCheck, SignatureVerdict, SignerRole
 
 _DOC_ID = re.compile(r"[0-9a-f]{24}")
@@ -111,6 +112,7 @@ def verify(
             backends: Backends = make_backends(settings)
             try:
                 report = check_document(backends.store, target, anchors)
+                audit(backends, AuditAction.VIEW, "verify", record=target)
             finally:
                 backends.close()
             sets = {"Bản gốc / as received": report.source, "Bản sao đã ký / signed copy": report.signed_copy}
