@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # MinIO and Elasticsearch for sohoa, installed from package registries and run on loopback without Docker.
 #
-#   deploy/services.sh up       install if needed (cached), start both with a fresh throwaway data dir, wait
+#   deploy/services.sh up       install if needed (cached), start what is not running, wait; the data and
+#                               credentials of an earlier `up` are kept (new ones only the first time)
 #   deploy/services.sh restart  stop and start again, keeping the data (to test that nothing is lost)
-#   deploy/services.sh down     stop both and remove the data
+#   deploy/services.sh down     stop both, keeping the data; `down --wipe` also deletes it (the only way)
 #   deploy/services.sh status   say what runs
 #   deploy/services.sh env      print the exports that point sohoa at them (SOHOA_MINIO_*, SOHOA_ES_URL)
 #
@@ -190,32 +191,43 @@ start_both() {
     wait_for es es_healthy "$RUN/es-logs/sohoa-test.log"
 }
 
+stop_one() {
+    local name=$1 pid
+    alive "$name" || return 0
+    pid=$(cat "$RUN/$name.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$RUN/$name.pid"
+}
+
 stop() {
-    local name pid
-    for name in minio es; do
-        alive "$name" || continue
-        pid=$(cat "$RUN/$name.pid")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-        kill -9 "$pid" 2>/dev/null || true
-        rm -f "$RUN/$name.pid"
-    done
+    stop_one minio
+    stop_one es
 }
 
 up() {
+    # One `up` at a time: test runs started side by side must not build, wipe or start anything twice.
+    exec 9>"$RUN.lock"
+    flock 9
     if alive minio && alive es && minio_healthy && es_healthy; then
         cat "$RUN/env"
         return
     fi
-    stop
     install_minio
     install_es
-    rm -rf "$RUN"
-    mkdir -p "$RUN"
-    chmod 755 "$RUN"
-    new_env
+    if [ ! -f "$RUN/env" ]; then
+        # First start: a new data dir and credentials. Never again here: data goes only with `down --wipe`.
+        rm -rf "$RUN"
+        mkdir -p "$RUN"
+        chmod 755 "$RUN"
+        new_env
+    fi
     local start=$SECONDS
-    start_both
+    { alive minio && minio_healthy; } || { stop_one minio; start_minio; }
+    { alive es && es_healthy; } || { stop_one es; start_es; }
+    wait_for minio minio_healthy "$RUN/minio.log"
+    wait_for es es_healthy "$RUN/es-logs/sohoa-test.log"
     log "MinIO and Elasticsearch up in $((SECONDS - start))s (data in $RUN)"
     cat "$RUN/env"
 }
@@ -229,8 +241,12 @@ restart() {
 
 down() {
     stop
-    rm -rf "$RUN"
-    log "stopped"
+    if [ "${1:-}" = --wipe ]; then
+        rm -rf "$RUN"
+        log "stopped; data and credentials deleted"
+    else
+        log "stopped; data kept in $RUN (down --wipe deletes it)"
+    fi
 }
 
 status() {
@@ -243,8 +259,8 @@ status() {
 case "${1:-}" in
 up) up ;;
 restart) restart ;;
-down) down ;;
+down) down "${2:-}" ;;
 status) status ;;
 env) cat "$RUN/env" ;;
-*) die "usage: $0 up|restart|down|status|env" ;;
+*) die "usage: $0 up|restart|down [--wipe]|status|env" ;;
 esac

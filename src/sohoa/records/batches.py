@@ -62,7 +62,7 @@ class BatchGroup(BaseModel):
 class ReviewItem(BaseModel):
     page: int | None = None  # a page, or (None) a whole group
     group: int | None = None
-    reason: str  # low_confidence, orientation_unsure, maybe_blank, page_count_mismatch, unassigned
+    reason: str  # low_confidence, orientation_uncertain, maybe_blank, page_count_mismatch, unassigned
     detail: NfcStr = ""
 
 
