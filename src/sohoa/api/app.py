@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sohoa import __version__
@@ -118,6 +119,16 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
             return web.error_page(request, 422, "Địa chỉ không hợp lệ", "invalid address")
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         return problem(422, "Yêu cầu không hợp lệ", "invalid request", "invalid_request", errors=errors)
+
+    @app.exception_handler(ValidationError)
+    async def invalid_value(request: Request, exc: ValidationError) -> Response:
+        # A model built inside a route from values the request carried (a query, a dossier): bad input,
+        # said in the model's own words, never a 500.
+        message = str(exc.errors()[0].get("msg", "")).removeprefix("Value error, ")[:300]
+        vi, _, en = message.partition(" / ")
+        if web.is_web(request):
+            return web.error_page(request, 422, vi, en or vi)
+        return problem(422, vi, en or vi, "invalid_value", message_vi=vi, message_en=en or vi)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from sohoa.records.codes import check_agency
 from sohoa.records.identifiers import validate_personal_id
 from sohoa.records.models import utcnow
 
@@ -31,7 +32,7 @@ class Role(StrEnum):
 class User(BaseModel):
     username: str = Field(pattern=USERNAME_RE.pattern)
     role: Role
-    agency: str | None = Field(default=None, max_length=40, description="staff and officers: their agency")
+    agency: str | None = Field(default=None, description="staff and officers: their agency code (≤ 40)")
     personal_id: str | None = Field(default=None, description="citizens: their 12-digit personal ID")
     display_name: str = Field(default="", max_length=200)
     password_hash: str | None = None  # argon2id; None: API tokens only
@@ -42,6 +43,12 @@ class User(BaseModel):
     @classmethod
     def _valid_id(cls, value: str | None) -> str | None:
         return validate_personal_id(value).value if value else None
+
+    @field_validator("agency")
+    @classmethod
+    def _valid_agency(cls, value: str | None) -> str | None:
+        # The same shape as the agency part of a dossier code: what access checks compare it with.
+        return check_agency(value) if value else None
 
     @model_validator(mode="after")
     def _role_needs(self) -> User:

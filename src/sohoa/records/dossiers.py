@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
+from sohoa.records.basics import today
 from sohoa.records.identifiers import IdKind, validate_owner_id
-from sohoa.records.models import NfcStr, utcnow
+from sohoa.records.models import LOCAL_TZ, NfcStr, utcnow
+
+EARLIEST_RECEPTION = date(1990, 1, 1)
+_OUT_OF_RANGE = (
+    f"Thời điểm tiếp nhận phải từ {EARLIEST_RECEPTION.year} đến hôm nay / "
+    f"the reception time must lie between {EARLIEST_RECEPTION.year} and today"
+)
 
 
 class ApplicantKind(StrEnum):
@@ -63,6 +70,19 @@ class NewDossier(BaseModel):
     channel: Channel = Channel.COUNTER
     received_at: datetime = Field(default_factory=utcnow)
     due_date: date | None = None
+
+    @field_validator("received_at")
+    @classmethod
+    def _a_day_at_the_counter(cls, value: datetime) -> datetime:
+        # The code and every count take the day at the counter from it: it must be one (no year 9999, no
+        # offset that runs off the calendar) and not in the future.
+        try:
+            day = value.astimezone(LOCAL_TZ).date()
+        except (OverflowError, ValueError) as exc:
+            raise ValueError(_OUT_OF_RANGE) from exc
+        if not EARLIEST_RECEPTION <= day <= today() + timedelta(days=1):
+            raise ValueError(_OUT_OF_RANGE)
+        return value
 
 
 class Dossier(NewDossier):

@@ -17,7 +17,7 @@ import unicodedata
 from datetime import date
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from sohoa.records.basics import today
 from sohoa.records.models import ValidityStatus
@@ -55,6 +55,17 @@ class SearchQuery(BaseModel):
     valid_on: date = Field(default_factory=today)
     limit: int = Field(default=20, ge=1, le=200)
     offset: int = Field(default=0, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _within_the_window(self) -> SearchQuery:
+        # Results are paged within the first TOTAL_CAP matches on both backends (Elasticsearch's result
+        # window): a narrower query finds what lies past it.
+        if self.offset + self.limit > TOTAL_CAP:
+            raise ValueError(
+                f"Chỉ xem được {TOTAL_CAP} kết quả đầu; hãy thu hẹp câu tìm kiếm / "
+                f"results are paged within the first {TOTAL_CAP} (offset + limit); narrow the query"
+            )
+        return self
 
 
 class SearchHit(BaseModel):

@@ -54,8 +54,15 @@ _KEY_RE = re.compile(r"[A-Za-z0-9~][A-Za-z0-9._~-]*(/[A-Za-z0-9~][A-Za-z0-9._~-]
 
 
 def check_key(key: str) -> str:
-    if not _KEY_RE.fullmatch(key) or ".." in key:
-        raise ValueError(f"invalid object key: {key!r}")
+    # 255 bytes a segment is a file name's limit on the filesystem store (and MinIO's), 1024 S3's for a key:
+    # an id from a request that would pass them is refused here as not found, not by the server as a 500.
+    if (
+        not _KEY_RE.fullmatch(key)
+        or ".." in key
+        or len(key) > 1024
+        or any(len(part) > 255 for part in key.split("/"))
+    ):
+        raise ValueError(f"invalid object key: {key[:300]!r}")
     return key
 
 
