@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sohoa import __version__
 from sohoa.api import web
@@ -141,6 +142,11 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "Lỗi hệ thống", "internal error", "internal")
 
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    if proxies:
+        # Only these peers may say who the client is; `sohoa serve` runs uvicorn without its own proxy
+        # headers, whose default believes any X-Forwarded-For sent from 127.0.0.1.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     # Outermost, so an oversized body is refused before anything parses or spools it. (FastAPI's own
     # max_body_size answers a declared oversize in plain text, not as problem details.)
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)

@@ -293,7 +293,8 @@ def serve(
 
     from sohoa.api.app import create_app
 
-    uvicorn.run(create_app(Settings()), host=host, port=port)
+    # Forwarded headers are the app's to believe or not (SOHOA_TRUSTED_PROXIES), never uvicorn's default.
+    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=False)
 
 
 @app.command("sample-batch")

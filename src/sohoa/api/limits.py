@@ -93,12 +93,19 @@ class BodyLimit:
 
 
 class LoginThrottle:
-    """At most `attempts` failed logins per `window` seconds for one address, and for one user name."""
+    """At most `attempts` failed logins per `window` seconds from one address, and for one user name.
+
+    The per-user limit stops a guesser who rotates addresses; so that it cannot be turned into a way to lock
+    a person out, it does not apply at an address the user has signed in from before (the per-address limit
+    still does)."""
+
+    _KNOWN_PER_USER = 20
 
     def __init__(self, attempts: int, window: float = 300.0) -> None:
         self.attempts = attempts
         self.window = window
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._known: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=self._KNOWN_PER_USER))
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: float) -> deque[float]:
@@ -107,10 +114,14 @@ class LoginThrottle:
             failures.popleft()
         return failures
 
+    def _keys(self, address: str, username: str) -> list[str]:
+        known = address in self._known.get(username, ())
+        return [f"ip:{address}"] if known else [f"ip:{address}", f"user:{username}"]
+
     def check(self, address: str, username: str) -> None:
         now = time.monotonic()
         with self._lock:
-            for key in (f"ip:{address}", f"user:{username}"):
+            for key in self._keys(address, username):
                 failures = self._recent(key, now)
                 if len(failures) >= self.attempts:
                     wait = int(failures[0] + self.window - now) + 1
@@ -124,3 +135,9 @@ class LoginThrottle:
         with self._lock:
             for key in (f"ip:{address}", f"user:{username}"):
                 self._recent(key, now).append(now)
+
+    def succeeded(self, address: str, username: str) -> None:
+        with self._lock:
+            known = self._known[username]
+            if address not in known:
+                known.append(address)

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     login_attempts: int = Field(
         default=5, ge=1, description="failed logins per 5 minutes, per user and address"
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="addresses or networks (comma-separated) of the reverse proxies in front of sohoa, whose "
+        "X-Forwarded-For names the client; none by default, so a client cannot choose the address the login "
+        "throttle and the audit trail see",
+    )
     download_link_seconds: int = Field(default=300, ge=10, le=3600)
     trust_anchors: Path | None = Field(
         default=None,

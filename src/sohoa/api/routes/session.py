@@ -45,6 +45,7 @@ def login(body: Login, request: Request, response: Response, backends: BackendsD
         request.state.audit.action = AuditAction.LOGIN_FAILED
         request.state.audit.actor = username[:40]
         raise Unauthorized("Sai tên đăng nhập hoặc mật khẩu", "wrong username or password")
+    backends.throttle.succeeded(address, username)
     request.state.audit.actor, request.state.audit.role = user.username, user.role
     hours = backends.settings.session_hours
     token, credential = issue_token(
