@@ -3,6 +3,8 @@ the words that announce it at the top of a page (for field extraction)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -40,3 +42,19 @@ def type_code(slug: str | None) -> str:
     if known:
         return known.code
     return "".join(part[0] for part in (slug or "khac").split("-") if part).upper()
+
+
+def slug_for(text: str) -> str:
+    """The slug of a type as printed ("QUYẾT ĐỊNH về việc…"), named ("Quyết định") or given as a slug; a
+    type not in the list gets its name without marks ("NGHỊ QUYẾT" → "nghi-quyet")."""
+    value = " ".join(unicodedata.normalize("NFC", text).split())
+    upper = value.upper()
+    known = _BY_SLUG.get(value.lower()) or next((t for t in DOC_TYPES if upper.startswith(t.heading)), None)
+    if known:
+        return known.slug
+    plain = "".join(
+        c
+        for c in unicodedata.normalize("NFD", value.lower().replace("đ", "d"))
+        if not unicodedata.combining(c)
+    )
+    return "-".join(re.findall(r"[a-z0-9]+", plain))
