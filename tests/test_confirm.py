@@ -5,6 +5,9 @@ through the HTTP API, with refusals that write nothing."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -103,9 +106,13 @@ def test_two_ids_both_survive_and_confirmed_values_become_the_record(
         assert not summary.reuse.reusable and summary.reuse.validity is ValidityStatus.EXPIRED
 
 
+client_data: list[Path] = []  # the API's data directory, which the CLI test opens too
+
+
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, permit: Path) -> Iterator[tuple[TestClient, str]]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("confirm-api"), workers=1)
+    client_data[:] = [settings.data_dir]
     with TestClient(create_app(settings)) as client:
         people = make_people(client.app.state.backends.store)
         with permit.open("rb") as f:
@@ -182,3 +189,48 @@ def test_the_older_form_by_name_and_adding_a_field_ocr_missed(api: tuple[TestCli
         None,
     )
     assert doc["valid_from"] == "2024-03-15"
+
+
+def test_the_cli_lists_fields_by_position_and_confirms_one(api: tuple[TestClient, str]) -> None:
+    client, doc_id = api
+    env = {**os.environ, "SOHOA_DATA_DIR": str(client_data[0]), "COLUMNS": "250"}
+    sohoa = [str(Path(sys.executable).parent / "sohoa")]
+    fields = client.get(f"/api/v1/documents/{doc_id}").json()["fields"]
+    second = [i for i, f in enumerate(fields) if f["name"] == "personal_id"][1]
+    listed = subprocess.run([*sohoa, "confirm", doc_id], capture_output=True, text=True, env=env, check=False)
+    assert listed.returncode == 0, listed.stderr
+    assert SPOUSE in listed.stdout and "valid_until" in listed.stdout
+    done = subprocess.run(
+        [
+            *sohoa,
+            "confirm",
+            doc_id,
+            "--field",
+            f"{second}={CORRECTED}",
+            "--add",
+            "signer=Trần Minh Đức",
+            "--by",
+            "an",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    doc = client.get(f"/api/v1/documents/{doc_id}").json()
+    assert (doc["fields"][second]["value"], doc["fields"][second]["original"]) == (CORRECTED, SPOUSE)
+    assert doc["fields"][second]["confirmed_by"] == "an" and doc["signer"] == "Trần Minh Đức"
+    before = _manifest(client, doc_id)
+    for bad in (
+        ["--field", "999=x"],
+        ["--field", "nope"],
+        ["--add", "colour=red"],
+        ["--field", f"{second}=12"],
+    ):
+        refused = subprocess.run(
+            [*sohoa, "confirm", doc_id, *bad], capture_output=True, text=True, env=env, check=False
+        )
+        assert refused.returncode == 2, (bad, refused.stdout, refused.stderr)
+        assert "Lỗi:" in refused.stderr and "Error:" in refused.stderr and "Traceback" not in refused.stderr
+    assert _manifest(client, doc_id) == before
