@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sohoa.api import cli_scan, cli_signatures
+from sohoa.api import cli_fields, cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_common import audit, console, err, fail
 from sohoa.api.cli_users import app as users_app
@@ -32,6 +32,7 @@ app = typer.Typer(
     help="sohoa: số hóa hồ sơ — digitize, search and reuse dossiers and results.", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
+app.command("confirm")(cli_fields.confirm)
 app.command("sign")(cli_signatures.sign)
 app.command("verify")(cli_signatures.verify)
 app.command("batch")(cli_scan.batch)

@@ -3,19 +3,13 @@ correcting the fields read from it. Each rewrites the manifest and brings the in
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sohoa.errors import BadInput, Conflict
 from sohoa.ingest.documents import document_record, load_document, page_records
 from sohoa.ingest.dossiers import reuse_count
-from sohoa.records.identifiers import InvalidIdentifier, parse_number_symbol
-from sohoa.records.models import (
-    Document,
-    ExtractedField,
-    FieldName,
-    Revocation,
-    ValidityStatus,
-    nfc,
-    utcnow,
-)
+from sohoa.records.confirmations import FieldChange, InvalidField, changes_by_name, confirmed
+from sohoa.records.models import Document, FieldName, Revocation, ValidityStatus, nfc, utcnow
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import RecordIndex
 from sohoa.storage import keys
@@ -45,42 +39,23 @@ def revoke(store: ObjectStore, index: SearchIndex, doc_id: str, reason: str, *, 
 
 
 def confirm_fields(
-    store: ObjectStore, index: SearchIndex, doc_id: str, values: dict[FieldName, str], *, by: str
+    store: ObjectStore,
+    index: SearchIndex,
+    doc_id: str,
+    changes: Sequence[FieldChange] = (),
+    *,
+    values: Mapping[FieldName, str] | None = None,
+    by: str,
 ) -> Document:
-    """Confirm fields as read, or correct them (the value OCR read is kept as `original`); confirmed
-    values become the document's own (number and symbol, issuer, issue date)."""
-    if not values:
-        raise BadInput("Chưa có trường nào để xác nhận", "no field to confirm")
+    """Confirm fields as read, or correct them (records.confirmations): `changes` name fields by their
+    position in document.fields (or add one OCR missed); `values` is the older form, by name (the first
+    field of that name). Confirmed values become the document's own fields. A refused change writes
+    nothing."""
     document = load_document(store, doc_id)
-    now = utcnow()
-    by_name = {f.name: f for f in document.fields}
-    for name, raw in values.items():
-        value = nfc(raw.strip())
-        if name is FieldName.NUMBER_SYMBOL:
-            try:
-                value = str(parse_number_symbol(value))
-            except InvalidIdentifier as exc:
-                vi, _, en = str(exc).partition(" / ")
-                raise BadInput(vi, en or vi) from exc
-            document.number_symbol = value
-        elif name is FieldName.ISSUER:
-            document.issuer = value
-        elif name is FieldName.ISSUE_DATE:
-            try:
-                document.doc_date = type(now.date()).fromisoformat(value)
-            except ValueError as exc:
-                raise BadInput(f"Ngày không hợp lệ: {value}", f"invalid date: {value} (YYYY-MM-DD)") from exc
-        old = by_name.get(name)
-        field = ExtractedField(
-            name=name,
-            value=value,
-            page=old.page if old else 1,
-            box=old.box if old else None,
-            confirmed=True,
-            confirmed_by=by,
-            confirmed_at=now,
-            original=old.value if old and old.value != value else None,
-        )
-        by_name[name] = field
-    document.fields = list(by_name.values())
-    return save_document(store, index, document)
+    todo = [*changes, *changes_by_name(document.fields, values or {})]
+    try:
+        updated = confirmed(document, todo, by=by, at=utcnow())
+    except InvalidField as exc:
+        vi, _, en = str(exc).partition(" / ")
+        raise BadInput(vi, en or vi) from exc
+    return save_document(store, index, updated)

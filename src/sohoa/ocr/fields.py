@@ -2,7 +2,8 @@
 
 Reads, with the page and the box each came from: number and symbol (``Số: 123/QĐ-UBND``), place and date of
 issue (``Đồng Nai, ngày 12 tháng 9 năm 2025``), the issuing body (upper left block of the heading), the
-document type (QUYẾT ĐỊNH, GIẤY PHÉP…), the summary line under it (trích yếu), personal IDs and tax codes.
+document type (QUYẾT ĐỊNH, GIẤY PHÉP…), the summary line under it (trích yếu), personal IDs and tax codes;
+validity, signer and signing date are read by `sohoa.ocr.validity`.
 Works on the words and their boxes, not on the page text alone: the heading is two columns side by side,
 and which column a word stands in is what tells the issuer from the national motto.
 
@@ -11,12 +12,12 @@ Every value is a suggestion until an officer confirms it; nothing here raises on
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 
+from sohoa.ocr.validity import validity_fields
+from sohoa.ocr.wordlines import Line, box_around, field_at, is_upper, lines_of
 from sohoa.records.doctypes import DOC_TYPES
 from sohoa.records.identifiers import (
     InvalidIdentifier,
@@ -38,51 +39,6 @@ _MOTTO = ("CỘNG HÒA", "CỘNG HOÀ", "ĐỘC LẬP")
 _SUMMARY_START_RE = re.compile(r"^V\S{0,2}\s+việc\b")
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    page: int
-    words: tuple[Word, ...]
-    text: str
-    starts: tuple[int, ...]  # character offset of each word in `text`
-
-    def box(self, start: int = 0, end: int | None = None) -> Box:
-        end = len(self.text) if end is None else end
-        chosen = [
-            w for w, s in zip(self.words, self.starts, strict=True) if s < end and s + len(w.text) > start
-        ] or list(self.words)
-        left = min(w.left for w in chosen)
-        top = min(w.top for w in chosen)
-        right = max(w.left + w.width for w in chosen)
-        bottom = max(w.top + w.height for w in chosen)
-        return Box(left=left, top=top, width=right - left, height=bottom - top)
-
-    def part(self, words: Sequence[Word]) -> str:
-        return " ".join(w.text for w in words)
-
-
-def _lines(page: int, words: Iterable[Word]) -> list[_Line]:
-    out = []
-    for _, group in itertools.groupby(words, key=lambda w: w.line):
-        ws = tuple(group)
-        starts, offset = [], 0
-        for w in ws:
-            starts.append(offset)
-            offset += len(w.text) + 1
-        out.append(_Line(page, ws, " ".join(w.text for w in ws), tuple(starts)))
-    return out
-
-
-def _field(
-    name: FieldName, value: str, line: _Line, start: int = 0, end: int | None = None
-) -> ExtractedField:
-    return ExtractedField(name=name, value=nfc(value), page=line.page, box=line.box(start, end))
-
-
-def _is_upper(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return bool(letters) and all(c.isupper() for c in letters)
-
-
 def extract_fields(pages: Sequence[tuple[int, Sequence[Word], int]]) -> list[ExtractedField]:
     """Fields found on the pages, given as (page number, words in reading order, page width in pixels)."""
     found: list[ExtractedField] = []
@@ -93,18 +49,23 @@ def extract_fields(pages: Sequence[tuple[int, Sequence[Word], int]]) -> list[Ext
             seen.add((f.name, f.value))
             found.append(f)
 
+    by_page: list[tuple[list[Line], int]] = []
     for number, words, width in pages:
-        lines = _lines(number, words)
+        lines = lines_of(number, words)
+        by_page.append((lines, width))
         if number == min(p[0] for p in pages):
             for f in _heading_fields(lines, width):
                 add(f)
         for line in lines:
             for f in _id_fields(line):
                 add(f)
+    issued = next((f for f in found if f.name is FieldName.ISSUE_DATE), None)
+    for f in validity_fields(by_page, issued):
+        add(f)
     return found
 
 
-def _heading_fields(lines: list[_Line], width: int) -> list[ExtractedField]:
+def _heading_fields(lines: list[Line], width: int) -> list[ExtractedField]:
     out: list[ExtractedField] = []
     head = lines[:12]
     number_at = None
@@ -116,7 +77,7 @@ def _heading_fields(lines: list[_Line], width: int) -> list[ExtractedField]:
                 value = str(parse_number_symbol(raw))
             except InvalidIdentifier:
                 continue
-            out.append(_field(FieldName.NUMBER_SYMBOL, value, line, m.start(1), m.end(1)))
+            out.append(field_at(FieldName.NUMBER_SYMBOL, value, line, m.start(1), m.end(1)))
             number_at = i
             break
     for line in head:
@@ -128,7 +89,7 @@ def _heading_fields(lines: list[_Line], width: int) -> list[ExtractedField]:
             issued = date(year, month, day)
         except ValueError:
             continue
-        out.append(_field(FieldName.ISSUE_DATE, issued.isoformat(), line, m.start(), m.end()))
+        out.append(field_at(FieldName.ISSUE_DATE, issued.isoformat(), line, m.start(), m.end()))
         before = line.text[: m.start()].split()
         place: list[str] = []
         for token in reversed(before):
@@ -137,7 +98,7 @@ def _heading_fields(lines: list[_Line], width: int) -> list[ExtractedField]:
             place.insert(0, token)
         if place:
             start = line.text.rfind(" ".join(place), 0, m.start())
-            out.append(_field(FieldName.ISSUE_PLACE, " ".join(place), line, start, m.start()))
+            out.append(field_at(FieldName.ISSUE_PLACE, " ".join(place), line, start, m.start()))
         break
     issuer = _issuer(head[: number_at if number_at is not None else 3], width)
     if issuer:
@@ -145,59 +106,52 @@ def _heading_fields(lines: list[_Line], width: int) -> list[ExtractedField]:
     for i, line in enumerate(head):
         text = line.text.strip(" .:")
         heading = next((t for t in DOC_TYPES if text.upper().startswith(t.heading)), None)
-        if heading is None or not _is_upper(text) or len(text.split()) > 10:
+        if heading is None or not is_upper(text) or len(text.split()) > 10:
             continue
-        out.append(_field(FieldName.DOC_TYPE, text, line))
+        out.append(field_at(FieldName.DOC_TYPE, text, line))
         if i + 1 < len(lines):
             nxt = lines[i + 1]
             summary = _SUMMARY_START_RE.sub("Về việc", nxt.text.strip())
             if summary.startswith(("Về", "V/v")):
-                out.append(_field(FieldName.SUMMARY, summary, nxt))
+                out.append(field_at(FieldName.SUMMARY, summary, nxt))
         break
     return out
 
 
-def _issuer(lines: list[_Line], width: int) -> ExtractedField | None:
+def _issuer(lines: list[Line], width: int) -> ExtractedField | None:
     """The issuing body: the upper-case words of the heading's left column, above the number."""
     parts: list[str] = []
     boxes: list[Box] = []
-    first: _Line | None = None
+    first: Line | None = None
     for line in lines:
         left = [w for w in line.words if w.left + w.width / 2 < width / 2]
         text = line.part(left)
-        if not left or not _is_upper(text) or text.upper().startswith(_MOTTO):
+        if not left or not is_upper(text) or text.upper().startswith(_MOTTO):
             continue
         parts.append(text)
         first = first or line
         boxes.append(line.box(0, len(text)))
     if not parts or first is None:
         return None
-    left = min(b.left for b in boxes)
-    top = min(b.top for b in boxes)
-    right = max(b.left + b.width for b in boxes)
-    bottom = max(b.top + b.height for b in boxes)
     return ExtractedField(
-        name=FieldName.ISSUER,
-        value=nfc(" ".join(parts)),
-        page=first.page,
-        box=Box(left=left, top=top, width=right - left, height=bottom - top),
+        name=FieldName.ISSUER, value=nfc(" ".join(parts)), page=first.page, box=box_around(boxes)
     )
 
 
-def _id_fields(line: _Line) -> list[ExtractedField]:
+def _id_fields(line: Line) -> list[ExtractedField]:
     out = []
     for m in _PERSONAL_ID_RE.finditer(line.text):
         try:
             validate_personal_id(m.group())
         except InvalidIdentifier:
             continue
-        out.append(_field(FieldName.PERSONAL_ID, m.group(), line, m.start(), m.end()))
+        out.append(field_at(FieldName.PERSONAL_ID, m.group(), line, m.start(), m.end()))
     for m in _TAX_CODE_RE.finditer(line.text):
         try:
             validate_tax_code(m.group())
         except InvalidIdentifier:
             continue
-        out.append(_field(FieldName.TAX_CODE, m.group(), line, m.start(), m.end()))
+        out.append(field_at(FieldName.TAX_CODE, m.group(), line, m.start(), m.end()))
     return out
 
 

@@ -4,6 +4,7 @@ the words that announce it at the top of a page (for field extraction)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sohoa.records.basics import nfc
@@ -45,3 +46,19 @@ def type_code(slug: str | None) -> str:
         return known.code
     initials = "".join(word[0] for word in re.split(r"[\W\d_]+", nfc(slug or "")) if word)
     return initials.upper()[:10] or "KHAC"
+
+
+def slug_for(text: str) -> str:
+    """The slug of a type as printed ("QUYẾT ĐỊNH về việc…"), named ("Quyết định") or given as a slug; a
+    type not in the list gets its name without marks ("NGHỊ QUYẾT" → "nghi-quyet")."""
+    value = " ".join(unicodedata.normalize("NFC", text).split())
+    upper = value.upper()
+    known = _BY_SLUG.get(value.lower()) or next((t for t in DOC_TYPES if upper.startswith(t.heading)), None)
+    if known:
+        return known.slug
+    plain = "".join(
+        c
+        for c in unicodedata.normalize("NFD", value.lower().replace("đ", "d"))
+        if not unicodedata.combining(c)
+    )
+    return "-".join(re.findall(r"[a-z0-9]+", plain))

@@ -97,6 +97,10 @@ class FieldName(StrEnum):
     SUMMARY = "summary"  # trích yếu
     PERSONAL_ID = "personal_id"  # số định danh cá nhân
     TAX_CODE = "tax_code"  # mã số thuế
+    VALID_FROM = "valid_from"  # có hiệu lực (kể) từ ngày
+    VALID_UNTIL = "valid_until"  # có giá trị đến (hết) ngày, or the end of "thời hạn N năm"
+    SIGNER = "signer"  # người ký: the name under the signature block
+    SIGNED_ON = "signed_on"  # ngày ký: the date of the heading (Decree 30/2020)
 
 
 class ExtractedField(BaseModel):

@@ -21,6 +21,7 @@ from sohoa.errors import Forbidden, NotFound
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.dossiers import load_dossier
 from sohoa.ingest.lifecycle import confirm_fields, revoke
+from sohoa.records.confirmations import FieldChange
 from sohoa.records.models import Document, DocumentKind, FieldName
 
 router = APIRouter(tags=["documents"])
@@ -147,14 +148,25 @@ def revoke_document(doc_id: str, body: RevokeRequest, backends: BackendsDep, who
 
 
 class ConfirmRequest(BaseModel):
-    values: dict[FieldName, str] = Field(
-        description="field name → value as confirmed (the value read, or the officer's correction)"
+    """Either form, or both: `fields` names each field by its position in the document's `fields` (two
+    personal IDs are two positions), or adds one OCR missed by `name`; `values` is the older form by name
+    (the first field of that name, or a new one)."""
+
+    values: dict[FieldName, Annotated[str, StringConstraints(max_length=500)]] = Field(
+        default={},
+        description="field name → value as confirmed (the value read, or the officer's correction)",
     )
+    fields: list[FieldChange] = Field(default=[], max_length=500)
 
 
 @router.post("/documents/{doc_id}/fields/confirm", response_model=Document)
 def confirm_document_fields(
     doc_id: str, body: ConfirmRequest, backends: BackendsDep, who: WhoDep
 ) -> Document:
+    """Confirm or correct extracted fields; confirmed values become the record's own (number and symbol,
+    issuer, issue date, type, validity, signer, signing date). 422 on an unknown field or a bad value,
+    with nothing written."""
     editable_document(backends, who, doc_id)
-    return confirm_fields(backends.store, backends.index, doc_id, body.values, by=who.username)
+    return confirm_fields(
+        backends.store, backends.index, doc_id, body.fields, values=body.values, by=who.username
+    )

@@ -132,6 +132,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_citizen": ("Công dân", "Citizen"),
     "role_admin": ("Quản trị", "Administrator"),
     "skip": ("Bỏ qua, đến nội dung chính", "Skip to main content"),
+    # Extracted fields, by FieldName
+    "field_number_symbol": ("Số, ký hiệu", "Number and symbol"),
+    "field_issue_place": ("Địa danh", "Place of issue"),
+    "field_issue_date": ("Ngày ban hành", "Date of issue"),
+    "field_issuer": ("Cơ quan ban hành", "Issuing body"),
+    "field_doc_type": ("Loại văn bản", "Document type"),
+    "field_summary": ("Trích yếu", "Summary"),
+    "field_personal_id": ("Số định danh cá nhân", "Personal ID"),
+    "field_tax_code": ("Mã số thuế", "Tax code"),
+    "field_valid_from": ("Có hiệu lực từ", "Valid from"),
+    "field_valid_until": ("Có giá trị đến", "Valid until"),
+    "field_signer": ("Người ký", "Signed by"),
+    "field_signed_on": ("Ngày ký", "Signed on"),
+    "field_on_page": ("trang", "page"),
+    "field_read_as": ("máy đọc được", "OCR read"),
+    "field_confirmed_by": ("xác nhận bởi", "confirmed by"),
+    "field_unconfirmed": ("chưa xác nhận", "not confirmed"),
 }
 
 

@@ -102,7 +102,12 @@ document.addEventListener("submit", (event) => {
   } else if (form.matches("[data-confirm]")) {
     event.preventDefault();
     act(form, async () => {
-      await call("POST", form.dataset.confirm, { values: formValues(form) });
+      // One entry per field, by its position: two fields of one name (two personal IDs) stay two.
+      const fields = Array.from(form.querySelectorAll("input[data-index]"), (input) => ({
+        index: Number(input.dataset.index),
+        value: input.value,
+      }));
+      await call("POST", form.dataset.confirm, { fields });
       window.location.reload();
     });
   }
