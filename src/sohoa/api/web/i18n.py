@@ -132,6 +132,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_citizen": ("Công dân", "Citizen"),
     "role_admin": ("Quản trị", "Administrator"),
     "skip": ("Bỏ qua, đến nội dung chính", "Skip to main content"),
+    "reason_cover_refused": ("Tờ bìa không dùng được", "Cover sheet not usable"),
+    "reason_signature_split": ("Tệp có chữ ký số bị tách", "A signed file was cut"),
+    "cover_result": ("kết quả", "result"),
 }
 
 
