@@ -48,19 +48,28 @@ def parse_payload(text: str) -> CoverSheet | None:
     parts = text.split("|")
     if not _VERSION.fullmatch(parts[0]) or len(parts) < 2 or not parts[1]:
         return None
+    # A sheet from a newer sohoa, or one whose code does not read: it still cuts the stack, and staff see
+    # why its pages made no document.
     size = {PREFIX: 5, PREFIX_KIND: 7}.get(parts[0])
-    if size is None or len(parts) != size:
-        # A sheet from a newer sohoa: it still cuts the stack, and staff see why its pages made no document.
+    if size is None:
         reason = f"Tờ bìa phiên bản {parts[0]} chưa đọc được / cover sheet version {parts[0]} is not known"
         return CoverSheet(dossier_code=parts[1], refused=reason)
+    malformed = CoverSheet(
+        dossier_code=parts[1],
+        refused="Mã QR của tờ bìa không đúng dạng / the cover sheet's QR code is malformed",
+    )
+    if len(parts) != size:
+        return malformed
     _, code, procedure, owner, pages, *said = parts
     try:
-        expected = int(pages) if pages else None
         cover = CoverSheet(
-            dossier_code=code, procedure_code=procedure, owner_id=owner or None, expected_pages=expected
+            dossier_code=code,
+            procedure_code=procedure,
+            owner_id=owner or None,
+            expected_pages=int(pages) if pages else None,
         )
     except ValueError:
-        return None
+        return malformed
     return _with_kind(cover, *said) if said else cover
 
 
