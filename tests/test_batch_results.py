@@ -34,6 +34,7 @@ from sohoa.scanners.coversheet import parse_payload, payload, read_cover
 from sohoa.search.base import SearchIndex
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.signatures import SigningRequest, load_pkcs12, sign_pdf
+from sohoa.storage import keys
 from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
 from sohoa.storage.fixity import sha256_file
@@ -200,6 +201,11 @@ def test_signed_pdfs_in_a_batch_are_checked_as_single_file_ingest_checks_them(
     assert all("valid" in r.detail for r in split_items)
 
 
+def _stored_batch(store: FilesystemStore) -> Batch:
+    [key] = [k for k in store.list(keys.BATCHES_PREFIX) if k.endswith("/batch.json")]
+    return Batch.model_validate_json(store.get_bytes(key))
+
+
 def test_cli_cover_sheet_says_kind_and_type_in_its_qr_code(tmp_path: Path) -> None:
     data = tmp_path / "data"
     store = FilesystemStore(data / "store")
@@ -227,6 +233,19 @@ def test_cli_cover_sheet_says_kind_and_type_in_its_qr_code(tmp_path: Path) -> No
         kind=DocumentKind.RESULT,
         doc_type="giay-phep",
     )
+
+    # The printed sheet on top of the permit, through the scanner: the permit is stored as a result.
+    permit = tmp_path / "permit.pdf"
+    write_pdf([_page(75)], permit)
+    r = subprocess.run(
+        [SOHOA, "batch", str(out), str(permit), "--agency", AGENCY], env=env, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    assert "result giay-phep" in r.stdout
+    [group] = _stored_batch(store).groups
+    document = load_document(store, group.doc_id or "")
+    assert document.result_code == f"GP.{OWNER}" and document.dossier is not None
+    assert document.dossier.code == dossier.code
 
     # Without --kind/--type the sheet is what it always was.
     plain = tmp_path / "plain.pdf"

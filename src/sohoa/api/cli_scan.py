@@ -63,6 +63,8 @@ def _report(batch: Batch) -> None:
         expected = "" if not g.cover or g.cover.expected_pages is None else str(g.cover.expected_pages)
         flag = " ≠" if g.page_count_mismatch else ""
         code = g.cover.dossier_code if g.cover else "(chưa gán / unassigned)"
+        if g.cover and g.cover.kind is DocumentKind.RESULT:
+            code += f" (kết quả / result {g.cover.doc_type or ''})".replace(" )", ")")
         table.add_row(
             str(n), code, str(len(g.pages)), str(len(g.blank_pages)), expected + flag, g.doc_id or ""
         )
