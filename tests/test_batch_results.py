@@ -14,8 +14,13 @@ from pathlib import Path
 import segno
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi.testclient import TestClient
 from PIL import Image
 
+from people import make_people
+from sohoa.api.app import create_app
+from sohoa.api.backends import Backends
+from sohoa.api.settings import Settings
 from sohoa.ingest import IngestMeta, ingest_file, load_document
 from sohoa.ingest.batches import run_batch
 from sohoa.ingest.dossiers import create_dossier
@@ -108,6 +113,16 @@ def test_a_cover_sheet_naming_an_unknown_kind_makes_no_document_and_says_why(tmp
     assert (item.group, item.reason) == (0, "cover_refused") and "bien-ban" in item.detail
     assert "unknown kind" in item.detail
     assert load_document(store, made.doc_id or "").result_code == f"GCN.{OWNER}"
+
+    # The scan station's page says so too.
+    staff = make_people(store)["staff"]
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    app = create_app(settings, backends=Backends(settings, store, index, InlineExecutor()))
+    with TestClient(app, base_url="https://testserver") as client:
+        page = client.get(f"/scan/{batch.id}", headers=staff.headers)
+    assert page.status_code == 200, page.text
+    assert "Tờ bìa không dùng được" in page.text and 'data-reason="cover_refused"' in page.text
+    assert '<span data-kind="result">kết quả giay-chung-nhan</span>' in page.text
 
 
 def test_cover_sheet_payloads_are_validated() -> None:
