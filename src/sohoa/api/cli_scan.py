@@ -64,7 +64,7 @@ def _report(batch: Batch) -> None:
         flag = " ≠" if g.page_count_mismatch else ""
         code = g.cover.dossier_code if g.cover else "(chưa gán / unassigned)"
         if g.cover and g.cover.kind is DocumentKind.RESULT:
-            code += f" (kết quả / result {g.cover.doc_type or ''})".replace(" )", ")")
+            code += f" (kết quả / result {g.cover.doc_type})" if g.cover.doc_type else " (kết quả / result)"
         table.add_row(
             str(n), code, str(len(g.pages)), str(len(g.blank_pages)), expected + flag, g.doc_id or ""
         )
