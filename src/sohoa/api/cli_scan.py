@@ -20,6 +20,7 @@ from sohoa.api.cli_common import backends_or_fail, console, err
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, SohoaError
 from sohoa.records.batches import Batch
+from sohoa.records.models import DocumentKind
 
 
 def _run(
@@ -47,6 +48,7 @@ def _run(
             options=backends.options,
             limits=backends.limits,
             scratch_root=backends.settings.scratch_dir,
+            trust_anchors=backends.trust_anchors,
             progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),
         )
 
@@ -61,6 +63,8 @@ def _report(batch: Batch) -> None:
         expected = "" if not g.cover or g.cover.expected_pages is None else str(g.cover.expected_pages)
         flag = " ≠" if g.page_count_mismatch else ""
         code = g.cover.dossier_code if g.cover else "(chưa gán / unassigned)"
+        if g.cover and g.cover.kind is DocumentKind.RESULT:
+            code += f" (kết quả / result {g.cover.doc_type})" if g.cover.doc_type else " (kết quả / result)"
         table.add_row(
             str(n), code, str(len(g.pages)), str(len(g.blank_pages)), expected + flag, g.doc_id or ""
         )
@@ -152,19 +156,36 @@ def cover_sheet(
     dossier: Annotated[str, typer.Argument(help="dossier code")],
     out: Annotated[Path, typer.Option("--out", help="the PDF to write")],
     pages: Annotated[int | None, typer.Option(help="expected page count")] = None,
+    kind: Annotated[
+        DocumentKind, typer.Option(help="what the papers behind it are: component or result")
+    ] = DocumentKind.COMPONENT,
+    doc_type: Annotated[
+        str | None, typer.Option("--type", help="their document type, e.g. giay-phep (results get its code)")
+    ] = None,
 ) -> None:
-    """Print a cover sheet (A4 PDF with a QR code) to put on top of the dossier's papers when scanning."""
+    """Print a cover sheet (A4 PDF with a QR code) to put on top of the dossier's papers when scanning. With
+    `--kind result --type T` the papers behind it are stored as results of type T, with result codes."""
+    from pydantic import ValidationError
+
     from sohoa.ingest.dossiers import load_dossier
     from sohoa.records.batches import CoverSheet
     from sohoa.scanners.coversheet import cover_sheet_pdf
 
     with backends_or_fail() as backends:
         known = load_dossier(backends.store, dossier)
-        cover = CoverSheet(
-            dossier_code=known.code,
-            procedure_code=known.procedure_code,
-            owner_id=known.applicant.id_number,
-            expected_pages=pages,
-        )
+        try:
+            cover = CoverSheet(
+                dossier_code=known.code,
+                procedure_code=known.procedure_code,
+                owner_id=known.applicant.id_number,
+                expected_pages=pages,
+                kind=kind,
+                doc_type=doc_type,
+            )
+        except ValidationError as exc:
+            raise BadInput(
+                "Số trang hoặc loại văn bản không hợp lệ (loại văn bản viết như giay-phep)",
+                "bad page count or document type (a type is written like giay-phep)",
+            ) from exc
         cover_sheet_pdf(cover, out, procedure_name=known.procedure_name, owner_name=known.applicant.name)
     console.print(f"đã in / written: {out}")

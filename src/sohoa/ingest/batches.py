@@ -12,27 +12,32 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import itertools
 import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-import img2pdf
-import pikepdf
-from PIL import Image
+from asn1crypto import x509
 from pydantic import BaseModel
 
 from sohoa.errors import BadInput, Conflict, Forbidden, NotFound
+from sohoa.ingest.batch_groups import (
+    StackSource,
+    check_signatures,
+    commit_group,
+    join_dossier,
+    signature_review,
+    source_of,
+)
 from sohoa.ingest.documents import load_document
-from sohoa.ingest.dossiers import link_scanned, load_dossier
+from sohoa.ingest.dossiers import load_dossier
 from sohoa.ingest.executor import Executor, InlineExecutor
-from sohoa.ingest.lifecycle import revoke, save_document
+from sohoa.ingest.lifecycle import revoke
 from sohoa.ingest.pages import PageDone, PageTask, StackPageDone, run_page, run_stack_page
-from sohoa.ingest.pipeline import IngestMeta, Progress, commit_document, reread_document
+from sohoa.ingest.pipeline import Progress, reread_document
 from sohoa.ingest.sniff import Limits, SourceInfo, inspect
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.records.basics import utcnow
@@ -47,8 +52,7 @@ from sohoa.records.batches import (
     group_pages,
     review_list,
 )
-from sohoa.records.dossiers import DossierView
-from sohoa.records.models import DocumentKind, DossierRef, PageAnalysis
+from sohoa.records.models import PageAnalysis
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
@@ -61,13 +65,6 @@ class PageResult(BaseModel):
 
     page: BatchPage
     analysis: PageAnalysis | None = None
-
-
-@dataclass(frozen=True)
-class _Source:
-    path: Path
-    info: SourceInfo
-    first: int  # stack number of its first page
 
 
 def batch_id_for(paths: Sequence[Path]) -> str:
@@ -98,6 +95,7 @@ def run_batch(
     limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
     scratch_root: Path | None = None,
+    trust_anchors: Sequence[x509.Certificate] = (),
 ) -> Batch:
     """Digitize a stack (one or more files, in order); start it, or finish it after an interruption.
 
@@ -153,7 +151,7 @@ def run_batch(
                 progress(Progress(batch.name, batch.pages_done, batch.total_pages))
         if stack.batch is None:
             raise BadInput("Lô quét không có trang nào", "the batch has no page")
-        return _cut_into_documents(store, index, stack.batch, stack.sources, scratch)
+        return _cut_into_documents(store, index, stack.batch, stack.sources, scratch, trust_anchors)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -199,7 +197,7 @@ class _Stack:
 
     def __init__(self, store: ObjectStore, batch_id: str, limits: Limits, scratch: Path) -> None:
         self.store, self.batch_id, self.limits, self.scratch = store, batch_id, limits, scratch
-        self.sources: list[_Source] = []
+        self.sources: list[StackSource] = []
         self.batch: Batch | None = None
 
     def resume(self, local: list[Path]) -> Batch | None:
@@ -225,21 +223,21 @@ class _Stack:
                 path = self.scratch / f"source-{k}.{key.rsplit('.', 1)[1]}"
                 self.store.download(key, path)
             info = inspect(path, self.limits)
-            self.sources.append(_Source(path, info, total + 1))
+            self.sources.append(StackSource(path, info, total + 1))
             total += info.pages
         self.batch.total_pages = total
 
     def task(self, number: int, options: OcrOptions) -> PageTask:
         """The task that reads page `number` of the stack."""
-        source = next(s for s in reversed(self.sources) if s.first <= number)
+        source = source_of(self.sources, number)
         at = number - source.first + 1
         dpi = source.info.page_dpi[at - 1] if source.info.page_dpi else self.limits.dpi
         return PageTask(str(source.path), source.info.media_type, at, dpi, str(self.scratch), options, number)
 
-    def add(self, path: Path, info: SourceInfo | None, new: Batch) -> _Source:
+    def add(self, path: Path, info: SourceInfo | None, new: Batch) -> StackSource:
         info = info or inspect(path, self.limits)
         batch = self.batch or new.model_copy(update={"name": new.name or path.name})
-        source = _Source(path, info, batch.total_pages + 1)
+        source = StackSource(path, info, batch.total_pages + 1)
         key = keys.batch_source(self.batch_id, len(self.sources) + 1, info.extension)
         if not self.store.exists(key):
             # The stack as captured, byte for byte: what the documents were cut from.
@@ -370,35 +368,17 @@ def _page_files(store: ObjectStore, batch: Batch, number: int) -> tuple[str, str
     return keys.batch_page_image(batch.id, number), keys.batch_page_text(batch.id, number)
 
 
-def _master_pdf(sources: list[_Source], numbers: list[int], out: Path) -> None:
-    """The document's pages as captured, taken from the stack without decoding (PDF pages copied as they
-    are; images embedded losslessly), written the same way every time so the document id is stable."""
-    pdf = pikepdf.new()
-    for number in numbers:
-        source = next(s for s in reversed(sources) if s.first <= number)
-        at = number - source.first
-        if source.info.media_type == "application/pdf":
-            with pikepdf.open(source.path) as src:
-                pdf.pages.append(src.pages[at])
-            continue
-        with Image.open(source.path) as img:
-            img.seek(at)
-            buf = io.BytesIO()
-            if source.info.media_type in ("image/png", "image/jpeg") and at == 0:
-                buf.write(source.path.read_bytes())
-            else:
-                img.save(buf, "PNG", dpi=img.info.get("dpi", (300, 300)))
-        with pikepdf.open(io.BytesIO(img2pdf.convert(buf.getvalue(), nodate=True))) as one:
-            pdf.pages.append(one.pages[0])
-    pdf.save(out, deterministic_id=True)
-
-
 def _cut_into_documents(
-    store: ObjectStore, index: SearchIndex, batch: Batch, sources: list[_Source], scratch: Path
+    store: ObjectStore,
+    index: SearchIndex,
+    batch: Batch,
+    sources: list[StackSource],
+    scratch: Path,
+    trust_anchors: Sequence[x509.Certificate],
 ) -> Batch:
     """Cut the stack into documents, or cut it again after a fix at review: a group whose pages did not
     change keeps its document; a group whose pages changed gets a new one, and the one it replaces is
-    withdrawn (revoked, saying by which), never deleted."""
+    withdrawn (revoked, saying by which), never deleted. A group whose cover sheet was refused makes none."""
     results = _page_results(store, batch)
     missing = set(range(1, batch.total_pages + 1)) - set(results)
     if missing:
@@ -408,13 +388,14 @@ def _cut_into_documents(
     groups = group_pages(pages, moves)
     before = batch.groups if len(batch.groups) == len(groups) else [BatchGroup() for _ in groups]
     seen = len(batch.fixes)
+    signed = check_signatures(sources, trust_anchors)
     for n, group in enumerate(groups):
         old = before[n]
         group = group.model_copy(
             update={"assigned_to": old.assigned_to, "assigned_by": old.assigned_by, "fixes_seen": seen}
         )
         groups[n] = group
-        if not group.pages:
+        if not group.pages or (group.cover is not None and group.cover.refused):
             continue
         turned = {f.page for f in batch.fixes[old.fixes_seen :] if f.action is FixAction.ROTATE}
         if old.doc_id and old.pages == group.pages and not turned & set(group.pages):
@@ -436,31 +417,15 @@ def _cut_into_documents(
             reread_document(store, index, load_document(store, old.doc_id), done, folder)
             groups[n] = group.model_copy(update={"doc_id": old.doc_id})
             continue
-        master = folder / "master.pdf"
-        _master_pdf(sources, group.pages, master)
-        cover = group.cover
-        meta = IngestMeta(
-            name=f"{batch.name} #{n + 1}",
-            owner_id=cover.owner_id if cover else None,
-            dossier_code=cover.dossier_code if cover else None,
-            kind=DocumentKind.COMPONENT,
-            by=batch.by,
-            agency=batch.agency,
-        )
-        outcome = commit_document(store, index, master, "application/pdf", "pdf", meta, done, folder)
+        outcome = commit_group(store, index, batch, n, group, done, sources, signed, folder)
         document = outcome.document
         if not outcome.created and seen:
             # These pages made a document before (a fix undone): it takes the pages as they stand now.
             document = reread_document(store, index, document, done, folder)
         groups[n] = group.model_copy(update={"doc_id": document.id})
         if group.assigned_to:
-            _join_dossier(
-                store,
-                index,
-                document.id,
-                load_dossier(store, group.assigned_to),
-                by=group.assigned_by or batch.by,
-            )
+            dossier = load_dossier(store, group.assigned_to)
+            join_dossier(store, index, document.id, dossier, by=group.assigned_by or batch.by)
         if old.doc_id and old.doc_id != document.id:
             reason = (
                 f"Thay bằng tài liệu {document.id} khi soát lô quét {batch.id} / replaced at batch review"
@@ -468,22 +433,11 @@ def _cut_into_documents(
             with contextlib.suppress(Conflict):
                 revoke(store, index, old.doc_id, reason, by=batch.fixes[-1].by if batch.fixes else batch.by)
     batch.groups = groups
-    batch.review = review_list(pages, groups, batch.fixes)
+    batch.review = review_list(pages, groups, batch.fixes) + signature_review(groups, sources, signed)
     batch.status = BatchStatus.DONE
     batch.updated_at = utcnow()
     write_manifest(store, keys.batch_manifest(batch.id), batch)
     return batch
-
-
-def _join_dossier(
-    store: ObjectStore, index: SearchIndex, doc_id: str, dossier: DossierView, *, by: str
-) -> None:
-    document = load_document(store, doc_id)
-    owner = dossier.applicant.id_number
-    document.dossier = DossierRef(code=dossier.code, owner_id=owner, procedure_code=dossier.procedure_code)
-    document.owner_id = document.owner_id or owner
-    save_document(store, index, document)
-    link_scanned(store, dossier.code, document.id, by=by)
 
 
 def fix_page(
@@ -495,6 +449,7 @@ def fix_page(
     options: OcrOptions | None = None,
     limits: Limits | None = None,
     scratch_root: Path | None = None,
+    trust_anchors: Sequence[x509.Certificate] = (),
 ) -> Batch:
     """Apply what staff decided about a page at review (turn it, it is not blank, it is blank, it belongs to
     another document, scan it again), then cut the stack again: only the documents it touches change."""
@@ -542,7 +497,7 @@ def fix_page(
             data = PageResult(page=page, analysis=a).model_dump_json().encode()
             store.put_bytes(keys.batch_fix(batch_id, k, "json"), data, content_type="application/json")
         batch.fixes.append(fix)
-        return _cut_into_documents(store, index, batch, stack.sources, scratch)
+        return _cut_into_documents(store, index, batch, stack.sources, scratch, trust_anchors)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -574,7 +529,7 @@ def assign_group(
     dossier = load_dossier(store, dossier_code)
     if dossier.agency != batch.agency:
         raise Forbidden("Hồ sơ thuộc cơ quan khác", "the dossier belongs to another agency")
-    _join_dossier(store, index, target.doc_id, dossier, by=by)
+    join_dossier(store, index, target.doc_id, dossier, by=by)
     batch.groups[group] = target.model_copy(update={"assigned_to": dossier.code, "assigned_by": by})
     batch.review = [r for r in batch.review if not (r.group == group and r.reason == "unassigned")]
     batch.updated_at = utcnow()

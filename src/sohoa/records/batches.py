@@ -10,6 +10,10 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from sohoa.records.basics import NfcStr, utcnow
+from sohoa.records.models import DocumentKind
+
+# A document type as a cover sheet names it: a slug of `records.doctypes` or one of the same shape.
+DOC_TYPE_SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
 class CoverSheet(BaseModel):
@@ -19,6 +23,11 @@ class CoverSheet(BaseModel):
     procedure_code: str = ""
     owner_id: str | None = None
     expected_pages: int | None = Field(default=None, ge=0, le=10_000)  # content pages, blank backs excluded
+    # What the papers behind it are: a stack of results (a permit, a certificate) gets result codes.
+    kind: DocumentKind = DocumentKind.COMPONENT
+    doc_type: str | None = Field(default=None, max_length=60, pattern=DOC_TYPE_SLUG)
+    # Why what the QR code says cannot be used (an unknown kind, a newer sheet): its pages make no document.
+    refused: NfcStr | None = None
 
 
 class PageKind(StrEnum):
@@ -62,7 +71,9 @@ class BatchGroup(BaseModel):
 class ReviewItem(BaseModel):
     page: int | None = None  # a page, or (None) a whole group
     group: int | None = None
-    reason: str  # low_confidence, orientation_uncertain, maybe_blank, page_count_mismatch, unassigned
+    # low_confidence, orientation_uncertain, maybe_blank, page_count_mismatch, unassigned, cover_refused,
+    # signature_split
+    reason: str
     detail: NfcStr = ""
 
 
@@ -145,7 +156,8 @@ def review_list(
     pages: list[BatchPage], groups: list[BatchGroup], fixes: list[PageFix] | None = None
 ) -> list[ReviewItem]:
     """What staff should look at: each flagged page (until staff fixed it), each page waiting to be scanned
-    again, each group without a dossier, each page count that does not match its cover sheet."""
+    again, each group without a dossier, each page count that does not match its cover sheet, each cover
+    sheet whose QR code could not be used."""
     fixed: set[int] = set()
     rescan: set[int] = set()  # asked for, and not fixed since
     for fix in fixes or []:
@@ -167,4 +179,6 @@ def review_list(
         if group.page_count_mismatch and group.cover is not None:
             detail = f"tờ bìa ghi {group.cover.expected_pages} trang, quét được {len(group.pages)}"
             items.append(ReviewItem(group=n, reason="page_count_mismatch", detail=detail))
+        if group.cover is not None and group.cover.refused:
+            items.append(ReviewItem(group=n, reason="cover_refused", detail=group.cover.refused))
     return items

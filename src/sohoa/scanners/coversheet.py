@@ -2,13 +2,17 @@
 cut into documents. sohoa prints it (A4 PDF, Vietnamese, a QR code with the dossier code, procedure code,
 owner ID and expected page count) and recognises it in a scanned stack by its QR code (OpenCV).
 
-The QR payload is `SOHOA1|dossier|procedure|owner|pages`; a QR code that does not start so (papers carry
-their own QR codes now: ID cards, e-certificates) is not a cover sheet.
+The QR payload is `SOHOA1|dossier|procedure|owner|pages`, or `SOHOA2|dossier|procedure|owner|pages|kind|type`
+when the sheet says what the papers behind it are (results of a type, say): a plain sheet is still printed
+as version 1, so stations that read only version 1 keep reading it. A QR code that does not start with
+`SOHOA` and a version (papers carry their own QR codes now: ID cards, e-certificates) is not a cover sheet;
+a cover sheet whose kind, type or version cannot be used is recognised as one, with the reason.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import cv2
@@ -17,9 +21,13 @@ import numpy as np
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
-from sohoa.records.batches import CoverSheet
+from sohoa.records.batches import DOC_TYPE_SLUG, CoverSheet
+from sohoa.records.doctypes import doc_type
+from sohoa.records.models import DocumentKind
 
 PREFIX = "SOHOA1"
+PREFIX_KIND = "SOHOA2"  # with the kind and type of the papers behind the sheet
+_VERSION = re.compile(r"SOHOA\d+")
 _FONTS = Path("/usr/share/fonts/truetype/noto")  # Debian's fonts-noto-core (installed by `make`)
 _DPI = 150
 _A4 = (round(210 / 25.4 * _DPI), round(297 / 25.4 * _DPI))
@@ -29,22 +37,51 @@ _READ_LONG_SIDE = 1200
 
 
 def payload(cover: CoverSheet) -> str:
-    fields = [cover.dossier_code, cover.procedure_code, cover.owner_id or "", cover.expected_pages]
-    return "|".join([PREFIX, *("" if f is None else str(f) for f in fields)])
+    fields: list[object] = [cover.dossier_code, cover.procedure_code, cover.owner_id, cover.expected_pages]
+    prefix = PREFIX
+    if cover.kind is not DocumentKind.COMPONENT or cover.doc_type:
+        prefix, fields = PREFIX_KIND, [*fields, cover.kind.value, cover.doc_type]
+    return "|".join([prefix, *("" if f is None else str(f) for f in fields)])
 
 
 def parse_payload(text: str) -> CoverSheet | None:
     parts = text.split("|")
-    if len(parts) != 5 or parts[0] != PREFIX or not parts[1]:
+    if not _VERSION.fullmatch(parts[0]) or len(parts) < 2 or not parts[1]:
         return None
-    _, code, procedure, owner, pages = parts
+    # A sheet from a newer sohoa, or one whose code does not read: it still cuts the stack, and staff see
+    # why its pages made no document.
+    size = {PREFIX: 5, PREFIX_KIND: 7}.get(parts[0])
+    if size is None:
+        reason = f"Tờ bìa phiên bản {parts[0]} chưa đọc được / cover sheet version {parts[0]} is not known"
+        return CoverSheet(dossier_code=parts[1], refused=reason)
+    malformed = CoverSheet(
+        dossier_code=parts[1],
+        refused="Mã QR của tờ bìa không đúng dạng / the cover sheet's QR code is malformed",
+    )
+    if len(parts) != size:
+        return malformed
+    _, code, procedure, owner, pages, *said = parts
     try:
-        expected = int(pages) if pages else None
-        return CoverSheet(
-            dossier_code=code, procedure_code=procedure, owner_id=owner or None, expected_pages=expected
+        cover = CoverSheet(
+            dossier_code=code,
+            procedure_code=procedure,
+            owner_id=owner or None,
+            expected_pages=int(pages) if pages else None,
         )
     except ValueError:
-        return None
+        return malformed
+    return _with_kind(cover, *said) if said else cover
+
+
+def _with_kind(cover: CoverSheet, kind: str, slug: str) -> CoverSheet:
+    """The sheet with the kind and type its QR code names, or refused, saying why."""
+    if kind not in {k.value for k in DocumentKind}:
+        reason = f"Tờ bìa ghi loại giấy tờ không rõ “{kind[:30]}” / the cover sheet names an unknown kind"
+        return cover.model_copy(update={"refused": reason})
+    if slug and not (len(slug) <= 60 and re.fullmatch(DOC_TYPE_SLUG, slug)):
+        reason = f"Tờ bìa ghi loại văn bản không hợp lệ “{slug[:30]}” / the cover sheet names a bad type"
+        return cover.model_copy(update={"refused": reason})
+    return cover.model_copy(update={"kind": DocumentKind(kind), "doc_type": slug or None})
 
 
 def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont:
@@ -80,6 +117,11 @@ def cover_sheet_image(cover: CoverSheet, *, procedure_name: str = "", owner_name
         ),
         ("Số trang", "" if cover.expected_pages is None else str(cover.expected_pages)),
     ]
+    if cover.kind is not DocumentKind.COMPONENT or cover.doc_type:
+        known = doc_type(cover.doc_type)
+        named = known.name if known else cover.doc_type or ""
+        kind = "Kết quả giải quyết" if cover.kind is DocumentKind.RESULT else "Thành phần hồ sơ"
+        rows.append(("Giấy tờ", f"{kind}: {named}".rstrip(": ")))
     label_font, value_font = _font(True, 30), _font(False, 30)
     for label, value in rows:
         draw.text((150, y), f"{label}:", font=label_font, fill=0)

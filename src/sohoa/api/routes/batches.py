@@ -194,6 +194,7 @@ def _read_in_background(
             options=backends.options,
             limits=backends.limits,
             scratch_root=backends.settings.scratch_dir,
+            trust_anchors=backends.trust_anchors,
         )
     except SohoaError as exc:
         error = f"{exc.vi} / {exc.en}"
@@ -368,6 +369,7 @@ def fix(
         options=backends.options,
         limits=backends.limits,
         scratch_root=backends.settings.scratch_dir,
+        trust_anchors=backends.trust_anchors,
     )
 
 

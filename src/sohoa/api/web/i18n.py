@@ -149,6 +149,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "field_read_as": ("máy đọc được", "OCR read"),
     "field_confirmed_by": ("xác nhận bởi", "confirmed by"),
     "field_unconfirmed": ("chưa xác nhận", "not confirmed"),
+    "reason_cover_refused": ("Tờ bìa không dùng được", "Cover sheet not usable"),
+    "reason_signature_split": ("Tệp có chữ ký số bị tách", "A signed file was cut"),
+    "cover_result": ("kết quả", "result"),
 }
 
 
