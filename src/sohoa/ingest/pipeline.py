@@ -157,7 +157,7 @@ def commit_document(
     existing = _existing(store, sha)
     if existing is not None:
         return IngestOutcome(existing, created=False)
-    document = _store_document(
+    document, created = _store_document(
         store,
         index,
         doc_id_for(sha),
@@ -177,7 +177,7 @@ def commit_document(
         index.index_documents([document_record(document)])
     if dossier is not None:
         link_scanned(store, dossier.code, document.id, by=meta.by)
-    return IngestOutcome(document, created=True)
+    return IngestOutcome(document, created=created)
 
 
 def _known_dossier(store: ObjectStore, code: str | None) -> DossierView | None:
@@ -293,7 +293,9 @@ def _store_document(
     agency: str | None,
     procedure_code: str | None,
     signatures: list[SignatureCheck],
-) -> Document:
+) -> tuple[Document, bool]:
+    """The document stored, and whether this call made it: of the same file committed side by side, each
+    writes the same keys and exactly one creates the by-sha256 pointer (the others: "already stored")."""
     # Everything that can refuse the document is decided before the first write, so a refusal leaves
     # nothing behind; every write after it goes to keys of this content, which a retry rewrites or reuses.
     fields = extract_fields(
@@ -348,7 +350,10 @@ def _store_document(
     document.history = advance(history, Step.STORE, by=meta.by)
     # The manifest makes the document visible, the pointer makes it known by content: both last.
     write_manifest(store, keys.document_manifest(doc_id), document)
-    store.put_bytes(
-        keys.by_sha256(sha), json.dumps({"doc_id": doc_id}).encode(), content_type="application/json"
-    )
-    return document
+    try:
+        store.create_bytes(
+            keys.by_sha256(sha), json.dumps({"doc_id": doc_id}).encode(), content_type="application/json"
+        )
+    except ObjectExists:
+        return load_document(store, doc_id), False
+    return document, True
