@@ -6,21 +6,37 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import click
 import typer
 from rich.console import Console
 
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.settings import Settings
-from sohoa.errors import SohoaError
+from sohoa.errors import Damaged, SohoaError
 
 console = Console()
 err = Console(stderr=True)
 
 
-def fail(exc: SohoaError) -> typer.Exit:
-    """Print the error in Vietnamese and English; the exit code comes with the exception's class."""
+def explain(exc: SohoaError, backends: Backends | None = None) -> int:
+    """Print the error in Vietnamese and English and give its exit code. A damaged stored object is also
+    logged by key and, when the backends are at hand, put on the audit trail."""
+    if isinstance(exc, Damaged):
+        from sohoa.ingest.integrity import log, report_damage
+
+        ctx = click.get_current_context(silent=True)
+        route = f"cli {ctx.command_path}" if ctx else "cli"
+        if backends is not None:
+            report_damage(backends.store, backends.index, exc, actor="cli", route=route)
+        else:
+            log.error("damaged stored object %s (%s), found by %s", exc.key, exc.reason, route)
     err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
-    return typer.Exit(int(exc.exit_code))
+    return int(exc.exit_code)
+
+
+def fail(exc: SohoaError, backends: Backends | None = None) -> typer.Exit:
+    """The error explained (see `explain`), as the exit that ends the command."""
+    return typer.Exit(explain(exc, backends))
 
 
 @contextmanager
@@ -30,6 +46,6 @@ def backends_or_fail() -> Iterator[Backends]:
     try:
         yield backends
     except SohoaError as exc:
-        raise fail(exc) from exc
+        raise fail(exc, backends) from exc
     finally:
         backends.close()

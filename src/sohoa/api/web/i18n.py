@@ -132,6 +132,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "role_citizen": ("Công dân", "Citizen"),
     "role_admin": ("Quản trị", "Administrator"),
     "skip": ("Bỏ qua, đến nội dung chính", "Skip to main content"),
+    "master": ("Bản gốc", "Original"),
+    "download_master": ("Tải tệp gốc như khi quét", "Download the file as scanned"),
 }
 
 
