@@ -1,7 +1,8 @@
 """The FastAPI application: one router per resource under /api/v1, backends as a dependency, access control
 as a dependency of every route (api.auth), the audit trail written before each audited answer leaves, request
 bodies capped while they stream, and every error answered as RFC 9457 problem details without stack traces
-or internal paths."""
+or internal paths (an HTML page for the web pages). A damaged stored object (`Damaged`) is, besides, logged
+by key and put on the audit trail, once, where errors are mapped."""
 
 from __future__ import annotations
 

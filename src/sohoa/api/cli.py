@@ -183,7 +183,7 @@ def show(doc_id: str) -> None:
     try:
         console.print_json(load_document(backends.store, doc_id).model_dump_json())
     except SohoaError as exc:
-        raise fail(exc, backends) from exc
+        raise fail(exc, backends, "show") from exc
     finally:
         backends.close()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import click
 import typer
 from rich.console import Console
 
@@ -18,34 +17,34 @@ console = Console()
 err = Console(stderr=True)
 
 
-def explain(exc: SohoaError, backends: Backends | None = None) -> int:
+def explain(exc: SohoaError, backends: Backends | None = None, command: str = "") -> int:
     """Print the error in Vietnamese and English and give its exit code. A damaged stored object is also
-    logged by key and, when the backends are at hand, put on the audit trail."""
+    logged by key and, when the backends are at hand, put on the audit trail (as read by `sohoa COMMAND`)."""
     if isinstance(exc, Damaged):
         from sohoa.ingest.integrity import log, report_damage
 
-        ctx = click.get_current_context(silent=True)
-        route = f"cli {ctx.command_path}" if ctx else "cli"
+        route = f"cli {command}".strip()
         if backends is not None:
             report_damage(backends.store, backends.index, exc, actor="cli", route=route)
         else:
             log.error("damaged stored object %s (%s), found by %s", exc.key, exc.reason, route)
-    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
+    # Not wrapped by the console: a long object key stays whole, for a person to copy.
+    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}", soft_wrap=True)
     return int(exc.exit_code)
 
 
-def fail(exc: SohoaError, backends: Backends | None = None) -> typer.Exit:
+def fail(exc: SohoaError, backends: Backends | None = None, command: str = "") -> typer.Exit:
     """The error explained (see `explain`), as the exit that ends the command."""
-    return typer.Exit(explain(exc, backends))
+    return typer.Exit(explain(exc, backends, command))
 
 
 @contextmanager
-def backends_or_fail() -> Iterator[Backends]:
+def backends_or_fail(command: str = "") -> Iterator[Backends]:
     """The configured backends for the block; a refusal inside it exits with its code, and they are closed."""
     backends = make_backends(Settings())
     try:
         yield backends
     except SohoaError as exc:
-        raise fail(exc, backends) from exc
+        raise fail(exc, backends, command) from exc
     finally:
         backends.close()

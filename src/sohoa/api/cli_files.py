@@ -24,7 +24,7 @@ def download(
     """Write a document's searchable PDF (or, with --master, its original file), checked on the way out."""
     from sohoa.ingest import load_document
 
-    with backends_or_fail() as backends:
+    with backends_or_fail("download") as backends:
         document = load_document(backends.store, doc_id)
         if master:
             key = document.master_key
