@@ -286,3 +286,25 @@ def test_restore_writes_back_only_the_recorded_bytes(
         == damaged
     )
     assert world.store.get_bytes(doc.master_key) == originals["jpg"].read_bytes()
+
+
+def test_writing_a_derivative_again_replaces_the_damaged_copy(world: World) -> None:
+    """A derivative rebuilt from the master comes out byte for byte the same: writing it again must not
+    leave the damaged copy in place (the filesystem store shares blobs by content), and the damaged bytes
+    stay as evidence (a quarantine key; on MinIO the previous version)."""
+    doc = world.doc("png")
+    key = doc.pages[0].words_key
+    good = world.store.get_bytes(key)
+    damaged = damage(world.store, key)
+    world.store.put_bytes(key, good, content_type="application/json")
+    assert world.store.get_bytes(key) == good
+    if isinstance(world.store, FilesystemStore):
+        kept = [world.store.get_bytes(k) for k in world.store.list("quarantine/")]
+    else:
+        assert isinstance(world.store, MinioStore)
+        versions = world.store.client.list_objects(world.store.bucket, prefix=key, include_version=True)
+        kept = [
+            evidence_bytes(world.store, f"{world.store.bucket}/{key}?versionId={v.version_id}")
+            for v in versions
+        ]
+    assert damaged in kept

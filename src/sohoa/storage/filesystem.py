@@ -8,7 +8,8 @@ Layout under the root:
 A write goes: stream into tmp/ while hashing → fsync → rename into blobs/ → write the key record into tmp/ →
 rename over keys/<key>. Renames within one filesystem are atomic, so a reader sees the old object or the new
 one, never a half-written file; a crash leaves at most an unreferenced blob or a stray file in tmp/.
-A damaged blob is written back only by `restore_file`, after its bytes are kept under quarantine/.
+A blob found damaged when the same bytes are written again (or by `restore_file`, the way for locked
+objects) is replaced, its damaged bytes first kept under a quarantine/ key as evidence.
 """
 
 from __future__ import annotations
@@ -92,12 +93,12 @@ class FilesystemStore:
         self._refuse_if_locked(key)
         tmp_path, sha, size = self._spool(src)
         blob = self._blob_path(sha)
-        if blob.exists():
+        if _hashes_to(blob, sha):
             tmp_path.unlink()
         else:
-            blob.parent.mkdir(exist_ok=True)
-            tmp_path.replace(blob)
-            _fsync_dir(blob.parent)
+            # A blob already there but damaged is not trusted as the copy of these bytes: it is kept as
+            # evidence and the good bytes just written take its place.
+            self._replace_blob(key, blob, tmp_path, content_type)
         info = ObjectInfo(key=key, size=size, sha256=sha, content_type=content_type)
         self._write_record(key, info, locked, exclusive=exclusive)
         return info
@@ -133,14 +134,21 @@ class FilesystemStore:
         if sha != info.sha256:
             tmp_path.unlink()
             raise ObjectLocked(f"only the bytes recorded for {key} may be written back over it")
-        evidence = "(the damaged bytes were missing)"
+        return (
+            self._replace_blob(key, blob, tmp_path, info.content_type) or "(the damaged bytes were missing)"
+        )
+
+    def _replace_blob(self, key: str, blob: Path, good: Path, content_type: str) -> str | None:
+        """Move `good` (a spooled file) into `blob`'s place; bytes that were there are first kept under
+        `quarantine/<UTC time>/<key>`, locked, and that key is returned."""
+        evidence = None
         if blob.exists():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
             evidence = check_key(f"quarantine/{stamp}/{key}")
             with blob.open("rb") as damaged:
-                self._put_stream(evidence, damaged, info.content_type, locked=True)
+                self._put_stream(evidence, damaged, content_type, locked=True)
         blob.parent.mkdir(exist_ok=True)
-        tmp_path.replace(blob)  # atomic: readers see the damaged blob or the good one
+        good.replace(blob)  # atomic: readers see the damaged blob or the good one
         _fsync_dir(blob.parent)
         return evidence
 
