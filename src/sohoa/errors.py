@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     NOT_FOUND = 3
     UNAVAILABLE = 4
+    DAMAGED = 5
 
 
 class SohoaError(Exception):
@@ -77,6 +78,29 @@ class ServiceUnavailable(SohoaError):
     exit_code = ExitCode.UNAVAILABLE
     http_status = 503
     code = "unavailable"
+
+
+class Damaged(SohoaError):
+    """Stored bytes that no longer hash to the sha256 recorded when they were written (bit rot, a disk or a
+    hand that changed them). Never the caller's fault: a 500-class answer, logged and audited; ingesting the
+    original file again repairs the stored copy."""
+
+    exit_code = ExitCode.DAMAGED
+    http_status = 500
+    code = "integrity_error"
+
+    def __init__(self, key: str, reason: str = "sha256 mismatch") -> None:
+        super().__init__(
+            f"Tệp lưu trữ {key} bị hỏng (nội dung không khớp mã SHA-256 đã ghi); sự cố đã được ghi nhận, "
+            "hãy số hóa lại bản gốc để khôi phục",
+            f"stored object {key} is damaged ({reason}); the incident is recorded, ingest the original "
+            "file again to repair it",
+        )
+        self.key = key
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[Damaged], tuple[str, str]]:  # type: ignore[override]
+        return type(self), (self.key, self.reason)
 
 
 class Conflict(SohoaError):

@@ -1,7 +1,8 @@
 """The FastAPI application: one router per resource under /api/v1, backends as a dependency, access control
 as a dependency of every route (api.auth), the audit trail written before each audited answer leaves, request
 bodies capped while they stream, and every error answered as RFC 9457 problem details without stack traces
-or internal paths."""
+or internal paths (an HTML page for the web pages). A damaged stored object (`Damaged`) is, besides, logged
+by key and put on the audit trail, once, where errors are mapped."""
 
 from __future__ import annotations
 
@@ -20,14 +21,15 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sohoa import __version__
 from sohoa.api import web
-from sohoa.api.auth import AuditDraft, authorize
+from sohoa.api.auth import AuditDraft, authorize, route_of
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.limits import BodyLimit
 from sohoa.api.routes import admin, batches, documents, dossiers, pages, reuse, search, session, signatures
 from sohoa.api.settings import Settings
-from sohoa.errors import SohoaError
+from sohoa.errors import Damaged, SohoaError
 from sohoa.ingest.audit import record_event
-from sohoa.records.access import AuditEvent
+from sohoa.ingest.integrity import report_damage
+from sohoa.records.access import AuditEvent, Principal
 from sohoa.search.base import InvalidQuery
 
 log = logging.getLogger("sohoa.api")
@@ -42,6 +44,21 @@ def problem(status: int, title: str, detail: str, code: str, **extra: object) ->
     }
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def _report_damage(request: Request, exc: Damaged) -> None:
+    """A damaged stored object found while answering: logged and audited as who was reading, where."""
+    who: Principal | None = getattr(request.state, "principal", None)
+    backends: Backends = request.app.state.backends
+    report_damage(
+        backends.store,
+        backends.index,
+        exc,
+        actor=who.username if who else "anonymous",
+        role=who.role if who else None,
+        route=f"{request.method} {route_of(request.method, request.url.path) or request.url.path}",
+        client=request.client.host if request.client else None,
+    )
 
 
 def create_app(settings: Settings | None = None, backends: Backends | None = None) -> FastAPI:
@@ -102,6 +119,8 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
 
     @app.exception_handler(SohoaError)
     async def sohoa_error(request: Request, exc: SohoaError) -> Response:
+        if isinstance(exc, Damaged):
+            await run_in_threadpool(_report_damage, request, exc)
         if web.is_web(request):
             return web.error_page(request, exc.http_status, exc.vi, exc.en)
         answer = problem(exc.http_status, exc.vi, exc.en, exc.code, message_vi=exc.vi, message_en=exc.en)

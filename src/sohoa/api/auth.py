@@ -50,6 +50,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/documents/{doc_id}"): _rule({STF, OFF, CIT}, V.VIEW, "doc_id"),
     ("GET", "/api/v1/documents/{doc_id}/pdf"): _rule({STF, OFF, CIT}, V.DOWNLOAD, "doc_id"),
     ("GET", "/api/v1/documents/{doc_id}/download-link"): _rule({STF, OFF, CIT}, V.DOWNLOAD, "doc_id"),
+    ("GET", "/api/v1/documents/{doc_id}/master"): _rule({STF, OFF, CIT}, V.DOWNLOAD, "doc_id"),
     ("GET", "/api/v1/files/{token}"): _rule(None, V.DOWNLOAD),  # the signed link is the credential
     ("POST", "/api/v1/documents/{doc_id}/revoke"): _rule({OFF}, V.REVOKE, "doc_id"),
     ("POST", "/api/v1/documents/{doc_id}/fields/confirm"): _rule({OFF}, V.EDIT, "doc_id"),

@@ -18,9 +18,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sohoa.api import cli_fields, cli_scan, cli_signatures
+from sohoa.api import cli_fields, cli_files, cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.cli_common import audit, console, err, fail
+from sohoa.api.cli_common import audit, console, err, explain, fail
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
@@ -39,6 +39,7 @@ app.command("batch")(cli_scan.batch)
 app.command("watch")(cli_scan.watch)
 app.command("scan")(cli_scan.scan)
 app.command("cover-sheet")(cli_scan.cover_sheet)
+app.command("download")(cli_files.download)
 
 
 def _backends() -> Backends:
@@ -115,6 +116,8 @@ def ingest(
                     continue
                 doc = result.document
                 state = "mới / new" if result.created else "đã có / already stored"
+                if result.repaired:
+                    state = "đã khôi phục bản lưu bị hỏng / repaired the damaged stored copy"
                 console.print(f"{doc.id}\t{doc.page_count} trang\t{state}\t{file}")
     except SohoaError as exc:
         raise fail(exc) from exc
@@ -193,7 +196,7 @@ def show(doc_id: str) -> None:
         audit(backends, AuditAction.VIEW, "show", record=doc_id)
         console.print_json(document.model_dump_json())
     except SohoaError as exc:
-        raise fail(exc) from exc
+        raise fail(exc, backends, "show") from exc
     finally:
         backends.close()
 
@@ -317,5 +320,4 @@ def main() -> None:
         app()
     except SohoaError as exc:
         # Errors raised outside a command's own handling (a backend that cannot be reached, say).
-        err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
-        sys.exit(int(exc.exit_code))
+        sys.exit(explain(exc))

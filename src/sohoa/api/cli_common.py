@@ -16,7 +16,7 @@ from rich.console import Console
 
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.settings import Settings
-from sohoa.errors import SohoaError
+from sohoa.errors import Damaged, SohoaError
 from sohoa.ingest.audit import record_event
 from sohoa.records.access import AuditAction, AuditEvent, Role
 
@@ -24,20 +24,35 @@ console = Console()
 err = Console(stderr=True)
 
 
-def fail(exc: SohoaError) -> typer.Exit:
-    """Print the error in Vietnamese and English; the exit code comes with the exception's class."""
-    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}")
-    return typer.Exit(int(exc.exit_code))
+def explain(exc: SohoaError, backends: Backends | None = None, command: str = "") -> int:
+    """Print the error in Vietnamese and English and give its exit code. A damaged stored object is also
+    logged by key and, when the backends are at hand, put on the audit trail (as read by `sohoa COMMAND`)."""
+    if isinstance(exc, Damaged):
+        from sohoa.ingest.integrity import log, report_damage
+
+        route = f"cli {command}".strip()
+        if backends is not None:
+            report_damage(backends.store, backends.index, exc, actor=operator(), route=route)
+        else:
+            log.error("damaged stored object %s (%s), found by %s", exc.key, exc.reason, route)
+    # Not wrapped by the console: a long object key stays whole, for a person to copy.
+    err.print(f"[bold red]Lỗi:[/] {exc.vi}\n[red]Error:[/] {exc.en}", soft_wrap=True)
+    return int(exc.exit_code)
+
+
+def fail(exc: SohoaError, backends: Backends | None = None, command: str = "") -> typer.Exit:
+    """The error explained (see `explain`), as the exit that ends the command."""
+    return typer.Exit(explain(exc, backends, command))
 
 
 @contextmanager
-def backends_or_fail() -> Iterator[Backends]:
+def backends_or_fail(command: str = "") -> Iterator[Backends]:
     """The configured backends for the block; a refusal inside it exits with its code, and they are closed."""
     backends = make_backends(Settings())
     try:
         yield backends
     except SohoaError as exc:
-        raise fail(exc) from exc
+        raise fail(exc, backends, command) from exc
     finally:
         backends.close()
 

@@ -24,6 +24,7 @@ from sohoa.ingest.documents import document_record, load_document, page_records
 from sohoa.ingest.dossiers import link_scanned, load_dossier
 from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor, InlineExecutor
+from sohoa.ingest.integrity import repair_master
 from sohoa.ingest.lifecycle import save_document
 from sohoa.ingest.pages import PageDone, PageTask, run_page
 from sohoa.ingest.sniff import Limits, inspect
@@ -73,6 +74,7 @@ class Progress:
 class IngestOutcome:
     document: Document
     created: bool  # False when the same master was already stored
+    repaired: bool = False  # the stored master was damaged and has been written back from this file
 
 
 def doc_id_for(sha256: str) -> str:
@@ -108,9 +110,9 @@ def ingest_file(
     limits = limits or Limits()
     info = inspect(path, limits)
     sha = sha256_file(path)
-    existing = _existing(store, sha)
+    existing = _existing(store, index, sha, path, by=meta.by)
     if existing is not None:
-        return IngestOutcome(existing, created=False)
+        return existing
 
     doc_id = doc_id_for(sha)
     # Results often arrive signed: what the signatures say is part of the record, and of the reuse verdict.
@@ -154,9 +156,9 @@ def commit_document(
     if dossier is not None and meta.owner_id is None:
         meta = replace(meta, owner_id=dossier.applicant.id_number)
     sha = sha256_file(master)
-    existing = _existing(store, sha)
+    existing = _existing(store, index, sha, master, by=meta.by)
     if existing is not None:
-        return IngestOutcome(existing, created=False)
+        return existing
     document, created = _store_document(
         store,
         index,
@@ -212,12 +214,19 @@ def claim_result_code(store: ObjectStore, doc_id: str, code_of_type: str, owner_
     raise Conflict("Không cấp được mã kết quả số hóa", "no digitization result code left")
 
 
-def _existing(store: ObjectStore, sha: str) -> Document | None:
+def _existing(
+    store: ObjectStore, index: SearchIndex, sha: str, path: Path, *, by: str
+) -> IngestOutcome | None:
+    """The document already holding this master, if any. Its stored master is checked against the file
+    in hand (the same bytes, by sha256) and written back if damaged, so ingesting the original again is
+    how a damaged master is repaired (ingest.integrity; the damaged bytes are kept as evidence)."""
     try:
         pointer = json.loads(store.get_bytes(keys.by_sha256(sha)))
     except ObjectNotFound:
         return None
-    return load_document(store, pointer["doc_id"])
+    document = load_document(store, pointer["doc_id"])
+    repaired = repair_master(store, index, document, path, by=by) is not None
+    return IngestOutcome(document, created=False, repaired=repaired)
 
 
 def _put_once(store: ObjectStore, key: str, path: Path, sha: str, content_type: str) -> None:

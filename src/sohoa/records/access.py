@@ -128,6 +128,8 @@ class AuditAction(StrEnum):
     SIGN = "sign"
     CREATE = "create"
     AUDIT = "audit"  # an admin reading the trail is itself on the trail
+    DAMAGE_FOUND = "integrity_error"  # a stored object failed its sha256 check on read
+    REPAIR = "repair"  # a damaged stored master written back from the original file
 
 
 class AuditEvent(BaseModel):

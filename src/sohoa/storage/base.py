@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from sohoa.errors import ServiceUnavailable
+from sohoa.errors import Damaged, ServiceUnavailable
 
 
 class StorageError(Exception):
@@ -28,8 +28,9 @@ class ObjectNotFound(StorageError, KeyError):
         return f"object not found: {self.args[0]}"
 
 
-class IntegrityError(StorageError):
-    """The bytes read do not hash to the sha256 recorded at write time."""
+class IntegrityError(StorageError, Damaged):
+    """The bytes read do not hash to the sha256 recorded at write time (or are gone): raised with the key
+    and the reason, and answered as `Damaged` (integrity_error) wherever errors are mapped."""
 
 
 class ObjectLocked(StorageError):
@@ -98,6 +99,14 @@ class ObjectStore(Protocol):
         ...
 
     def stat(self, key: str) -> ObjectInfo: ...
+
+    def restore_file(self, key: str, path: Path) -> str | None:
+        """Write back an object whose stored bytes no longer hash to its recorded sha256, from a good copy
+        (the original file ingested again). The one way past write-once, and a narrow one: only bytes whose
+        sha256 is the recorded one are accepted (ObjectLocked otherwise), and an intact object is left
+        alone (None). The damaged bytes are kept as evidence; the answer says where: a key of this store
+        (filesystem) or `bucket/key?versionId=…` (MinIO, whose versioned buckets keep the damaged version)."""
+        ...
 
     def exists(self, key: str) -> bool: ...
 

@@ -8,6 +8,8 @@ Layout under the root:
 A write goes: stream into tmp/ while hashing → fsync → rename into blobs/ → write the key record into tmp/ →
 rename over keys/<key>. Renames within one filesystem are atomic, so a reader sees the old object or the new
 one, never a half-written file; a crash leaves at most an unreferenced blob or a stray file in tmp/.
+A blob found damaged when the same bytes are written again (or by `restore_file`, the way for locked
+objects) is replaced, its damaged bytes first kept under a quarantine/ key as evidence.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -32,6 +35,14 @@ from sohoa.storage.base import (
 )
 
 _CHUNK = 1024 * 1024
+
+
+def _hashes_to(blob: Path, sha: str) -> bool:
+    try:
+        with blob.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest() == sha
+    except FileNotFoundError:
+        return False
 
 
 def _fsync_dir(path: Path) -> None:
@@ -80,6 +91,20 @@ class FilesystemStore:
     ) -> ObjectInfo:
         check_key(key)
         self._refuse_if_locked(key)
+        tmp_path, sha, size = self._spool(src)
+        blob = self._blob_path(sha)
+        if _hashes_to(blob, sha):
+            tmp_path.unlink()
+        else:
+            # A blob already there but damaged is not trusted as the copy of these bytes: it is kept as
+            # evidence and the good bytes just written take its place.
+            self._replace_blob(key, blob, tmp_path, content_type)
+        info = ObjectInfo(key=key, size=size, sha256=sha, content_type=content_type)
+        self._write_record(key, info, locked, exclusive=exclusive)
+        return info
+
+    def _spool(self, src: BinaryIO) -> tuple[Path, str, int]:
+        """Copy `src` into tmp/ while hashing, fsynced: (the file, its sha256, its size)."""
         digest = hashlib.sha256()
         size = 0
         with tempfile.NamedTemporaryFile(dir=self._tmp, prefix="blob-", delete=False) as tmp:
@@ -94,17 +119,38 @@ class FilesystemStore:
             except BaseException:
                 tmp_path.unlink(missing_ok=True)
                 raise
-        sha = digest.hexdigest()
-        blob = self._blob_path(sha)
-        if blob.exists():
+        return tmp_path, digest.hexdigest(), size
+
+    def restore_file(self, key: str, path: Path) -> str | None:
+        """See ObjectStore.restore_file. The key's record is right and its blob is damaged, so the blob is
+        what is written back. The damaged bytes are first copied under a quarantine key of their own,
+        `quarantine/<UTC time>/<key>`, locked, so they stay readable (as what they are) as evidence."""
+        info = self.stat(key)
+        blob = self._blob_path(info.sha256)
+        if _hashes_to(blob, info.sha256):
+            return None
+        with Path(path).open("rb") as src:
+            tmp_path, sha, _ = self._spool(src)
+        if sha != info.sha256:
             tmp_path.unlink()
-        else:
-            blob.parent.mkdir(exist_ok=True)
-            tmp_path.replace(blob)
-            _fsync_dir(blob.parent)
-        info = ObjectInfo(key=key, size=size, sha256=sha, content_type=content_type)
-        self._write_record(key, info, locked, exclusive=exclusive)
-        return info
+            raise ObjectLocked(f"only the bytes recorded for {key} may be written back over it")
+        return (
+            self._replace_blob(key, blob, tmp_path, info.content_type) or "(the damaged bytes were missing)"
+        )
+
+    def _replace_blob(self, key: str, blob: Path, good: Path, content_type: str) -> str | None:
+        """Move `good` (a spooled file) into `blob`'s place; bytes that were there are first kept under
+        `quarantine/<UTC time>/<key>`, locked, and that key is returned."""
+        evidence = None
+        if blob.exists():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            evidence = check_key(f"quarantine/{stamp}/{key}")
+            with blob.open("rb") as damaged:
+                self._put_stream(evidence, damaged, content_type, locked=True)
+        blob.parent.mkdir(exist_ok=True)
+        good.replace(blob)  # atomic: readers see the damaged blob or the good one
+        _fsync_dir(blob.parent)
+        return evidence
 
     def _write_record(self, key: str, info: ObjectInfo, locked: bool, *, exclusive: bool = False) -> None:
         record = {
@@ -167,9 +213,9 @@ class FilesystemStore:
         try:
             data = self._blob_path(info.sha256).read_bytes()
         except FileNotFoundError as exc:
-            raise IntegrityError(f"blob missing for {key}") from exc
+            raise IntegrityError(key, "bytes missing") from exc
         if hashlib.sha256(data).hexdigest() != info.sha256:
-            raise IntegrityError(f"sha256 mismatch for {key}")
+            raise IntegrityError(key)
         return data
 
     def download(self, key: str, path: Path) -> ObjectInfo:
@@ -184,10 +230,10 @@ class FilesystemStore:
                         digest.update(chunk)
                         tmp.write(chunk)
                 if digest.hexdigest() != info.sha256:
-                    raise IntegrityError(f"sha256 mismatch for {key}")
+                    raise IntegrityError(key)
             except FileNotFoundError as exc:
                 tmp_path.unlink(missing_ok=True)
-                raise IntegrityError(f"blob missing for {key}") from exc
+                raise IntegrityError(key, "bytes missing") from exc
             except BaseException:
                 tmp_path.unlink(missing_ok=True)
                 raise

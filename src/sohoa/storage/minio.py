@@ -198,7 +198,7 @@ class MinioStore:
             response.close()
             response.release_conn()
         if hashlib.sha256(data).hexdigest() != info.sha256:
-            raise IntegrityError(f"sha256 mismatch for {key}")
+            raise IntegrityError(key)
         return data
 
     def download(self, key: str, path: Path) -> ObjectInfo:
@@ -218,12 +218,44 @@ class MinioStore:
                 response.close()
                 response.release_conn()
             if digest.hexdigest() != info.sha256:
-                raise IntegrityError(f"sha256 mismatch for {key}")
+                raise IntegrityError(key)
             tmp.replace(path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         return info
+
+    def restore_file(self, key: str, path: Path) -> str | None:
+        """See ObjectStore.restore_file. Both buckets are versioned (the locked one under object lock, which
+        allows a new version and forbids removing the old): the good bytes become the current version and the
+        damaged one stays, retained, as evidence."""
+        bucket, info = self._locate(key)
+        version = self._call(self.client.stat_object, bucket, key).version_id
+        response = self._call(self.client.get_object, bucket, key, version_id=version)
+        digest = hashlib.sha256()
+        try:
+            for chunk in response.stream(_CHUNK):
+                digest.update(chunk)
+        finally:
+            response.close()
+            response.release_conn()
+        if digest.hexdigest() == info.sha256:
+            return None
+        path = Path(path)
+        if sha256_file(path) != info.sha256:
+            raise ObjectLocked(f"only the bytes recorded for {key} may be written back over it")
+        with path.open("rb") as f:
+            self._call(
+                self.client.put_object,
+                bucket,
+                key,
+                f,
+                path.stat().st_size,
+                content_type=info.content_type,
+                metadata={_SHA_META: info.sha256},
+                part_size=_PART_SIZE,
+            )
+        return f"{bucket}/{key}?versionId={version}"
 
     def list(self, prefix: str = "") -> Iterator[str]:
         names: set[str] = set()

@@ -1,5 +1,5 @@
-"""Documents: upload a scan (streamed to disk, then ingested), read its record, get its searchable PDF or a
-short-lived download link, revoke a result, confirm extracted fields."""
+"""Documents: upload a scan (streamed to disk, then ingested), read its record, get its searchable PDF, its
+master as captured or a short-lived download link, revoke a result, confirm extracted fields."""
 
 from __future__ import annotations
 
@@ -75,10 +75,13 @@ def upload_document(
             trust_anchors=backends.trust_anchors,
         )
     note(request, record=outcome.document.id)
+    headers = {"Location": f"/api/v1/documents/{outcome.document.id}"}
+    if outcome.repaired:
+        # The stored master was damaged; this upload, the same file, has written it back.
+        note(request, repaired="master")
+        headers["Sohoa-Repaired"] = "master"
     return JSONResponse(
-        outcome.document.model_dump(mode="json"),
-        status_code=201 if outcome.created else 200,
-        headers={"Location": f"/api/v1/documents/{outcome.document.id}"},
+        outcome.document.model_dump(mode="json"), status_code=201 if outcome.created else 200, headers=headers
     )
 
 
@@ -99,6 +102,24 @@ def get_searchable_pdf(doc_id: str, backends: BackendsDep, who: WhoDep) -> Respo
         data,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{document.id}.pdf"'},
+    )
+
+
+@router.get(
+    "/documents/{doc_id}/master",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}, "image/png": {}, "image/jpeg": {}, "image/tiff": {}}}
+    },
+)
+def get_master(doc_id: str, backends: BackendsDep, who: WhoDep) -> Response:
+    """The file as captured or uploaded (the legal master), checked against its recorded sha256."""
+    document = readable_document(backends, who, doc_id)
+    extension = document.master_key.rsplit(".", 1)[-1]
+    return Response(
+        backends.store.get_bytes(document.master_key),
+        media_type=document.master_media_type,
+        headers={"Content-Disposition": f'attachment; filename="{document.id}.{extension}"'},
     )
 
 

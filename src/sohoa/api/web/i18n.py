@@ -152,6 +152,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "reason_cover_refused": ("Tờ bìa không dùng được", "Cover sheet not usable"),
     "reason_signature_split": ("Tệp có chữ ký số bị tách", "A signed file was cut"),
     "cover_result": ("kết quả", "result"),
+    "master": ("Bản gốc", "Original"),
+    "download_master": ("Tải tệp gốc như khi quét", "Download the file as scanned"),
 }
 
 
