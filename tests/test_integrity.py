@@ -220,7 +220,9 @@ def test_cli_says_the_copy_is_damaged_and_exits_5(world: World, tmp_path: Path) 
     assert "Traceback" not in r.output and not isinstance(r.exception, IntegrityError)
     assert not out.exists()  # nothing half-written
     assert any(
-        e["action"] == "integrity_error" and e["detail"]["key"] == doc.master_key and e["actor"].startswith("cli:")
+        e["action"] == "integrity_error"
+        and e["detail"]["key"] == doc.master_key
+        and e["actor"].startswith("cli:")
         for e in audit_trail(world.store)
     )
 
