@@ -28,7 +28,11 @@ from sohoa.storage.base import ObjectStore
 DATE_FIELDS = ("valid_from", "valid_until", "signed_on")
 # Text fields and the longest value each takes.
 TEXT_FIELDS = {"number_symbol": 60, "issuer": 300, "doc_type": 60, "title": 500, "signer": 200, "scope": 500}
-EDITABLE = (*DATE_FIELDS, *TEXT_FIELDS)
+# In the order a person reads them on the paper and in the history.
+EDITABLE = (
+    "valid_from", "valid_until", "number_symbol", "issuer", "doc_type", "title", "signer", "signed_on",
+    "scope",
+)  # fmt: skip
 
 _LABELS = {
     "valid_from": ("Hiệu lực từ ngày", "valid from"),
