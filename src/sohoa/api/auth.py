@@ -48,6 +48,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/me"): _rule(set(Role)),
     ("POST", "/api/v1/documents"): _rule({STF}, V.INGEST),
     ("GET", "/api/v1/documents/{doc_id}"): _rule({STF, OFF, CIT}, V.VIEW, "doc_id"),
+    ("PATCH", "/api/v1/documents/{doc_id}"): _rule({OFF}, V.EDIT, "doc_id"),
     ("GET", "/api/v1/documents/{doc_id}/pdf"): _rule({STF, OFF, CIT}, V.DOWNLOAD, "doc_id"),
     ("GET", "/api/v1/documents/{doc_id}/download-link"): _rule({STF, OFF, CIT}, V.DOWNLOAD, "doc_id"),
     ("GET", "/api/v1/documents/{doc_id}/master"): _rule({STF, OFF, CIT}, V.DOWNLOAD, "doc_id"),

@@ -21,6 +21,7 @@ from rich.table import Table
 from sohoa.api import cli_fields, cli_files, cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_common import audit, console, err, explain, fail
+from sohoa.api.cli_documents import edit as edit_command
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
@@ -40,6 +41,7 @@ app.command("watch")(cli_scan.watch)
 app.command("scan")(cli_scan.scan)
 app.command("cover-sheet")(cli_scan.cover_sheet)
 app.command("download")(cli_files.download)
+app.command("edit")(edit_command)
 
 
 def _backends() -> Backends:
@@ -235,6 +237,7 @@ def reuse(
     owner_id: Annotated[str, typer.Argument(help="personal ID (12 digits), old ID card (9) or tax code")],
     doc_type: Annotated[str | None, typer.Option("--type", help="document type, e.g. giay-khai-sinh")] = None,
     valid_on: Annotated[str | None, typer.Option(help="judge validity on this day (YYYY-MM-DD)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="documents, verdicts and reasons as JSON")] = False,
 ) -> None:
     """The owner's digitized documents, newest first, and whether each can be reused (and why not)."""
     from sohoa.ingest.dossiers import owner_documents
@@ -254,6 +257,9 @@ def reuse(
         raise fail(exc) from exc
     finally:
         backends.close()
+    if as_json:
+        console.print_json(json.dumps([item.model_dump(mode="json") for item in found], ensure_ascii=False))
+        return
     if not found:
         console.print(f"Chưa có giấy tờ số hóa của {owner} / no digitized document for {owner}")
         return

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator
 
 from sohoa.errors import NotFound
 from sohoa.records.access import AuditEvent
+from sohoa.records.basics import today
 from sohoa.records.dossiers import Dossier, ReuseEvent
 from sohoa.records.models import LOCAL_TZ, Document, FieldName
-from sohoa.records.reuse import SUMMARY_FACTS, ReuseFacts
+from sohoa.records.reuse import SUMMARY_FACTS, ReuseFacts, validity_on
 from sohoa.search.base import PageRecord, SearchIndex
 from sohoa.search.records import DocumentRecord, DossierRecord, RecordIndex, ReuseRecord
 from sohoa.storage import keys
@@ -22,13 +23,16 @@ _DOC_ID = re.compile(r"[0-9a-f]{24}")
 
 
 def load_document(store: ObjectStore, doc_id: str) -> Document:
-    """The stored record of a document; NotFound for an unknown or malformed id."""
+    """The stored record of a document, its validity judged today; NotFound for an unknown or malformed id."""
     if not _DOC_ID.fullmatch(doc_id):
         raise NotFound(f"Không tìm thấy tài liệu {doc_id[:40]}", f"document {doc_id[:40]} not found")
     try:
-        return read_manifest(store, keys.document_manifest(doc_id), Document)
+        document = read_manifest(store, keys.document_manifest(doc_id), Document)
     except (ObjectNotFound, ValueError) as exc:
         raise NotFound(f"Không tìm thấy tài liệu {doc_id}", f"document {doc_id} not found") from exc
+    # The stored status is as of the last write: a paper passes its valid-until date without any write.
+    document.validity = validity_on(document, today())
+    return document
 
 
 def iter_documents(store: ObjectStore) -> Iterator[Document]:

@@ -122,6 +122,18 @@ class Revocation(BaseModel):
     at: datetime = Field(default_factory=utcnow)
 
 
+class FactEdit(BaseModel):
+    """One change a person made to a document's facts (validity, number and symbol, issuer, ...): the value
+    before and after, as text (dates as YYYY-MM-DD; None: not set), who and when. Kept in the record so the
+    history of its facts is visible without the audit trail."""
+
+    field: str
+    old: NfcStr | None = None
+    new: NfcStr | None = None
+    by: str
+    at: datetime = Field(default_factory=utcnow)
+
+
 class DuplicateEvidence(BaseModel):
     """Why an earlier document looks like the same paper: offered for linking instead of a new copy."""
 
@@ -152,7 +164,8 @@ class Document(BaseModel):
     scope: NfcStr | None = None
     revocation: Revocation | None = None
     result_code: str | None = None  # mã kết quả số hóa
-    validity: ValidityStatus = ValidityStatus.VALID  # as of the last write; see records.reuse.validity_on
+    # As of the last write when stored; reading the record back judges it on the day (ingest.load_document).
+    validity: ValidityStatus = ValidityStatus.VALID
     fields: list[ExtractedField] = []
     near_duplicates: list[DuplicateEvidence] = []
     master_key: str
@@ -167,6 +180,7 @@ class Document(BaseModel):
     # The signatures of the file as it arrived (results often come signed), checked at ingest.
     signatures: list[SignatureCheck] = []
     history: list[HistoryEntry] = []  # the digitization steps taken (records.digitization)
+    edits: list[FactEdit] = []  # changes to its facts after ingest, oldest first (ingest.edits)
     pages: list[Page] = []
     page_count: int = 0
     ocr_engine: str = ""

@@ -1,14 +1,15 @@
 """Documents: upload a scan (streamed to disk, then ingested), read its record, get its searchable PDF, its
-master as captured or a short-lived download link, revoke a result, confirm extracted fields."""
+master as captured or a short-lived download link, revoke a result, confirm extracted fields, set or correct
+its facts."""
 
 from __future__ import annotations
 
 import tempfile
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Body, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -20,6 +21,7 @@ from sohoa.api.uploads import spool
 from sohoa.errors import Forbidden, NotFound
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.dossiers import load_dossier
+from sohoa.ingest.edits import audit_detail, edit_document
 from sohoa.ingest.lifecycle import confirm_fields, revoke
 from sohoa.records.confirmations import FieldChange
 from sohoa.records.models import Document, DocumentKind, FieldName
@@ -191,3 +193,45 @@ def confirm_document_fields(
     return confirm_fields(
         backends.store, backends.index, doc_id, body.fields, values=body.values, by=who.username
     )
+
+
+class FactsChange(BaseModel):
+    """The facts an officer may set or correct; a field left out stays as it is, null clears it."""
+
+    model_config = {"extra": "forbid"}
+    valid_from: date | None = None
+    valid_until: date | None = None
+    number_symbol: str | None = Field(None, examples=["123/QĐ-UBND"])
+    issuer: str | None = None
+    doc_type: str | None = Field(None, description="a slug, e.g. quyet-dinh (records/doctypes.py or another)")
+    title: str | None = None
+    signer: str | None = None
+    signed_on: date | None = None
+    scope: str | None = None
+
+
+# The body is read as plain JSON and checked by ingest.edits, which says in words which field is wrong and
+# why; the schema above documents it.
+_FACTS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": FactsChange.model_json_schema()}},
+    }
+}
+
+
+@router.patch("/documents/{doc_id}", response_model=Document, openapi_extra=_FACTS_BODY)
+def edit_document_facts(
+    doc_id: str,
+    request: Request,
+    backends: BackendsDep,
+    who: WhoDep,
+    body: Annotated[Any, Body()],
+) -> Document:
+    """Set or correct a document's facts (validity, number and symbol, issuer, type, title, signer,
+    signing date, scope). Each change is kept in the record (`edits`) and on the audit trail with the old
+    and the new value; a refused change writes nothing."""
+    editable_document(backends, who, doc_id)
+    document, made = edit_document(backends.store, backends.index, doc_id, body, by=who.username)
+    note(request, record=doc_id, **audit_detail(made))
+    return document

@@ -154,6 +154,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "cover_result": ("kết quả", "result"),
     "master": ("Bản gốc", "Original"),
     "download_master": ("Tải tệp gốc như khi quét", "Download the file as scanned"),
+    "facts_heading": ("Thông tin giấy tờ", "About this paper"),
+    "fact_valid_from": ("Có hiệu lực từ ngày", "Valid from"),
+    "fact_valid_until": ("Có giá trị đến ngày", "Valid until"),
+    "fact_number_symbol": ("Số, ký hiệu", "Number and symbol"),
+    "fact_issuer": ("Cơ quan ban hành", "Issuer"),
+    "fact_doc_type": ("Loại giấy tờ", "Document type"),
+    "fact_title": ("Tiêu đề", "Title"),
+    "fact_signer": ("Người ký", "Signed by"),
+    "fact_signed_on": ("Ngày ký", "Signed on"),
+    "fact_scope": ("Phạm vi", "Scope"),
+    "facts_hint": (
+        "Để trống một ô để xóa giá trị đó. Mọi thay đổi được ghi lại.",
+        "Empty a box to clear it. Every change is recorded.",
+    ),
+    "facts_save": ("Lưu thông tin", "Save"),
+    "facts_history": ("Lịch sử sửa đổi", "Changes"),
+    "facts_field": ("Thông tin", "Fact"),
+    "facts_old": ("Trước", "Before"),
+    "facts_new": ("Sau", "After"),
+    "facts_by": ("Người sửa, lúc", "By, at"),
+    "expired_after": ("sau ngày", "after"),
 }
 
 

@@ -114,6 +114,7 @@ def document_page(
         lines=[lines[k] for k in sorted(lines)],
         q=q,
         editable=editable,
+        doc_types=DOC_TYPES,
     )
 
 

@@ -17,8 +17,10 @@ from sohoa.api.auth import csrf_token
 from sohoa.api.backends import Backends
 from sohoa.api.web.i18n import LANGS, text
 from sohoa.records.access import Principal, Role
+from sohoa.records.titles import paper_title
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.globals["paper_title"] = paper_title
 LANG_COOKIE = "sohoa_lang"
 
 

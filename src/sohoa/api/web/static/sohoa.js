@@ -99,6 +99,17 @@ document.addEventListener("submit", (event) => {
       await call("POST", form.dataset.assign, formValues(form));
       window.location.reload();
     });
+  } else if (form.matches("[data-facts]")) {
+    // Only what the officer changed is sent: each change is recorded with its old and new value.
+    event.preventDefault();
+    const changes = {};
+    form.querySelectorAll("input[name]").forEach((input) => {
+      if (input.value !== input.defaultValue) changes[input.name] = input.value.trim() || null;
+    });
+    act(form, async () => {
+      await call("PATCH", form.dataset.facts, changes);
+      window.location.reload();
+    });
   } else if (form.matches("[data-confirm]")) {
     event.preventDefault();
     act(form, async () => {
