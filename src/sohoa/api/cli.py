@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sohoa.api import cli_scan, cli_signatures
+from sohoa.api import cli_metrics, cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_common import console, err, fail
 from sohoa.api.cli_users import app as users_app
@@ -37,6 +37,7 @@ app.command("batch")(cli_scan.batch)
 app.command("watch")(cli_scan.watch)
 app.command("scan")(cli_scan.scan)
 app.command("cover-sheet")(cli_scan.cover_sheet)
+app.command("metrics")(cli_metrics.metrics)
 
 
 def _backends() -> Backends:
