@@ -266,11 +266,13 @@ def test_sohoa_metrics_json_table_and_bad_dates(tmp_path: Path) -> None:
         ("2025-03", 2, 1),
         ("2025-04", 1, 1),
     ]
-    r = _run(data, "--from", "2025-03-01", "--to", "2025-04-30")
+    r = _run(data, "--from", "2025-01-01", "--to", "2025-04-30")
     assert r.returncode == 0, r.stderr
-    assert "2025-03" in r.stdout and "2025-04" in r.stdout
-    total = next(line for line in r.stdout.splitlines() if "total" in line)
-    assert [c.strip() for c in total.split("│")[2:8]] == ["4", "3", "75.0%", "1", "3", "33.3%"]
+    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:8]]
+            for line in r.stdout.splitlines() if line.count("│") == 8}  # fmt: skip
+    assert rows["2025-01"] == ["0", "0", "—", "0", "0", "—"]  # no dossier: no rate
+    assert rows["2025-02"] == ["1", "1", "100.0%", "0", "1", "0.0%"]
+    assert rows["tổng / total"] == ["5", "4", "80.0%", "1", "4", "25.0%"]
     for args, says in [
         (("--from", "1/3/2025"), "YYYY-MM-DD"),
         (("--from", "2025-05-01", "--to", "2025-04-01"), "before it starts"),

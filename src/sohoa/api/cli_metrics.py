@@ -29,8 +29,8 @@ def _day(value: str | None, option: str) -> date | None:
         raise typer.Exit(ExitCode.BAD_INPUT) from exc
 
 
-def _percent(rate: float) -> str:
-    return f"{rate:.1%}"
+def _percent(rate: float, whole: int) -> str:
+    return f"{rate:.1%}" if whole else "—"  # a rate over nothing is no rate
 
 
 def _table(m: DigitizationMetrics) -> Table:
@@ -51,20 +51,20 @@ def _table(m: DigitizationMetrics) -> Table:
             f.month,
             str(f.dossiers_received),
             str(f.digitized),
-            _percent(f.digitization_rate),
+            _percent(f.digitization_rate, f.dossiers_received),
             str(f.reused),
             str(f.needed),
-            _percent(f.reuse_rate),
+            _percent(f.reuse_rate, f.needed),
         )
     table.add_section()
     table.add_row(
         "tổng / total",
         str(m.dossiers_received),
         str(m.dossiers_digitized),
-        _percent(m.digitization_rate),
+        _percent(m.digitization_rate, m.dossiers_received),
         str(m.documents_reused),
         str(m.documents_needed),
-        _percent(m.reuse_rate),
+        _percent(m.reuse_rate, m.documents_needed),
         style="bold",
     )
     return table
