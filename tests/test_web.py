@@ -84,6 +84,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             User(username="officer", role=Role.OFFICER, agency=AGENCY),
             User(username="citizen-a", role=Role.CITIZEN, personal_id=CITIZEN_A),
             User(username="citizen-b", role=Role.CITIZEN, personal_id=CITIZEN_B),
+            User(username="admin", role=Role.ADMIN),
         ]:
             accounts.add_user(backends.store, user)
             accounts.set_password(backends.store, user.username, PASSWORD)

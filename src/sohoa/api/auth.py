@@ -95,6 +95,7 @@ WEB_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/scan"): _rule(None),
     ("GET", "/scan/{batch_id}"): _rule(None, V.VIEW, "batch_id"),
     ("GET", "/scan/{batch_id}/thumbnails"): _rule(None),
+    ("GET", "/indicators"): _rule(None),
 }
 RULES = {**POLICY, **WEB_POLICY}
 

@@ -81,6 +81,7 @@ def document_record(document: Document, reuse_count: int = 0) -> DocumentRecord:
         created_at=document.created_at,
         reuse_count=reuse_count,
         page_count=sum(1 for p in document.pages if not p.blank),
+        dossier_code=document.dossier.code if document.dossier else None,
     )
 
 
@@ -91,6 +92,7 @@ def dossier_record(dossier: Dossier) -> DossierRecord:
         procedure_code=dossier.procedure_code,
         owner_id=dossier.applicant.id_number,
         received_on=dossier.received_at.astimezone(LOCAL_TZ).date(),
+        status=dossier.status.value,
     )
 
 

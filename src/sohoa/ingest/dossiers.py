@@ -1,5 +1,5 @@
 """Dossiers and reuse, over storage and index: issue dossier codes, link documents, reuse an earlier
-digitized copy instead of new paper, and the digitization indicators.
+digitized copy instead of new paper (the digitization indicators are in ingest.indicators).
 
 Storage holds every fact (dossier manifests, one object per link, one write-once object per reuse event);
 the index holds summaries for fast look-ups and counts, and is brought up to date after each write.
@@ -165,35 +165,3 @@ def owner_documents(
         OwnerDocument(document=r, reuse=reusability(facts_of(r), day, owner_id=owner_id))
         for r in _records(index).owner_documents(owner_id, doc_type)
     ]
-
-
-class DigitizationMetrics(BaseModel):
-    date_from: date
-    date_to: date
-    agency: str | None
-    dossiers_received: int
-    documents_digitized: int
-    results_digitized: int
-    reuse_events: int
-    # Share of dossier components met by reusing an earlier copy rather than digitizing new paper:
-    # reuses / (reuses + components digitized), over the same period and agency.
-    reuse_rate: float
-
-
-def digitization_metrics(
-    index: SearchIndex, date_from: date, date_to: date, agency: str | None = None
-) -> DigitizationMetrics:
-    if date_to < date_from:
-        raise BadInput("Ngày kết thúc trước ngày bắt đầu", "the period ends before it starts")
-    c = _records(index).digitization_counts(date_from, date_to, agency)
-    needed = c.reuses + c.components
-    return DigitizationMetrics(
-        date_from=date_from,
-        date_to=date_to,
-        agency=agency,
-        dossiers_received=c.dossiers,
-        documents_digitized=c.documents,
-        results_digitized=c.results,
-        reuse_events=c.reuses,
-        reuse_rate=round(c.reuses / needed, 4) if needed else 0.0,
-    )

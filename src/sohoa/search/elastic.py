@@ -19,6 +19,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 from sohoa.errors import ServiceUnavailable
 from sohoa.records.access import AuditEvent
 from sohoa.records.models import ValidityStatus
+from sohoa.search import elastic_indicators
 from sohoa.search.base import (
     EXACT_BOOST,
     PHRASE_BOOST,
@@ -39,6 +40,7 @@ from sohoa.search.records import (
     DigitizationCounts,
     DocumentRecord,
     DossierRecord,
+    DossierTally,
     ReuseRecord,
 )
 
@@ -95,11 +97,11 @@ _RECORD_MAPPINGS: dict[str, dict[str, Any]] = {
         "revoked_on": _DATE, "revoked_reason": {"type": "text"}, "number_confirmed": {"type": "boolean"},
         "signature": _KEYWORD, "needs_review": {"type": "boolean"},
         "agency": _KEYWORD, "result_code": _KEYWORD, "created_at": {"type": "date"}, "created_on": _DATE,
-        "reuse_count": {"type": "integer"}, "page_count": {"type": "integer"},
+        "reuse_count": {"type": "integer"}, "page_count": {"type": "integer"}, "dossier_code": _KEYWORD,
     },
     "dossiers": {
         "code": _KEYWORD, "agency": _KEYWORD, "procedure_code": _KEYWORD, "owner_id": _KEYWORD,
-        "received_on": _DATE,
+        "received_on": _DATE, "status": _KEYWORD,
     },
     "reuses": {
         "id": _KEYWORD, "dossier_code": _KEYWORD, "doc_id": _KEYWORD, "owner_id": _KEYWORD,
@@ -301,6 +303,14 @@ class ElasticIndex:
             results=results,
             reuses=count("reuses", "on"),
         )
+
+    def dossier_tallies(
+        self, date_from: date, date_to: date, agency: str | None = None
+    ) -> list[DossierTally]:
+        def search(**kwargs: Any) -> Any:
+            return self._guard(self.client.search, **kwargs)
+
+        return elastic_indicators.dossier_tallies(search, self._records, date_from, date_to, agency)
 
     def owner_applies_at(self, owner_id: str, agency: str) -> bool:
         query = {"bool": {"filter": [{"term": {"owner_id": owner_id}}, {"term": {"agency": agency}}]}}

@@ -38,6 +38,7 @@ class DocumentRecord(BaseModel):
     created_at: datetime
     reuse_count: int = 0
     page_count: int = 0
+    dossier_code: str | None = None  # the dossier it was digitized for (its scanned link), if any
 
 
 class DossierRecord(BaseModel):
@@ -46,6 +47,7 @@ class DossierRecord(BaseModel):
     procedure_code: str
     owner_id: str
     received_on: date
+    status: str = "received"  # records.dossiers.DossierStatus
 
 
 class ReuseRecord(BaseModel):
@@ -63,6 +65,20 @@ class DigitizationCounts(BaseModel):
     components: int
     results: int
     reuses: int  # reuse events
+
+
+class DossierTally(BaseModel):
+    """What the indicators need of one dossier: the documents digitized for it (its scanned links, by kind)
+    and the earlier documents reused for it. A document both scanned and reused for the same dossier
+    counts once, as reused."""
+
+    code: str
+    agency: str
+    received_on: date
+    status: str
+    components: int  # components scanned for it (not counting those reused)
+    results: int  # results scanned for it
+    reused: int  # distinct documents reused for it
 
 
 class AuditQuery(BaseModel):
@@ -101,6 +117,13 @@ class RecordIndex(Protocol):
         self, date_from: date, date_to: date, agency: str | None = None
     ) -> DigitizationCounts:
         """Counts over a period (both ends included), for one agency or all."""
+        ...
+
+    def dossier_tallies(
+        self, date_from: date, date_to: date, agency: str | None = None
+    ) -> list[DossierTally]:
+        """One tally per dossier received over a period (both ends included), for one agency or all,
+        ordered by code."""
         ...
 
     def owner_applies_at(self, owner_id: str, agency: str) -> bool:

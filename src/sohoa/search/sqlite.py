@@ -20,6 +20,7 @@ from types import TracebackType
 
 from sohoa.records.access import AuditEvent
 from sohoa.records.models import ValidityStatus
+from sohoa.search import sqlite_indicators
 from sohoa.search.base import (
     TOTAL_CAP,
     InvalidQuery,
@@ -39,6 +40,7 @@ from sohoa.search.records import (
     DigitizationCounts,
     DocumentRecord,
     DossierRecord,
+    DossierTally,
     ReuseRecord,
 )
 
@@ -95,14 +97,14 @@ CREATE TABLE IF NOT EXISTS documents (
     issuer TEXT, doc_date TEXT, valid_from TEXT, valid_until TEXT, revoked INTEGER NOT NULL, revoked_on TEXT,
     revoked_reason TEXT, number_confirmed INTEGER NOT NULL, needs_review INTEGER NOT NULL, agency TEXT,
     result_code TEXT, created_at TEXT NOT NULL, created_on TEXT NOT NULL, reuse_count INTEGER NOT NULL,
-    page_count INTEGER NOT NULL, signature TEXT
+    page_count INTEGER NOT NULL, signature TEXT, dossier_code TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_owner ON documents (owner_id, doc_date DESC, created_at DESC);
 CREATE INDEX IF NOT EXISTS documents_number ON documents (number_symbol);
 CREATE INDEX IF NOT EXISTS documents_created ON documents (created_on, agency);
 CREATE TABLE IF NOT EXISTS dossiers (
     code TEXT PRIMARY KEY, agency TEXT NOT NULL, procedure_code TEXT NOT NULL, owner_id TEXT NOT NULL,
-    received_on TEXT NOT NULL
+    received_on TEXT NOT NULL, status TEXT
 );
 CREATE INDEX IF NOT EXISTS dossiers_received ON dossiers (received_on, agency);
 CREATE TABLE IF NOT EXISTS reuses (
@@ -118,6 +120,8 @@ CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_record ON audit (record, at);
 CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at);
 CREATE INDEX IF NOT EXISTS dossiers_owner ON dossiers (owner_id, agency);
+CREATE INDEX IF NOT EXISTS documents_dossier ON documents (dossier_code);
+CREATE INDEX IF NOT EXISTS reuses_dossier ON reuses (dossier_code);
 """
 # Counts over a period, for one agency (:agency) or all (:agency NULL).
 _COUNT_DOSSIERS = """SELECT count(*) FROM dossiers
@@ -129,7 +133,7 @@ _COUNT_REUSES = """SELECT count(*) FROM reuses
 _DOCUMENT_COLUMNS = (
     "doc_id", "owner_id", "doc_type", "kind", "title", "number_symbol", "issuer", "doc_date", "valid_from",
     "valid_until", "revoked", "revoked_on", "revoked_reason", "number_confirmed", "needs_review", "agency",
-    "result_code", "created_at", "created_on", "reuse_count", "page_count", "signature",
+    "result_code", "created_at", "created_on", "reuse_count", "page_count", "signature", "dossier_code",
 )  # fmt: skip
 
 _UPSERT = """
@@ -265,6 +269,8 @@ class SqliteIndex:
             ("pages", "valid_until"),
             ("pages", "procedure_code"),
             ("documents", "signature"),
+            ("documents", "dossier_code"),
+            ("dossiers", "status"),
         ):
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if columns and column not in columns:
@@ -365,8 +371,8 @@ class SqliteIndex:
     def index_dossiers(self, dossiers: list[DossierRecord]) -> None:
         with self._tx() as conn:
             conn.executemany(
-                "INSERT OR REPLACE INTO dossiers (code, agency, procedure_code, owner_id, received_on) "
-                "VALUES (:code, :agency, :procedure_code, :owner_id, :received_on)",
+                "INSERT OR REPLACE INTO dossiers (code, agency, procedure_code, owner_id, received_on, "
+                "status) VALUES (:code, :agency, :procedure_code, :owner_id, :received_on, :status)",
                 [d.model_dump(mode="json") for d in dossiers],
             )
 
@@ -394,6 +400,12 @@ class SqliteIndex:
             results=results,
             reuses=n_reuses,
         )
+
+    def dossier_tallies(
+        self, date_from: date, date_to: date, agency: str | None = None
+    ) -> list[DossierTally]:
+        with self._tx() as conn:
+            return sqlite_indicators.dossier_tallies(conn, date_from, date_to, agency)
 
     def owner_applies_at(self, owner_id: str, agency: str) -> bool:
         with self._tx() as conn:

@@ -11,7 +11,8 @@ from sohoa.api.access import check_owner
 from sohoa.api.auth import WhoDep
 from sohoa.api.deps import BackendsDep
 from sohoa.errors import BadInput
-from sohoa.ingest.dossiers import DigitizationMetrics, OwnerDocument, digitization_metrics, owner_documents
+from sohoa.ingest.dossiers import OwnerDocument, owner_documents
+from sohoa.ingest.indicators import DigitizationMetrics, digitization_metrics, period
 from sohoa.records.access import Role
 from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
 
@@ -44,12 +45,18 @@ def list_owner_documents(
 def get_digitization_metrics(
     backends: BackendsDep,
     who: WhoDep,
-    date_from: Annotated[date, Query(alias="from")],
-    date_to: Annotated[date, Query(alias="to")],
+    date_from: Annotated[
+        date | None, Query(alias="from", description="first day (default 1 January)")
+    ] = None,
+    date_to: Annotated[
+        date | None, Query(alias="to", description="last day, included (default today)")
+    ] = None,
     agency: Annotated[str | None, Query(max_length=40)] = None,
 ) -> DigitizationMetrics:
-    """Dossiers received, documents and results digitized, reuse events and the reuse rate, per period
-    and agency (an officer's own agency)."""
+    """The Decision 766 indicators per period and agency (an officer's own agency), with each month:
+    the digitization rate (dossiers received whose components and results are digitized ÷ dossiers
+    received) and the reuse rate (documents reused ÷ documents the dossiers needed); and the counts of
+    documents and results digitized and reuses logged over the period. Definitions: ingest.indicators."""
     if who.role is Role.OFFICER:
         agency = who.agency
-    return digitization_metrics(backends.index, date_from, date_to, agency)
+    return digitization_metrics(backends.index, *period(date_from, date_to), agency or None)

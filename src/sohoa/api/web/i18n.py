@@ -175,6 +175,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "facts_new": ("Sau", "After"),
     "facts_by": ("Người sửa, lúc", "By, at"),
     "expired_after": ("sau ngày", "after"),
+    "nav_indicators": ("Chỉ số số hóa", "Digitization indicators"),
+    "indicators_intro": (
+        "Tỷ lệ số hóa hồ sơ, kết quả giải quyết TTHC và tỷ lệ khai thác, sử dụng lại dữ liệu đã số hóa "
+        "(Quyết định 766/QĐ-TTg), theo tháng tiếp nhận hồ sơ.",
+        "The share of dossiers whose components and results are digitized and the share of digitized "
+        "documents reused (Decision 766/QĐ-TTg), by the month dossiers were received.",
+    ),
+    "agency": ("Cơ quan tiếp nhận", "Receiving agency"),
+    "all_agencies": ("Mọi cơ quan", "Every agency"),
+    "show": ("Xem", "Show"),
+    "month": ("Tháng", "Month"),
+    "dossiers_received": ("Hồ sơ tiếp nhận", "Dossiers received"),
+    "dossiers_digitized": ("Hồ sơ đã số hóa", "Dossiers digitized"),
+    "digitization_rate": ("Tỷ lệ số hóa", "Digitization rate"),
+    "documents_reused": ("Giấy tờ dùng lại", "Documents reused"),
+    "documents_needed": ("Giấy tờ cần có", "Documents needed"),
+    "reuse_rate": ("Tỷ lệ dùng lại", "Reuse rate"),
+    "total": ("Cả kỳ", "Whole period"),
+    "indicators_definitions": (
+        "Hồ sơ đã số hóa: có ít nhất một thành phần được quét hoặc dùng lại và, khi đã có kết quả (tài liệu "
+        "kết quả gắn với hồ sơ, hoặc hồ sơ đã giải quyết xong), kết quả đó đã được số hóa. Giấy tờ cần có: "
+        "thành phần được dùng lại cộng thành phần được quét cho các hồ sơ đó.",
+        "A dossier is digitized when at least one component was scanned or reused for it and, once it has a "
+        "result (a result document linked to it, or processing ended), that result is digitized. Documents "
+        "needed: the components reused plus those scanned for those dossiers.",
+    ),
 }
 
 

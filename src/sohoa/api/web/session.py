@@ -13,7 +13,7 @@ from sohoa.records.access import Role
 
 router = APIRouter()
 
-HOME = {Role.STAFF: "/scan", Role.OFFICER: "/search", Role.CITIZEN: "/my", Role.ADMIN: "/docs"}
+HOME = {Role.STAFF: "/scan", Role.OFFICER: "/search", Role.CITIZEN: "/my", Role.ADMIN: "/indicators"}
 
 
 def safe_next(target: str | None) -> str | None:
