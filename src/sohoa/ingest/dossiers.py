@@ -4,7 +4,8 @@ digitized copy instead of new paper, and the digitization indicators.
 Storage holds every fact (dossier manifests, one object per link, one write-once object per reuse event);
 the index holds summaries for fast look-ups and counts, and is brought up to date after each write.
 Uniqueness (dossier codes, one reuse per document and dossier) rests on the store's create-if-absent
-write, so it holds across processes and machines.
+write, so it holds across processes and machines; a reuse cut short by a crash is finished by a retry or by
+reading the count, never counted twice nor left counted without its event (`ingest.reuses`).
 """
 
 from __future__ import annotations
