@@ -4,7 +4,8 @@ digitized copy instead of new paper (the digitization indicators are in ingest.i
 Storage holds every fact (dossier manifests, one object per link, one write-once object per reuse event);
 the index holds summaries for fast look-ups and counts, and is brought up to date after each write.
 Uniqueness (dossier codes, one reuse per document and dossier) rests on the store's create-if-absent
-write, so it holds across processes and machines.
+write, so it holds across processes and machines; a reuse cut short by a crash is finished by a retry or by
+reading the count, never counted twice nor left counted without its event (`ingest.reuses`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 
 from sohoa.errors import BadInput, Conflict, NotFound
 from sohoa.ingest.documents import document_record, dossier_record, load_document, reuse_record
+from sohoa.ingest.reuses import document_reuses, finish_reuse, marked_reuse, reserve_reuse
 from sohoa.records.codes import DEFAULT_DOSSIER_PATTERN, dossier_code, dossier_code_prefix
 from sohoa.records.dossiers import (
     Dossier,
@@ -102,7 +104,9 @@ def link_scanned(store: ObjectStore, code: str, doc_id: str, *, by: str) -> Doss
 
 
 def reuse_count(store: ObjectStore, doc_id: str) -> int:
-    return sum(1 for _ in store.list(f"documents/{doc_id}/reused-by/"))
+    """How many dossiers reused the document; finishes any reuse a crash left half-written first, so the
+    count always matches the reuse events in storage (see `ingest.reuses`)."""
+    return len(document_reuses(store, doc_id))
 
 
 def reuse_document(
@@ -111,34 +115,34 @@ def reuse_document(
     """Attach an earlier digitized document to a dossier: a link, not a copy, logged as a reuse event.
 
     Refused (409) when the document is not reusable for this dossier's applicant: revoked, expired, someone
-    else's. Reusing the same document for the same dossier twice is one reuse.
+    else's. Reusing the same document for the same dossier twice is one reuse; run again after a crash, it
+    finishes that reuse (`ingest.reuses`).
     """
     dossier = load_dossier(store, code)
     document = load_document(store, doc_id)
-    today = today or datetime.now(LOCAL_TZ).date()
-    verdict = reusability(document, today, owner_id=dossier.applicant.id_number)
-    if not verdict.reusable:
-        blocking = [r for r in verdict.reasons if r.blocking]
-        raise Conflict(
-            "Không dùng lại được: " + "; ".join(r.vi for r in blocking),
-            "cannot be reused: " + "; ".join(r.en for r in blocking),
+    # Already decided (by an earlier call, maybe cut short by a crash): finish it, whatever today's verdict.
+    event = marked_reuse(store, doc_id, code)
+    if event is None:
+        today = today or datetime.now(LOCAL_TZ).date()
+        verdict = reusability(document, today, owner_id=dossier.applicant.id_number)
+        if not verdict.reusable:
+            blocking = [r for r in verdict.reasons if r.blocking]
+            raise Conflict(
+                "Không dùng lại được: " + "; ".join(r.vi for r in blocking),
+                "cannot be reused: " + "; ".join(r.en for r in blocking),
+            )
+        event = reserve_reuse(
+            store,
+            ReuseEvent(
+                id=uuid.uuid4().hex,
+                dossier_code=code,
+                doc_id=doc_id,
+                owner_id=document.owner_id,
+                agency=dossier.agency,
+                by=by,
+            ),
         )
-    event = ReuseEvent(
-        id=uuid.uuid4().hex,
-        dossier_code=code,
-        doc_id=doc_id,
-        owner_id=document.owner_id,
-        agency=dossier.agency,
-        by=by,
-    )
-    try:
-        store.create_bytes(keys.reuse_marker(doc_id, code), _json(event), content_type="application/json")
-    except ObjectExists:
-        return ReuseEvent.model_validate_json(store.get_bytes(keys.reuse_marker(doc_id, code)))
-    link = DossierLink(dossier_code=code, doc_id=doc_id, kind=LinkKind.REUSED, by=by, at=event.at)
-    store.put_bytes(keys.dossier_link(code, doc_id), _json(link), content_type="application/json")
-    day = event.at.astimezone(LOCAL_TZ).date()
-    store.put_bytes(keys.reuse_event(day.isoformat(), event.id), _json(event), locked=True)
+    finish_reuse(store, event)
     records = _records(index)
     records.index_reuses([reuse_record(event)])
     records.index_documents([document_record(document, reuse_count(store, doc_id))])
