@@ -205,6 +205,12 @@ def test_reading_the_count_after_a_crash_at_any_write_repairs_the_reuse(
     _crash_at_each_write(store, index, card, read)
 
 
+def test_a_reindex_alone_after_a_crash_at_any_write_finishes_the_reuse(
+    store: ObjectStore, index: SearchIndex, card: Document
+) -> None:
+    _crash_at_each_write(store, index, card, lambda _code: reindex(store, index))
+
+
 def test_a_reuse_finished_the_next_day_is_logged_on_the_day_it_was_made(
     store: ObjectStore, index: SearchIndex, card: Document
 ) -> None:

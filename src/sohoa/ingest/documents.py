@@ -4,10 +4,10 @@ dossiers, reuse events), and rebuilding the whole index from storage alone."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Iterator
 
 from sohoa.errors import NotFound
+from sohoa.ingest.reuses import document_reuses
 from sohoa.records.access import AuditEvent
 from sohoa.records.basics import today
 from sohoa.records.dossiers import Dossier, ReuseEvent
@@ -111,36 +111,17 @@ def reindex(
     store: ObjectStore, index: SearchIndex, *, progress: Callable[[int], None] | None = None, batch: int = 500
 ) -> int:
     """Drop the index and rebuild it from storage alone (pages, and on a RecordIndex the document
-    summaries, dossiers, reuse events and the audit trail); returns the pages indexed."""
+    summaries, dossiers, reuse events and the audit trail); returns the pages indexed. A reuse a crash left
+    half-written is finished on the way (its marker is in storage), so counts and events agree."""
     index.clear()
     records = index if isinstance(index, RecordIndex) else None
-    counts: Counter[str] = Counter()
-    if records is not None:
-        events = [
-            ReuseEvent.model_validate_json(store.get_bytes(k)) for k in store.list(keys.REUSE_EVENTS_PREFIX)
-        ]
-        records.index_reuses([reuse_record(e) for e in events])
-        # One reuse per (document, dossier), as the markers that count them in storage.
-        counts.update(doc_id for doc_id, _ in {(e.doc_id, e.dossier_code) for e in events})
-        dossiers = [
-            read_manifest(store, k, Dossier)
-            for k in store.list(keys.DOSSIERS_PREFIX)
-            if k.endswith("/manifest.json")
-        ]
-        records.index_dossiers([dossier_record(d) for d in dossiers])
-        audit: list[AuditEvent] = []
-        for key in store.list(keys.AUDIT_PREFIX):
-            audit.append(AuditEvent.model_validate_json(store.get_bytes(key)))
-            if len(audit) >= batch:
-                records.index_audit(audit)
-                audit = []
-        records.index_audit(audit)
     pages: list[PageRecord] = []
     summaries: list[DocumentRecord] = []
     total = 0
     for n, document in enumerate(iter_documents(store), 1):
         pages.extend(page_records(document))
-        summaries.append(document_record(document, counts[document.id]))
+        if records is not None:
+            summaries.append(document_record(document, len(document_reuses(store, document.id))))
         if len(pages) >= batch:
             total += index.index_pages(pages)
             pages = []
@@ -151,6 +132,30 @@ def reindex(
             progress(n)
     if pages:
         total += index.index_pages(pages)
-    if records is not None and summaries:
-        records.index_documents(summaries)
+    if records is not None:
+        if summaries:
+            records.index_documents(summaries)
+        _reindex_records(store, records, batch)
     return total
+
+
+def _reindex_records(store: ObjectStore, records: RecordIndex, batch: int) -> None:
+    """Reuse events, dossiers and the audit trail; read after the documents, whose unfinished reuses are
+    finished by then."""
+    events = [
+        ReuseEvent.model_validate_json(store.get_bytes(k)) for k in store.list(keys.REUSE_EVENTS_PREFIX)
+    ]
+    records.index_reuses([reuse_record(e) for e in events])
+    dossiers = [
+        read_manifest(store, k, Dossier)
+        for k in store.list(keys.DOSSIERS_PREFIX)
+        if k.endswith("/manifest.json")
+    ]
+    records.index_dossiers([dossier_record(d) for d in dossiers])
+    audit: list[AuditEvent] = []
+    for key in store.list(keys.AUDIT_PREFIX):
+        audit.append(AuditEvent.model_validate_json(store.get_bytes(key)))
+        if len(audit) >= batch:
+            records.index_audit(audit)
+            audit = []
+    records.index_audit(audit)
