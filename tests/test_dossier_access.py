@@ -183,7 +183,7 @@ def test_access_ends_when_the_dossier_closes_and_the_window_has_passed(world_no_
 
 
 def test_a_dossier_closed_longer_ago_than_the_window_gives_no_access(world: World) -> None:
-    """The default window (30 days): a dossier closed 40 days ago opens nothing, one closed 5 days ago does."""
+    """The default window (30 days): closed 40 days ago opens nothing, closed 5 days ago does."""
     doc = _paper_at_other_agency(world)
     officer = world.h("officer")
     for days_ago, expected in ((40, 404), (5, 200)):
