@@ -142,9 +142,7 @@ def test_a_read_through_a_dossier_is_audited_with_it_and_shown_to_the_citizen(wo
     code = _receive(world, CITIZEN_A)
     assert world.client.get(f"/api/v1/documents/{doc}", headers=officer).status_code == 200
     assert world.client.get(f"/api/v1/documents/{doc}", headers=citizen).status_code == 200  # their own
-    read = [
-        e for e in _audit(world, record=doc)["events"] if e["status"] == 200 and e["actor"] == "officer"
-    ]
+    read = [e for e in _audit(world, record=doc)["events"] if e["status"] == 200 and e["actor"] == "officer"]
     assert len(read) == 1
     assert read[0]["detail"]["via_dossier"] == code and read[0]["owner"] == CITIZEN_A
 
