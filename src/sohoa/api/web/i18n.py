@@ -210,7 +210,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "to_processing": ("Chuyển sang đang giải quyết", "Mark as processing"),
     "to_done": ("Đóng: đã giải quyết xong", "Close: done"),
     "to_returned": ("Đóng: trả lại hồ sơ", "Close: returned"),
-    "reads_title": ("Ai đã xem giấy tờ của tôi", "Who read my papers"),
+    "reads_title": ("Ai đã xem giấy tờ của bạn", "Who read your papers"),
     "reads_intro": (
         "Mỗi lần cán bộ xem, tải hoặc dùng lại giấy tờ của bạn đều được ghi lại: ai, lúc nào, và theo hồ sơ "
         "nào (cán bộ cơ quan khác chỉ xem được khi đang giải quyết hồ sơ của bạn tại cơ quan mình).",
