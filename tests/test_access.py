@@ -64,6 +64,11 @@ def _new(owner: str) -> NewDossier:
     )
 
 
+def _form(owner: str) -> dict:
+    """The dossier as a client sends it: the reception time is the server's."""
+    return _new(owner).model_dump(mode="json", exclude={"received_at"})
+
+
 def _world(tmp: Path, store: ObjectStore, index: SearchIndex, settings: Settings) -> World:
     """Papers of two citizens at AGENCY, put in place directly, not by the API: the trail starts empty."""
     people = make_people(store)
@@ -113,8 +118,9 @@ def _body(method: str, path: str, w: World) -> dict:
         return {"files": {field: ("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "image/png")}}
     bodies = {
         "/api/v1/auth/login": {"username": "nobody", "password": "wrong-password"},
-        "/api/v1/dossiers": _new(CITIZEN_A).model_dump(mode="json"),
+        "/api/v1/dossiers": _form(CITIZEN_A),
         "/api/v1/dossiers/{code}/reuse": {"doc_id": w.doc_a},
+        "/api/v1/dossiers/{code}/status": {"status": "processing"},  # still open: A's papers stay readable
         "/api/v1/documents/{doc_id}/revoke": {"reason": "Cấp sai"},
         # refused past the gate (ends before it starts): doc A stays as it is for the other tests
         "/api/v1/documents/{doc_id}": {"valid_from": "2021-01-01", "valid_until": "2020-01-01"},
@@ -196,7 +202,7 @@ def test_officer_of_another_agency_sees_nothing(world: World) -> None:
     assert c.get(f"/api/v1/owners/{CITIZEN_A}/documents", headers=other).status_code == 403
     hits = c.get("/api/v1/search", params={"q": world.word}, headers=other).json()["hits"]
     assert hits == []
-    r = c.post("/api/v1/dossiers", json=_new(CITIZEN_A).model_dump(mode="json"), headers=other)
+    r = c.post("/api/v1/dossiers", json=_form(CITIZEN_A), headers=other)
     assert r.status_code == 403
 
 
@@ -316,7 +322,7 @@ def test_scripted_session_leaves_exactly_the_expected_trail(audited: World) -> N
     assert c.get(f"/api/v1/documents/{w.doc_a}", headers=officer).is_success
     assert c.get(f"/api/v1/pages/{w.doc_a}/1/image", headers=officer).is_success
     assert c.get(f"/api/v1/documents/{w.doc_a}/pdf", headers=officer).is_success
-    new = c.post("/api/v1/dossiers", json=_new(CITIZEN_A).model_dump(mode="json"), headers=officer).json()
+    new = c.post("/api/v1/dossiers", json=_form(CITIZEN_A), headers=officer).json()
     assert c.post(
         f"/api/v1/dossiers/{new['code']}/reuse", json={"doc_id": w.doc_a}, headers=officer
     ).is_success

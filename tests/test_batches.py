@@ -23,6 +23,7 @@ from sohoa.storage.filesystem import FilesystemStore
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 AGENCY = "000.00.11.H29"
+OTHER_AGENCY = "000.00.12.H29"
 
 
 def _env(data: Path) -> dict[str, str]:
@@ -259,6 +260,27 @@ def test_batch_progress_over_the_api_and_its_event_stream(tmp_path: Path) -> Non
             c.post(f"{url}/7/assign", json={"dossier_code": dossier.code}, headers=staff).status_code == 404
         )
         assert c.post(f"{url}/0/assign", json={"dossier_code": "nope"}, headers=staff).status_code == 404
+        # Another agency's dossier answers exactly as a code that does not exist (issue 20).
+        foreign = create_dossier(
+            store,
+            index,
+            NewDossier(
+                agency=OTHER_AGENCY,
+                procedure_code="1.001193",
+                procedure_name="Đăng ký thường trú",
+                applicant=Applicant(id_number="001089012345", name="Nguyễn Văn An"),
+            ),
+            by="officer2",
+        ).code
+        unknown = foreign[:-4] + "0999"
+        answers = [
+            c.post(f"{url}/0/assign", json={"dossier_code": code}, headers=staff)
+            for code in (foreign, unknown)
+        ]
+        assert [r.status_code for r in answers] == [404, 404]
+        assert answers[0].json()["detail"].replace(foreign, "?") == answers[1].json()["detail"].replace(
+            unknown, "?"
+        )
         done = c.post(f"{url}/0/assign", json={"dossier_code": dossier.code}, headers=staff)
         assert done.status_code == 200, done.text
         assert done.json()["groups"][0]["assigned_to"] == dossier.code

@@ -2,9 +2,22 @@
 
 A record the caller may not see answers exactly as a record that does not exist (404), so ids cannot be
 probed. The rules themselves are `records.access.may_read`.
+
+The once-only rule lets an officer read an applicant's papers digitized by another agency, but only through
+a dossier really received at the officer's own agency (`handling_dossier`):
+- the reception time is the server's (the API takes none from the client, `records.dossiers.DossierForm`),
+  so no back-dated dossier opens anything;
+- the access lasts while the dossier is open (received, processing) and `SOHOA_DOSSIER_ACCESS_DAYS` days
+  (30 by default: long enough to hand the result back and correct a mistake the applicant points out, short
+  enough that a finished case does not keep every paper of the person open) after it is done or returned;
+  a dossier stored closed before close times were kept counts from its reception;
+- such a read is put on the audit trail with the dossier it went through (`via_dossier`) and the owner of
+  the paper, which is what the citizen's own list of reads shows (`ingest.audit.owner_reads`).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sohoa.api.backends import Backends
 from sohoa.errors import Forbidden, NotFound
@@ -12,7 +25,7 @@ from sohoa.ingest import load_document
 from sohoa.ingest.dossiers import load_dossier
 from sohoa.records.access import Principal, Role, may_read
 from sohoa.records.dossiers import DossierView
-from sohoa.records.models import Document
+from sohoa.records.models import Document, utcnow
 from sohoa.search.records import RecordIndex
 
 
@@ -20,12 +33,41 @@ def _not_found(doc_id: str) -> NotFound:
     return NotFound(f"Không tìm thấy tài liệu {doc_id[:40]}", f"document {doc_id[:40]} not found")
 
 
-def handles_owner(backends: Backends, who: Principal, owner_id: str | None) -> bool:
-    """An officer handles an owner when a dossier at the officer's agency names them as applicant."""
+def handling_dossier(backends: Backends, who: Principal, owner_id: str | None) -> str | None:
+    """The dossier through which an officer handles an owner: received at the officer's agency, naming
+    them as applicant, open or closed less than the access window ago (the newest, if several)."""
     if who.role is not Role.OFFICER or not who.agency or not owner_id:
-        return False
+        return None
     index = backends.index
-    return isinstance(index, RecordIndex) and index.owner_applies_at(owner_id, who.agency)
+    if not isinstance(index, RecordIndex):
+        return None
+    since = utcnow() - timedelta(days=backends.settings.dossier_access_days)
+    return index.access_dossier(owner_id, who.agency, since)
+
+
+def handles_owner(backends: Backends, who: Principal, owner_id: str | None) -> bool:
+    return handling_dossier(backends, who, owner_id) is not None
+
+
+def _read_through(who: Principal, owner: str | None, via: str | None) -> None:
+    """Put on the caller's trail whose paper this is and the dossier the read went through, if any."""
+    if owner:
+        who.trail["owner"] = owner
+    if via:
+        who.trail["via_dossier"] = via
+        who.trail["agency"] = who.agency or ""
+
+
+def may_read_document(backends: Backends, who: Principal, owner: str | None, agency: str | None) -> bool:
+    """May `who` read a paper of this owner and digitizing agency? Noted on the trail when so."""
+    if may_read(who, owner_id=owner, agency=agency):
+        _read_through(who, owner, None)
+        return True
+    via = handling_dossier(backends, who, owner)
+    if via is not None and may_read(who, owner_id=owner, agency=agency, handles_owner=True):
+        _read_through(who, owner, via)
+        return True
+    return False
 
 
 def readable_document(backends: Backends, who: Principal, doc_id: str) -> Document:
@@ -33,10 +75,7 @@ def readable_document(backends: Backends, who: Principal, doc_id: str) -> Docume
         document = load_document(backends.store, doc_id)
     except NotFound:
         raise _not_found(doc_id) from None
-    owner, agency = document.owner_id, document.agency
-    if not may_read(who, owner_id=owner, agency=agency) and not may_read(
-        who, owner_id=owner, agency=agency, handles_owner=handles_owner(backends, who, owner)
-    ):
+    if not may_read_document(backends, who, document.owner_id, document.agency):
         raise _not_found(doc_id)
     return document
 
@@ -53,20 +92,38 @@ def editable_document(backends: Backends, who: Principal, doc_id: str) -> Docume
 
 
 def readable_dossier(backends: Backends, who: Principal, code: str) -> DossierView:
+    """The dossier, its links limited to the documents `who` may read: a paper linked by mistake into
+    someone else's dossier shows neither its title nor its id there."""
     try:
         dossier = load_dossier(backends.store, code)
     except NotFound:
         raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found") from None
     if not may_read(who, owner_id=dossier.applicant.id_number, agency=dossier.agency):
         raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found")
-    return dossier
+    visible = []
+    for link in dossier.links:
+        try:
+            document = load_document(backends.store, link.doc_id)
+        except NotFound:
+            continue
+        # Checked without noting: listing a dossier is not a read of each paper's owner.
+        if may_read(who, owner_id=document.owner_id, agency=document.agency) or may_read(
+            who,
+            owner_id=document.owner_id,
+            agency=document.agency,
+            handles_owner=handles_owner(backends, who, document.owner_id),
+        ):
+            visible.append(link)
+    return dossier.model_copy(update={"links": visible})
 
 
 def check_owner(backends: Backends, who: Principal, owner_id: str) -> None:
     """May `who` list this owner's documents? Citizens their own; officers an applicant of their agency."""
     if who.role is Role.CITIZEN and owner_id == who.personal_id:
         return
-    if handles_owner(backends, who, owner_id):
+    via = handling_dossier(backends, who, owner_id)
+    if via is not None:
+        _read_through(who, owner_id, via)
         return
     raise Forbidden(
         "Không được xem giấy tờ của người này (cần một hồ sơ của họ tại cơ quan mình)",

@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         draft: AuditDraft | None = getattr(request.state, "audit", None)
         if draft is None:
             return response
+        # What the record-level checks learned (whose paper, through which dossier: api.access).
+        trail = dict(who.trail) if (who := getattr(request.state, "principal", None)) else {}
+        owner = trail.pop("owner", None)
         event = AuditEvent(
             id=uuid.uuid4().hex,
             actor=draft.actor or "anonymous",
@@ -97,9 +100,10 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
             action=draft.action,
             record=draft.record,
             route=draft.route,
-            detail=draft.detail,
+            detail=draft.detail | trail,
             client=request.client.host if request.client else None,
             status=response.status_code,
+            owner=owner,
         )
         backends: Backends = request.app.state.backends
         try:

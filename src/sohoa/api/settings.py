@@ -49,6 +49,16 @@ class Settings(BaseSettings):
         "throttle and the audit trail see",
     )
     download_link_seconds: int = Field(default=300, ge=10, le=3600)
+    dossier_access_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="days an officer may still read the applicant's papers from other agencies after the "
+        "dossier is done or returned (while it is open, always)",
+    )
+    flag_applicants_per_hour: int = Field(
+        default=20, ge=1, description="dossiers for more different applicants in an hour flag the officer"
+    )
     trust_anchors: Path | None = Field(
         default=None,
         description="root CA certificates signatures must chain to (PEM/DER file or folder): the national "

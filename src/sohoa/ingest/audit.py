@@ -7,7 +7,11 @@ fails rather than go unrecorded.
 
 from __future__ import annotations
 
-from sohoa.records.access import AuditEvent
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from sohoa.records.access import AuditAction, AuditEvent, Role
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import AuditPage, AuditQuery, RecordIndex
 from sohoa.storage import keys
@@ -29,3 +33,47 @@ def record_event(store: ObjectStore, index: SearchIndex, event: AuditEvent) -> N
 def audit_events(index: SearchIndex, query: AuditQuery) -> AuditPage:
     assert isinstance(index, RecordIndex), f"{index!r} keeps no records"
     return index.audit_events(query)
+
+
+_READS = [AuditAction.VIEW, AuditAction.DOWNLOAD, AuditAction.REUSE]
+
+
+class PaperRead(BaseModel):
+    """One look at a citizen's paper by someone else, as the citizen sees it ("Giấy tờ của tôi")."""
+
+    at: datetime
+    reader: str
+    role: Role | None
+    action: AuditAction
+    doc_id: str | None  # None: the list of the citizen's papers
+    via_dossier: str | None = None  # the dossier at the reader's agency that let them read it
+    agency: str | None = None  # the reader's agency, when they read through a dossier
+
+
+class PaperReads(BaseModel):
+    total: int
+    reads: list[PaperRead]
+
+
+def owner_reads(
+    index: SearchIndex, owner_id: str, *, username: str, limit: int = 100, offset: int = 0
+) -> PaperReads:
+    """Who read `owner_id`'s papers (answered, not refused), newest first; the owner's own looks
+    (as `username`) left out."""
+    query = AuditQuery(
+        owner=owner_id, not_actor=username, actions=_READS, succeeded=True, limit=limit, offset=offset
+    )
+    page = audit_events(index, query)
+    reads = [
+        PaperRead(
+            at=e.at,
+            reader=e.actor,
+            role=e.role,
+            action=e.action,
+            doc_id=None if e.record == owner_id else e.record,  # None: the list of their papers
+            via_dossier=e.detail.get("via_dossier"),
+            agency=e.detail.get("agency"),
+        )
+        for e in page.events
+    ]
+    return PaperReads(total=page.total, reads=reads)

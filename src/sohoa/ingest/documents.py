@@ -93,6 +93,7 @@ def dossier_record(dossier: Dossier) -> DossierRecord:
         owner_id=dossier.applicant.id_number,
         received_on=dossier.received_at.astimezone(LOCAL_TZ).date(),
         status=dossier.status.value,
+        closed_at=dossier.access_from,
     )
 
 

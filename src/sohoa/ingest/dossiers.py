@@ -22,18 +22,19 @@ from sohoa.records.codes import DEFAULT_DOSSIER_PATTERN, dossier_code, dossier_c
 from sohoa.records.dossiers import (
     Dossier,
     DossierLink,
+    DossierStatus,
     DossierView,
     LinkKind,
     NewDossier,
     ReuseEvent,
 )
-from sohoa.records.models import LOCAL_TZ
+from sohoa.records.models import LOCAL_TZ, utcnow
 from sohoa.records.reuse import SUMMARY_FACTS, Reusability, ReuseFacts, reusability
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import DocumentRecord, RecordIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
-from sohoa.storage.manifests import read_manifest
+from sohoa.storage.manifests import read_manifest, write_manifest
 
 _MAX_SEQUENCE = 9999
 
@@ -78,6 +79,37 @@ def create_dossier(
     raise Conflict(
         f"Hết số thứ tự hồ sơ trong ngày {day.isoformat()}", f"no dossier number left for {day.isoformat()}"
     )
+
+
+def set_status(
+    store: ObjectStore, index: SearchIndex, code: str, status: DossierStatus, *, by: str
+) -> Dossier:
+    """Move a dossier on (processing, done, returned); done or returned, it is closed at the server's time
+    and stays closed: reopening would open the applicant's papers again (api.access). The same status
+    twice changes nothing."""
+    try:
+        dossier = read_manifest(store, keys.dossier_manifest(code), Dossier)
+    except (ObjectNotFound, ValueError) as exc:
+        raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found") from exc
+    if dossier.status is status:
+        return dossier
+    if not dossier.status.open:
+        raise Conflict(
+            f"Hồ sơ đã đóng ({dossier.status.value}), không đổi trạng thái được",
+            f"the dossier is closed ({dossier.status.value}); its status cannot change",
+        )
+    if status is DossierStatus.RECEIVED:
+        raise BadInput("Không đưa hồ sơ về trạng thái tiếp nhận", "a dossier cannot go back to received")
+    changed = dossier.model_copy(
+        update={
+            "status": status,
+            "closed_at": None if status.open else utcnow(),
+            "closed_by": None if status.open else by,
+        }
+    )
+    write_manifest(store, keys.dossier_manifest(code), changed)
+    _records(index).index_dossiers([dossier_record(changed)])
+    return changed
 
 
 def load_dossier(store: ObjectStore, code: str) -> DossierView:

@@ -9,7 +9,7 @@ here decide, for one record, whether a principal allowed on the route may see th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -88,6 +88,10 @@ class Principal:
     agency: str | None = None
     personal_id: str | None = None
     via: TokenKind = TokenKind.API
+    # What the record-level checks learned for the audit trail of this request: whose papers were read
+    # (`owner`), through which dossier (`via_dossier`). Kept on the caller so no check can forget to pass it
+    # on; the API writes it with the request's event.
+    trail: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @classmethod
     def of(cls, user: User, via: TokenKind) -> Principal:
@@ -99,8 +103,9 @@ def may_read(
 ) -> bool:
     """May `who` see a record (document, page, dossier) of this owner, digitized by this agency?
 
-    `handles_owner`: the owner applies at `who`'s agency (a dossier there names them), which is what lets an
-    officer look at papers another agency digitized before attaching them, as the once-only rule needs.
+    `handles_owner`: the owner applies at `who`'s agency (a dossier there, open or closed a short time ago,
+    names them), which is what lets an officer look at papers another agency digitized before attaching
+    them, as the once-only rule needs (api.access finds that dossier and puts it on the trail).
     """
     match who.role:
         case Role.CITIZEN:
@@ -130,6 +135,7 @@ class AuditAction(StrEnum):
     AUDIT = "audit"  # an admin reading the trail is itself on the trail
     DAMAGE_FOUND = "integrity_error"  # a stored object failed its sha256 check on read
     REPAIR = "repair"  # a damaged stored master written back from the original file
+    FLAG = "flag"  # an unusual pattern for an admin to look at (api.watch)
 
 
 class AuditEvent(BaseModel):
@@ -146,3 +152,4 @@ class AuditEvent(BaseModel):
     detail: dict[str, str] = Field(default_factory=dict, description="search query and filters, …")
     client: str | None = None
     status: int
+    owner: str | None = Field(default=None, description="whose papers were read: their own read list")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError, helpers
@@ -19,7 +19,7 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundErro
 from sohoa.errors import ServiceUnavailable
 from sohoa.records.access import AuditEvent
 from sohoa.records.models import ValidityStatus
-from sohoa.search import elastic_indicators
+from sohoa.search import elastic_audit, elastic_indicators
 from sohoa.search.base import (
     EXACT_BOOST,
     PHRASE_BOOST,
@@ -101,7 +101,7 @@ _RECORD_MAPPINGS: dict[str, dict[str, Any]] = {
     },
     "dossiers": {
         "code": _KEYWORD, "agency": _KEYWORD, "procedure_code": _KEYWORD, "owner_id": _KEYWORD,
-        "received_on": _DATE, "status": _KEYWORD,
+        "received_on": _DATE, "status": _KEYWORD, "closed_at": {"type": "date"},
     },
     "reuses": {
         "id": _KEYWORD, "dossier_code": _KEYWORD, "doc_id": _KEYWORD, "owner_id": _KEYWORD,
@@ -110,7 +110,7 @@ _RECORD_MAPPINGS: dict[str, dict[str, Any]] = {
     "audit": {
         "id": _KEYWORD, "at": {"type": "date"}, "actor": _KEYWORD, "role": _KEYWORD, "action": _KEYWORD,
         "record": _KEYWORD, "route": _KEYWORD, "detail": {"type": "object", "enabled": False},
-        "client": _KEYWORD, "status": {"type": "integer"},
+        "client": _KEYWORD, "status": {"type": "integer"}, "owner": _KEYWORD,
     },
 }  # fmt: skip
 
@@ -312,34 +312,32 @@ class ElasticIndex:
 
         return elastic_indicators.dossier_tallies(search, self._records, date_from, date_to, agency)
 
-    def owner_applies_at(self, owner_id: str, agency: str) -> bool:
-        query = {"bool": {"filter": [{"term": {"owner_id": owner_id}}, {"term": {"agency": agency}}]}}
-        found = self._guard(self.client.count, index=self._records("dossiers"), query=query)
-        return found["count"] > 0
+    def access_dossier(self, owner_id: str, agency: str, closed_since: datetime) -> str | None:
+        # Open: status received/processing, or none (a record indexed before statuses were kept).
+        still = [
+            {"terms": {"status": ["received", "processing"]}},
+            {"bool": {"must_not": {"exists": {"field": "status"}}}},
+            {"range": {"closed_at": {"gte": closed_since.isoformat()}}},
+        ]
+        mine = [{"term": {"owner_id": owner_id}}, {"term": {"agency": agency}}]
+        found = self._guard(
+            self.client.search,
+            index=self._records("dossiers"),
+            query={"bool": {"filter": mine, "should": still, "minimum_should_match": 1}},
+            sort=[{"received_on": "desc"}, {"code": "desc"}],
+            size=1,
+        )
+        hits = found["hits"]["hits"]
+        return hits[0]["_source"]["code"] if hits else None
 
     def index_audit(self, events: list[AuditEvent]) -> None:
         self._bulk("audit", [(e.id, e.model_dump(mode="json")) for e in events])
 
     def audit_events(self, query: AuditQuery) -> AuditPage:
-        filters: list[dict[str, Any]] = []
-        if query.record:
-            filters.append({"term": {"record": query.record}})
-        if query.actor:
-            filters.append({"term": {"actor": query.actor}})
-        at = {op: t.isoformat() for op, t in (("gte", query.at_from), ("lt", query.at_to)) if t is not None}
-        if at:
-            filters.append({"range": {"at": at}})
-        response = self._guard(
-            self.client.search,
-            index=self._records("audit"),
-            query={"bool": {"filter": filters}},
-            sort=[{"at": "desc"}, {"id": "asc"}],
-            from_=query.offset,
-            size=query.limit,
-            track_total_hits=True,
-        )
-        events = [AuditEvent.model_validate(h["_source"]) for h in response["hits"]["hits"]]
-        return AuditPage(total=response["hits"]["total"]["value"], events=events)
+        def search(**kwargs: Any) -> Any:
+            return self._guard(self.client.search, index=self._records("audit"), **kwargs)
+
+        return elastic_audit.audit_events(search, query)
 
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from sohoa.records.access import AuditEvent
+from sohoa.records.access import AuditAction, AuditEvent
 
 
 class DocumentRecord(BaseModel):
@@ -48,6 +48,8 @@ class DossierRecord(BaseModel):
     owner_id: str
     received_on: date
     status: str = "received"  # records.dossiers.DossierStatus
+    # Closed: when (Dossier.access_from), from which the access to the applicant's papers runs out.
+    closed_at: datetime | None = None
 
 
 class ReuseRecord(BaseModel):
@@ -84,6 +86,10 @@ class DossierTally(BaseModel):
 class AuditQuery(BaseModel):
     record: str | None = None
     actor: str | None = None
+    owner: str | None = None  # whose papers were read (AuditEvent.owner)
+    actions: list[AuditAction] = Field(default_factory=list, max_length=20)  # any of these; empty: all
+    not_actor: str | None = None  # leave out what this user did (a citizen's own reads)
+    succeeded: bool = False  # only answers below 400
     at_from: datetime | None = None
     at_to: datetime | None = None  # excluded
     limit: int = Field(default=50, ge=1, le=500)
@@ -126,8 +132,10 @@ class RecordIndex(Protocol):
         ordered by code."""
         ...
 
-    def owner_applies_at(self, owner_id: str, agency: str) -> bool:
-        """Does a dossier received at `agency` name `owner_id` as its applicant?"""
+    def access_dossier(self, owner_id: str, agency: str, closed_since: datetime) -> str | None:
+        """The code of a dossier received at `agency` naming `owner_id` as applicant that is still open or
+        was closed at or after `closed_since` (the newest such), if any: what gives an officer of the agency
+        access to the applicant's papers (api.access)."""
         ...
 
     def index_audit(self, events: list[AuditEvent]) -> None: ...

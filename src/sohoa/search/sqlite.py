@@ -10,7 +10,6 @@ recently indexed, so that a query for a word on every page costs the same at 100
 from __future__ import annotations
 
 import itertools
-import json
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from types import TracebackType
 
 from sohoa.records.access import AuditEvent
 from sohoa.records.models import ValidityStatus
-from sohoa.search import sqlite_indicators
+from sohoa.search import sqlite_audit, sqlite_indicators
 from sohoa.search.base import (
     TOTAL_CAP,
     InvalidQuery,
@@ -104,7 +103,7 @@ CREATE INDEX IF NOT EXISTS documents_number ON documents (number_symbol);
 CREATE INDEX IF NOT EXISTS documents_created ON documents (created_on, agency);
 CREATE TABLE IF NOT EXISTS dossiers (
     code TEXT PRIMARY KEY, agency TEXT NOT NULL, procedure_code TEXT NOT NULL, owner_id TEXT NOT NULL,
-    received_on TEXT NOT NULL, status TEXT
+    received_on TEXT NOT NULL, status TEXT, closed_at TEXT
 );
 CREATE INDEX IF NOT EXISTS dossiers_received ON dossiers (received_on, agency);
 CREATE TABLE IF NOT EXISTS reuses (
@@ -114,7 +113,7 @@ CREATE TABLE IF NOT EXISTS reuses (
 CREATE INDEX IF NOT EXISTS reuses_on ON reuses ("on", agency);
 CREATE TABLE IF NOT EXISTS audit (
     id TEXT PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, role TEXT, action TEXT NOT NULL, record TEXT,
-    route TEXT NOT NULL, detail TEXT NOT NULL, client TEXT, status INTEGER NOT NULL
+    route TEXT NOT NULL, detail TEXT NOT NULL, client TEXT, status INTEGER NOT NULL, owner TEXT
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE INDEX IF NOT EXISTS audit_record ON audit (record, at);
@@ -122,6 +121,7 @@ CREATE INDEX IF NOT EXISTS audit_actor ON audit (actor, at);
 CREATE INDEX IF NOT EXISTS dossiers_owner ON dossiers (owner_id, agency);
 CREATE INDEX IF NOT EXISTS documents_dossier ON documents (dossier_code);
 CREATE INDEX IF NOT EXISTS reuses_dossier ON reuses (dossier_code);
+CREATE INDEX IF NOT EXISTS audit_owner ON audit (owner, at);
 """
 # Counts over a period, for one agency (:agency) or all (:agency NULL).
 _COUNT_DOSSIERS = """SELECT count(*) FROM dossiers
@@ -271,6 +271,8 @@ class SqliteIndex:
             ("documents", "signature"),
             ("documents", "dossier_code"),
             ("dossiers", "status"),
+            ("dossiers", "closed_at"),
+            ("audit", "owner"),
         ):
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if columns and column not in columns:
@@ -372,8 +374,12 @@ class SqliteIndex:
         with self._tx() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO dossiers (code, agency, procedure_code, owner_id, received_on, "
-                "status) VALUES (:code, :agency, :procedure_code, :owner_id, :received_on, :status)",
-                [d.model_dump(mode="json") for d in dossiers],
+                "status, closed_at) VALUES (:code, :agency, :procedure_code, :owner_id, :received_on, "
+                ":status, :closed_at)",
+                [
+                    d.model_dump(mode="json") | {"closed_at": d.closed_at and _utc(d.closed_at)}
+                    for d in dossiers
+                ],
             )
 
     def index_reuses(self, reuses: list[ReuseRecord]) -> None:
@@ -407,48 +413,24 @@ class SqliteIndex:
         with self._tx() as conn:
             return sqlite_indicators.dossier_tallies(conn, date_from, date_to, agency)
 
-    def owner_applies_at(self, owner_id: str, agency: str) -> bool:
+    def access_dossier(self, owner_id: str, agency: str, closed_since: datetime) -> str | None:
+        # Open: status received/processing, or none (a row indexed before statuses were kept).
         with self._tx() as conn:
             row = conn.execute(
-                "SELECT 1 FROM dossiers WHERE owner_id = ? AND agency = ? LIMIT 1", (owner_id, agency)
+                "SELECT code FROM dossiers WHERE owner_id = ? AND agency = ? AND (status IS NULL "
+                "OR status IN ('received', 'processing') OR closed_at >= ?) "
+                "ORDER BY received_on DESC, code DESC LIMIT 1",
+                (owner_id, agency, _utc(closed_since)),
             ).fetchone()
-        return row is not None
+        return row[0] if row else None
 
     def index_audit(self, events: list[AuditEvent]) -> None:
-        rows = [
-            e.model_dump(mode="json") | {"at": _utc(e.at), "detail": json.dumps(e.detail)} for e in events
-        ]
         with self._tx() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO audit (id, at, actor, role, action, record, route, detail, client, "
-                "status) VALUES (:id, :at, :actor, :role, :action, :record, :route, :detail, :client, "
-                ":status)",
-                rows,
-            )
+            sqlite_audit.index_audit(conn, events)
 
     def audit_events(self, query: AuditQuery) -> AuditPage:
-        where, params = ["1 = 1"], {"limit": query.limit, "offset": query.offset}
-        if query.record:
-            where.append("record = :record")
-            params["record"] = query.record
-        if query.actor:
-            where.append("actor = :actor")
-            params["actor"] = query.actor
-        if query.at_from:
-            where.append("at >= :at_from")
-            params["at_from"] = _utc(query.at_from)
-        if query.at_to:
-            where.append("at < :at_to")
-            params["at_to"] = _utc(query.at_to)
-        cond = " AND ".join(where)
         with self._tx() as conn:
-            total = conn.execute(f"SELECT count(*) FROM audit WHERE {cond}", params).fetchone()[0]  # noqa: S608
-            rows = conn.execute(
-                f"SELECT * FROM audit WHERE {cond} ORDER BY at DESC, id LIMIT :limit OFFSET :offset",  # noqa: S608
-                params,
-            ).fetchall()
-        events = [AuditEvent.model_validate(_row(r) | {"detail": json.loads(r["detail"])}) for r in rows]
-        return AuditPage(total=total, events=events)
+            return sqlite_audit.audit_events(conn, query)
 
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)

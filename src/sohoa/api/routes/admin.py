@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sohoa.api.deps import BackendsDep
 from sohoa.ingest.accounts import list_users
 from sohoa.ingest.audit import audit_events
-from sohoa.records.access import Role
+from sohoa.records.access import AuditAction, Role
 from sohoa.records.models import LOCAL_TZ
 from sohoa.search.records import AuditPage, AuditQuery
 
@@ -23,6 +23,7 @@ def get_audit(
     backends: BackendsDep,
     record: Annotated[str | None, Query(max_length=100, description="document id, dossier code, …")] = None,
     user: Annotated[str | None, Query(max_length=40)] = None,
+    action: Annotated[AuditAction | None, Query(description="e.g. flag: unusual patterns")] = None,
     date_from: Annotated[datetime | None, Query(alias="from")] = None,
     date_to: Annotated[datetime | None, Query(alias="to", description="excluded")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -33,7 +34,15 @@ def get_audit(
     at_from, at_to = (
         t.replace(tzinfo=LOCAL_TZ) if t and t.tzinfo is None else t for t in (date_from, date_to)
     )
-    query = AuditQuery(record=record, actor=user, at_from=at_from, at_to=at_to, limit=limit, offset=offset)
+    query = AuditQuery(
+        record=record,
+        actor=user,
+        actions=[action] if action else [],
+        at_from=at_from,
+        at_to=at_to,
+        limit=limit,
+        offset=offset,
+    )
     return audit_events(backends.index, query)
 
 

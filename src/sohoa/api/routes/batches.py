@@ -40,6 +40,7 @@ from sohoa.ingest.batches import (
     prepare_batch,
     run_batch,
 )
+from sohoa.ingest.dossier_codes import foreign_dossier
 from sohoa.records.access import Principal
 from sohoa.records.basics import LOCAL_TZ, utcnow
 from sohoa.records.batches import Batch, BatchStatus, FixAction, PageFix
@@ -385,8 +386,12 @@ def assign(
     backends: BackendsDep,
     who: WhoDep,
 ) -> Batch:
-    """Give the pages scanned before the first cover sheet (an unassigned group) to a dossier."""
+    """Give the pages scanned before the first cover sheet (an unassigned group) to a dossier of the
+    staff's agency; another agency's dossier answers as one that does not exist."""
     visible_batch(backends, who, batch_id)
+    if foreign_dossier(backends.store, body.dossier_code, who.agency):
+        code = body.dossier_code
+        raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found")
     return assign_group(backends.store, backends.index, batch_id, group, body.dossier_code, by=who.username)
 
 

@@ -18,9 +18,8 @@ from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
 from sohoa.api.links import DownloadLink, LinkClaims, Presigner, expiry, sign, verify
 from sohoa.api.uploads import spool
-from sohoa.errors import Forbidden, NotFound
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.dossiers import load_dossier
+from sohoa.ingest.dossier_codes import foreign_dossier, label_dossier
 from sohoa.ingest.edits import audit_detail, edit_document
 from sohoa.ingest.lifecycle import confirm_fields, revoke
 from sohoa.records.confirmations import FieldChange
@@ -42,15 +41,11 @@ def upload_document(
     kind: Annotated[DocumentKind, Form()] = DocumentKind.COMPONENT,
 ) -> Response:
     """Ingest one uploaded file as one document. The same file uploaded again answers 200 with the
-    document already stored. The document belongs to the uploader's agency."""
+    document already stored. The document belongs to the uploader's agency; a dossier code links it to that
+    dossier when it is one of the agency's, and is otherwise kept as given (ingest.dossier_codes)."""
     settings = backends.settings
-    if dossier_code:
-        try:
-            dossier_agency = load_dossier(backends.store, dossier_code).agency
-        except NotFound:
-            dossier_agency = None  # a code from another system: kept as given
-        if dossier_agency is not None and dossier_agency != who.agency:
-            raise Forbidden("Hồ sơ thuộc cơ quan khác", "the dossier belongs to another agency")
+    # Another agency's dossier is never linked into, and is answered as a code sohoa does not know.
+    foreign = bool(dossier_code) and foreign_dossier(backends.store, dossier_code or "", who.agency)
     # The client's file name is kept as a label only; on disk the upload gets a name of our choosing.
     settings.scratch_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=settings.scratch_dir, prefix="upload-") as tmp:
@@ -64,7 +59,7 @@ def upload_document(
                 name=Path(file.filename or "upload").name[:255],
                 owner_id=owner_id or None,
                 doc_type=doc_type or None,
-                dossier_code=dossier_code or None,
+                dossier_code=None if foreign else dossier_code or None,
                 title=title or None,
                 kind=kind,
                 by=who.username,
@@ -76,14 +71,17 @@ def upload_document(
             scratch_root=settings.scratch_dir,
             trust_anchors=backends.trust_anchors,
         )
-    note(request, record=outcome.document.id)
-    headers = {"Location": f"/api/v1/documents/{outcome.document.id}"}
+    document = outcome.document
+    if foreign and outcome.created:
+        document = label_dossier(backends.store, backends.index, document.id, dossier_code or "")
+    note(request, record=document.id)
+    headers = {"Location": f"/api/v1/documents/{document.id}"}
     if outcome.repaired:
         # The stored master was damaged; this upload, the same file, has written it back.
         note(request, repaired="master")
         headers["Sohoa-Repaired"] = "master"
     return JSONResponse(
-        outcome.document.model_dump(mode="json"), status_code=201 if outcome.created else 200, headers=headers
+        document.model_dump(mode="json"), status_code=201 if outcome.created else 200, headers=headers
     )
 
 

@@ -1,4 +1,5 @@
-"""Dossiers: receive one (the code is issued here), read it with its documents, attach a reused document."""
+"""Dossiers: receive one (the code and the reception time are issued here), read it with the documents the
+caller may read, move it on or close it, attach a reused document."""
 
 from __future__ import annotations
 
@@ -9,24 +10,37 @@ from pydantic import BaseModel, Field
 from sohoa.api.access import readable_document, readable_dossier
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
+from sohoa.api.watch import watch_new_dossier
 from sohoa.errors import Forbidden
-from sohoa.ingest.dossiers import create_dossier, reuse_document
-from sohoa.records.dossiers import DossierView, NewDossier, ReuseEvent
+from sohoa.ingest.dossiers import create_dossier, reuse_document, set_status
+from sohoa.records.dossiers import Dossier, DossierForm, DossierView, NewDossier, ReuseEvent, StatusChange
+from sohoa.records.models import utcnow
 
 router = APIRouter(tags=["dossiers"])
 
 
 @router.post("/dossiers", status_code=201, response_model=DossierView)
-def receive_dossier(new: NewDossier, request: Request, backends: BackendsDep, who: WhoDep) -> JSONResponse:
-    """Receive a dossier at the officer's own agency."""
-    if new.agency != who.agency:
+def receive_dossier(form: DossierForm, request: Request, backends: BackendsDep, who: WhoDep) -> JSONResponse:
+    """Receive a dossier at the officer's own agency, now: the reception time is the server's clock (a
+    `received_at` sent is refused), since the dossier opens the applicant's papers to the agency."""
+    if form.agency != who.agency:
         raise Forbidden(
             "Chỉ tiếp nhận hồ sơ cho cơ quan của mình", "dossiers are received for your own agency"
         )
+    new = NewDossier(**form.model_dump(), received_at=utcnow())
     dossier = create_dossier(
         backends.store, backends.index, new, by=who.username, pattern=backends.settings.dossier_code_pattern
     )
+    applicant = dossier.applicant.id_number
     note(request, record=dossier.code)
+    who.trail["owner"] = applicant  # on the trail: what the flag below counts
+    watch_new_dossier(
+        backends,
+        who,
+        applicant,
+        route="POST /api/v1/dossiers",
+        client=request.client.host if request.client else None,
+    )
     view = DossierView(**dossier.model_dump())
     return JSONResponse(
         view.model_dump(mode="json"),
@@ -37,7 +51,16 @@ def receive_dossier(new: NewDossier, request: Request, backends: BackendsDep, wh
 
 @router.get("/dossiers/{code}", response_model=DossierView)
 def get_dossier(code: str, backends: BackendsDep, who: WhoDep) -> DossierView:
+    """The dossier and the links to the documents the caller may read."""
     return readable_dossier(backends, who, code)
+
+
+@router.post("/dossiers/{code}/status", response_model=Dossier)
+def change_status(code: str, body: StatusChange, backends: BackendsDep, who: WhoDep) -> Dossier:
+    """Move a dossier of the officer's agency on: processing, or closed as done or returned (then the
+    applicant's papers at other agencies stay readable for SOHOA_DOSSIER_ACCESS_DAYS more days)."""
+    readable_dossier(backends, who, code)  # an officer reads only dossiers of their own agency
+    return set_status(backends.store, backends.index, code, body.status, by=who.username)
 
 
 class ReuseRequest(BaseModel):

@@ -1,16 +1,19 @@
-"""Signing in for the web pages (a session cookie with a CSRF token), signing out, and who am I."""
+"""Signing in for the web pages (a session cookie with a CSRF token), signing out, who am I, and (for a
+citizen) who read my papers."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from sohoa.api.auth import CSRF_HEADER, SESSION_COOKIE, WhoDep, csrf_token, note
 from sohoa.api.deps import BackendsDep
 from sohoa.errors import Unauthorized
 from sohoa.ingest.accounts import check_password, issue_token, revoke_token
+from sohoa.ingest.audit import PaperReads, owner_reads
 from sohoa.records.access import AuditAction, Role, TokenKind
 
 router = APIRouter(tags=["session"])
@@ -82,3 +85,16 @@ def logout(request: Request, who: WhoDep, backends: BackendsDep) -> Response:
 @router.get("/me", response_model=Me)
 def me(who: WhoDep) -> Me:
     return Me(username=who.username, role=who.role, agency=who.agency, personal_id=who.personal_id)
+
+
+@router.get("/me/reads", response_model=PaperReads)
+def my_reads(
+    backends: BackendsDep,
+    who: WhoDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> PaperReads:
+    """A citizen: who read which of their papers, when, and through which dossier (newest first)."""
+    if not who.personal_id:
+        return PaperReads(total=0, reads=[])
+    return owner_reads(backends.index, who.personal_id, username=who.username, limit=limit, offset=offset)

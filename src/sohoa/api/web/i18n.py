@@ -201,6 +201,33 @@ TEXT: dict[str, tuple[str, str]] = {
         "result (a result document linked to it, or processing ended), that result is digitized. Documents "
         "needed: the components reused plus those scanned for those dossiers.",
     ),
+    "dossier_received": ("đã tiếp nhận", "received"),
+    "dossier_processing": ("đang giải quyết", "processing"),
+    "dossier_done": ("đã giải quyết xong", "done"),
+    "dossier_returned": ("đã trả lại", "returned"),
+    "received_at": ("Tiếp nhận lúc", "Received at"),
+    "closed_at": ("Đóng lúc", "Closed at"),
+    "to_processing": ("Chuyển sang đang giải quyết", "Mark as processing"),
+    "to_done": ("Đóng: đã giải quyết xong", "Close: done"),
+    "to_returned": ("Đóng: trả lại hồ sơ", "Close: returned"),
+    "reads_title": ("Ai đã xem giấy tờ của bạn", "Who read your papers"),
+    "reads_intro": (
+        "Mỗi lần cán bộ xem, tải hoặc dùng lại giấy tờ của bạn đều được ghi lại: ai, lúc nào, và theo hồ sơ "
+        "nào (cán bộ cơ quan khác chỉ xem được khi đang giải quyết hồ sơ của bạn tại cơ quan mình).",
+        "Each time an official views, downloads or reuses one of your papers it is recorded: who, when and "
+        "for which dossier (an official of another agency may read them only while handling a dossier of "
+        "yours at their agency).",
+    ),
+    "read_when": ("Lúc", "When"),
+    "read_who": ("Ai", "Who"),
+    "read_what": ("Giấy tờ", "Paper"),
+    "read_how": ("Thao tác", "Action"),
+    "read_via": ("Theo hồ sơ", "For dossier"),
+    "read_own_agency": ("cơ quan đã số hóa giấy tờ", "the agency that digitized it"),
+    "read_list": ("danh sách giấy tờ của bạn", "the list of your papers"),
+    "read_view": ("xem", "viewed"),
+    "read_download": ("tải về", "downloaded"),
+    "read_reuse": ("dùng lại cho hồ sơ", "reused"),
 }
 
 

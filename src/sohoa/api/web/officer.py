@@ -13,13 +13,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from sohoa.api.access import readable_document, readable_dossier
+from sohoa.api.access import handles_owner, readable_document, readable_dossier
 from sohoa.api.web.highlight import matched_words
 from sohoa.api.web.render import backends_of, page, signed_in
 from sohoa.errors import NotFound
 from sohoa.ingest import load_document
 from sohoa.ingest.dossiers import owner_documents
-from sohoa.records.access import Role
+from sohoa.records.access import Role, may_read
 from sohoa.records.doctypes import DOC_TYPES
 from sohoa.records.models import Word
 from sohoa.search.base import InvalidQuery, SearchQuery
@@ -128,7 +128,7 @@ def new_dossier_page(request: Request) -> HTMLResponse:
 def dossier_page(request: Request, code: str) -> HTMLResponse:
     who = signed_in(request, Role.OFFICER, Role.STAFF, Role.CITIZEN)
     backends = backends_of(request)
-    dossier = readable_dossier(backends, who, code)
+    dossier = readable_dossier(backends, who, code)  # its links: only papers `who` may read
     linked = []
     for link in dossier.links:
         try:
@@ -138,12 +138,23 @@ def dossier_page(request: Request, code: str) -> HTMLResponse:
     attached = {link.doc_id for link in dossier.links}
     candidates = []
     if who.role in (Role.OFFICER, Role.CITIZEN):
+        # Other agencies' papers only while the dossier gives access to them (api.access).
+        applicant = dossier.applicant.id_number
+        handles = handles_owner(backends, who, applicant)
         candidates = [
             d
-            for d in owner_documents(backends.index, dossier.applicant.id_number)
+            for d in owner_documents(backends.index, applicant)
             if d.document.doc_id not in attached
+            and may_read(who, owner_id=applicant, agency=d.document.agency, handles_owner=handles)
         ]
-    may_attach = (who.role is Role.OFFICER and who.agency == dossier.agency) or who.role is Role.CITIZEN
+    own = who.role is Role.OFFICER and who.agency == dossier.agency
+    may_attach = own or who.role is Role.CITIZEN
     return page(
-        request, "dossier.html", dossier=dossier, linked=linked, candidates=candidates, may_attach=may_attach
+        request,
+        "dossier.html",
+        dossier=dossier,
+        linked=linked,
+        candidates=candidates,
+        may_attach=may_attach,
+        may_close=own and dossier.status.open,
     )

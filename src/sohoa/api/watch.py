@@ -1,0 +1,57 @@
+"""Unusual patterns put on the audit trail for an admin to look at: one officer receiving dossiers for many
+different applicants within an hour (each such dossier opens the applicant's papers from every agency).
+
+The count comes from the trail itself (the `create` events of the last hour, each naming its applicant as
+`owner`), so it holds across API processes. A flag is an audit event of action `flag`, listed by
+`GET /api/v1/audit?action=flag`; a Prometheus counter of flags belongs with the metrics endpoint (issue 25).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sohoa.api.backends import Backends
+from sohoa.ingest.audit import audit_events, record_event
+from sohoa.records.access import AuditAction, AuditEvent, Principal
+from sohoa.records.models import utcnow
+from sohoa.search.records import AuditQuery, RecordIndex
+
+WINDOW = timedelta(hours=1)
+
+
+def watch_new_dossier(
+    backends: Backends, who: Principal, applicant: str, *, route: str, client: str | None
+) -> AuditEvent | None:
+    """Flag `who` when this dossier (for `applicant`, not yet on the trail) makes more different applicants
+    within the hour than `SOHOA_FLAG_APPLICANTS_PER_HOUR`; every dossier past the limit is flagged."""
+    if not isinstance(backends.index, RecordIndex):
+        return None
+    now = utcnow()
+    query = AuditQuery(
+        actor=who.username, actions=[AuditAction.CREATE], succeeded=True, at_from=now - WINDOW, limit=500
+    )
+    applicants = {e.owner for e in audit_events(backends.index, query).events if e.owner} | {applicant}
+    limit = backends.settings.flag_applicants_per_hour
+    if len(applicants) <= limit:
+        return None
+    flag = AuditEvent(
+        id=uuid.uuid4().hex,
+        at=now,
+        actor=who.username,
+        role=who.role,
+        action=AuditAction.FLAG,
+        record=who.username,
+        route=route,
+        detail={
+            "reason": "many_applicants",
+            "applicants": str(len(applicants)),
+            "limit": str(limit),
+            "window": "1h",
+            "agency": who.agency or "",
+        },
+        client=client,
+        status=201,
+    )
+    record_event(backends.store, backends.index, flag)
+    return flag
