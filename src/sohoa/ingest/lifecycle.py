@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from sohoa.errors import BadInput, Conflict, NotFound
+from sohoa.errors import BadInput, Conflict, NotFound, PreconditionFailed
 from sohoa.ingest.documents import as_read, document_key, document_record, document_version, page_records
 from sohoa.ingest.dossiers import reuse_count
 from sohoa.records.confirmations import FieldChange, InvalidField, changes_by_name, confirmed
@@ -66,6 +66,12 @@ def update_document(
         document, version = update_manifest(store, key, Document, judged, if_match=if_match)
     except ObjectNotFound as exc:
         raise NotFound(f"Không tìm thấy tài liệu {doc_id}", f"document {doc_id} not found") from exc
+    except PreconditionFailed:
+        raise PreconditionFailed(
+            f"Tài liệu {doc_id} đã được sửa sau khi bạn mở; chưa lưu gì, hãy tải lại rồi sửa lại",
+            f"document {doc_id} was changed since you read it (If-Match does not match its ETag); nothing "
+            "was saved, read it again and redo the change",
+        ) from None
     document._version = version
     return index_document(store, index, document) if written else document
 
