@@ -131,3 +131,19 @@ class TooManyRequests(SohoaError):
     exit_code = ExitCode.BAD_INPUT
     http_status = 429
     code = "too_many_requests"
+
+
+class EditConflict(Conflict):
+    """Others changed the record at the same moment, again and again, so this change could not be applied
+    to the record as it now stands; nothing was written."""
+
+    code = "edit_conflict"
+
+
+class PreconditionFailed(SohoaError):
+    """The caller's copy is out of date: `If-Match` names a version of the record that is no longer the
+    current one. Nothing was written; read the record again and decide on the change anew."""
+
+    exit_code = ExitCode.BAD_INPUT
+    http_status = 412
+    code = "precondition_failed"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -20,7 +21,7 @@ from sohoa.records.access import USERNAME_RE, Credential, Principal, Role, Token
 from sohoa.records.models import utcnow
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
-from sohoa.storage.manifests import read_manifest, write_manifest
+from sohoa.storage.manifests import read_manifest, update_manifest
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist keeps a wrong name as slow as a wrong password.
@@ -55,8 +56,12 @@ def load_user(store: ObjectStore, username: str) -> User:
         raise NotFound(f"Không có người dùng {username}", f"no user {username}") from exc
 
 
-def save_user(store: ObjectStore, user: User) -> None:
-    write_manifest(store, keys.user(user.username), user)
+def update_user(store: ObjectStore, username: str, change: Callable[[User], User]) -> User:
+    """Change a user's record as stored now, never over a concurrent change (storage.manifests)."""
+    try:
+        return update_manifest(store, keys.user(_check_username(username)), User, change)[0]
+    except ObjectNotFound as exc:
+        raise NotFound(f"Không có người dùng {username}", f"no user {username}") from exc
 
 
 def list_users(store: ObjectStore, *, limit: int | None = None, offset: int = 0) -> tuple[int, list[User]]:
@@ -71,8 +76,8 @@ def set_password(store: ObjectStore, username: str, password: str) -> None:
         raise BadInput(
             f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự", f"a password needs {MIN_PASSWORD}+ chars"
         )
-    user = load_user(store, username)
-    save_user(store, user.model_copy(update={"password_hash": _hasher.hash(password)}))
+    password_hash = _hasher.hash(password)
+    update_user(store, username, lambda user: user.model_copy(update={"password_hash": password_hash}))
 
 
 def check_password(store: ObjectStore, username: str, password: str) -> User | None:
@@ -121,16 +126,17 @@ def issue_token(
 
 
 def revoke_token(store: ObjectStore, credential_id: str) -> Credential:
+    def change(credential: Credential) -> Credential | None:
+        if credential.revoked_at is not None:
+            return None  # revoked already: its time stays the first one
+        return credential.model_copy(update={"revoked_at": utcnow()})
+
     try:
-        credential = read_manifest(store, keys.credential(credential_id), Credential)
+        return update_manifest(store, keys.credential(credential_id), Credential, change)[0]
     except (ObjectNotFound, ValueError) as exc:
         raise NotFound(
             f"Không có mã truy cập {credential_id[:20]}", f"no token {credential_id[:20]}"
         ) from exc
-    if credential.revoked_at is None:
-        credential = credential.model_copy(update={"revoked_at": utcnow()})
-        write_manifest(store, keys.credential(credential_id), credential)
-    return credential
 
 
 def list_tokens(store: ObjectStore, username: str | None = None) -> list[Credential]:
@@ -175,9 +181,7 @@ def authenticate(
 
 
 def disable_user(store: ObjectStore, username: str) -> User:
-    user = load_user(store, username).model_copy(update={"disabled": True})
-    save_user(store, user)
-    return user
+    return update_user(store, username, lambda user: user.model_copy(update={"disabled": True}))
 
 
 __all__ = [

@@ -20,15 +20,14 @@ import pikepdf
 from asn1crypto import x509
 from PIL import Image
 
-from sohoa.ingest.documents import load_document
 from sohoa.ingest.dossiers import link_scanned
-from sohoa.ingest.lifecycle import save_document
+from sohoa.ingest.lifecycle import update_document
 from sohoa.ingest.pages import PageDone
 from sohoa.ingest.pipeline import IngestMeta, IngestOutcome, commit_document
 from sohoa.ingest.sniff import SourceInfo
 from sohoa.records.batches import Batch, BatchGroup, ReviewItem
 from sohoa.records.dossiers import DossierView
-from sohoa.records.models import DocumentKind, DossierRef
+from sohoa.records.models import Document, DocumentKind, DossierRef
 from sohoa.records.signatures import VERDICT_VI, SignatureCheck, overall
 from sohoa.search.base import SearchIndex
 from sohoa.signatures import verify_pdf
@@ -150,9 +149,14 @@ def join_dossier(
     store: ObjectStore, index: SearchIndex, doc_id: str, dossier: DossierView, *, by: str
 ) -> None:
     """The document joins the dossier (pages staff gave it at review) and takes its applicant as owner."""
-    document = load_document(store, doc_id)
     owner = dossier.applicant.id_number
-    document.dossier = DossierRef(code=dossier.code, owner_id=owner, procedure_code=dossier.procedure_code)
-    document.owner_id = document.owner_id or owner
-    save_document(store, index, document)
-    link_scanned(store, dossier.code, document.id, by=by)
+
+    def change(document: Document) -> Document:
+        document.dossier = DossierRef(
+            code=dossier.code, owner_id=owner, procedure_code=dossier.procedure_code
+        )
+        document.owner_id = document.owner_id or owner
+        return document
+
+    update_document(store, index, doc_id, change)
+    link_scanned(store, dossier.code, doc_id, by=by)

@@ -57,7 +57,7 @@ from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
 from sohoa.storage.fixity import sha256_file
-from sohoa.storage.manifests import read_manifest, write_manifest
+from sohoa.storage.manifests import read_manifest, read_manifest_versioned, update_manifest, write_manifest
 
 
 class PageResult(BaseModel):
@@ -75,8 +75,13 @@ def batch_id_for(paths: Sequence[Path]) -> str:
 
 
 def load_batch(store: ObjectStore, batch_id: str) -> Batch:
+    return load_batch_versioned(store, batch_id)[0]
+
+
+def load_batch_versioned(store: ObjectStore, batch_id: str) -> tuple[Batch, str]:
+    """The batch record and the version read, for a change written back only over it."""
     try:
-        return read_manifest(store, keys.batch_manifest(batch_id), Batch)
+        return read_manifest_versioned(store, keys.batch_manifest(batch_id), Batch)
     except (ObjectNotFound, ValueError) as exc:
         raise NotFound(f"Không tìm thấy lô quét {batch_id[:40]}", f"batch {batch_id[:40]} not found") from exc
 
@@ -264,12 +269,13 @@ def list_batches(store: ObjectStore) -> list[Batch]:
 def mark_failed(store: ObjectStore, batch_id: str, error: str) -> None:
     """A batch that stopped on an error says so (and why); what it read is kept, and running it again on
     the same files goes on from there."""
-    try:
-        batch = load_batch(store, batch_id)
-    except NotFound:
-        return  # refused before anything was stored
-    batch.status, batch.error, batch.updated_at = BatchStatus.FAILED, error[:500], utcnow()
-    write_manifest(store, keys.batch_manifest(batch_id), batch)
+
+    def change(batch: Batch) -> Batch:
+        batch.status, batch.error, batch.updated_at = BatchStatus.FAILED, error[:500], utcnow()
+        return batch
+
+    with contextlib.suppress(ObjectNotFound, ValueError):  # refused before anything was stored
+        update_manifest(store, keys.batch_manifest(batch_id), Batch, change)
 
 
 def page_image_key(store: ObjectStore, batch: Batch, number: int) -> str | None:
@@ -375,6 +381,7 @@ def _cut_into_documents(
     sources: list[StackSource],
     scratch: Path,
     trust_anchors: Sequence[x509.Certificate],
+    if_version: str | None = None,
 ) -> Batch:
     """Cut the stack into documents, or cut it again after a fix at review: a group whose pages did not
     change keeps its document; a group whose pages changed gets a new one, and the one it replaces is
@@ -436,7 +443,9 @@ def _cut_into_documents(
     batch.review = review_list(pages, groups, batch.fixes) + signature_review(groups, sources, signed)
     batch.status = BatchStatus.DONE
     batch.updated_at = utcnow()
-    write_manifest(store, keys.batch_manifest(batch.id), batch)
+    # A review fix is written only over the record it started from: another fix or assignment since is
+    # not overwritten (409; staff reload the batch and see it).
+    write_manifest(store, keys.batch_manifest(batch.id), batch, if_version=if_version)
     return batch
 
 
@@ -453,7 +462,7 @@ def fix_page(
 ) -> Batch:
     """Apply what staff decided about a page at review (turn it, it is not blank, it is blank, it belongs to
     another document, scan it again), then cut the stack again: only the documents it touches change."""
-    batch = load_batch(store, batch_id)
+    batch, version = load_batch_versioned(store, batch_id)
     if batch.status is not BatchStatus.DONE:
         raise Conflict("Lô quét đang chạy, chưa sửa được", "the batch is still running; fix it when done")
     if not 1 <= fix.page <= batch.total_pages:
@@ -497,7 +506,7 @@ def fix_page(
             data = PageResult(page=page, analysis=a).model_dump_json().encode()
             store.put_bytes(keys.batch_fix(batch_id, k, "json"), data, content_type="application/json")
         batch.fixes.append(fix)
-        return _cut_into_documents(store, index, batch, stack.sources, scratch, trust_anchors)
+        return _cut_into_documents(store, index, batch, stack.sources, scratch, trust_anchors, version)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -530,8 +539,17 @@ def assign_group(
     if dossier.agency != batch.agency:
         raise Forbidden("Hồ sơ thuộc cơ quan khác", "the dossier belongs to another agency")
     join_dossier(store, index, target.doc_id, dossier, by=by)
-    batch.groups[group] = target.model_copy(update={"assigned_to": dossier.code, "assigned_by": by})
-    batch.review = [r for r in batch.review if not (r.group == group and r.reason == "unassigned")]
-    batch.updated_at = utcnow()
-    write_manifest(store, keys.batch_manifest(batch_id), batch)
-    return batch
+
+    def change(stored: Batch) -> Batch:
+        # The group as it is now: a fix since may have cut it anew, another officer may have assigned it.
+        now = stored.groups[group] if group < len(stored.groups) else None
+        if now is None or now.doc_id != target.doc_id or now.assigned_to not in (None, dossier.code):
+            raise Conflict(
+                "Lô quét vừa được sửa, hãy tải lại", f"batch {batch_id} changed meanwhile; reload it"
+            )
+        stored.groups[group] = now.model_copy(update={"assigned_to": dossier.code, "assigned_by": by})
+        stored.review = [r for r in stored.review if not (r.group == group and r.reason == "unassigned")]
+        stored.updated_at = utcnow()
+        return stored
+
+    return update_manifest(store, keys.batch_manifest(batch_id), Batch, change)[0]

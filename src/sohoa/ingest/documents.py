@@ -17,22 +17,40 @@ from sohoa.search.base import PageRecord, SearchIndex
 from sohoa.search.records import DocumentRecord, DossierRecord, RecordIndex, ReuseRecord
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore
-from sohoa.storage.manifests import read_manifest
+from sohoa.storage.manifests import read_manifest, read_manifest_versioned
 
 _DOC_ID = re.compile(r"[0-9a-f]{24}")
 
 
-def load_document(store: ObjectStore, doc_id: str) -> Document:
-    """The stored record of a document, its validity judged today; NotFound for an unknown or malformed id."""
+def document_key(doc_id: str) -> str:
+    """The key of a document's manifest; NotFound for a malformed id."""
     if not _DOC_ID.fullmatch(doc_id):
         raise NotFound(f"Không tìm thấy tài liệu {doc_id[:40]}", f"document {doc_id[:40]} not found")
-    try:
-        document = read_manifest(store, keys.document_manifest(doc_id), Document)
-    except (ObjectNotFound, ValueError) as exc:
-        raise NotFound(f"Không tìm thấy tài liệu {doc_id}", f"document {doc_id} not found") from exc
-    # The stored status is as of the last write: a paper passes its valid-until date without any write.
+    return keys.document_manifest(doc_id)
+
+
+def as_read(document: Document, version: str) -> Document:
+    """A record as read back: its version kept (the API's ETag), its validity judged today, since the stored
+    status is as of the last write and a paper passes its valid-until date without any write."""
+    document._version = version
     document.validity = validity_on(document, today())
     return document
+
+
+def load_document(store: ObjectStore, doc_id: str) -> Document:
+    """The stored record of a document, its validity judged today; NotFound for an unknown or malformed id."""
+    key = document_key(doc_id)
+    try:
+        document, version = read_manifest_versioned(store, key, Document)
+    except (ObjectNotFound, ValueError) as exc:
+        raise NotFound(f"Không tìm thấy tài liệu {doc_id}", f"document {doc_id} not found") from exc
+    return as_read(document, version)
+
+
+def document_version(document: Document) -> str | None:
+    """The store's version of the manifest the record was read from or last written as (None for a record
+    not read from the store)."""
+    return document._version
 
 
 def iter_documents(store: ObjectStore) -> Iterator[Document]:

@@ -3,20 +3,19 @@ symbol, issuer, type, title, signer, signing date, scope.
 
 The changes are checked as a whole before anything is written (a refusal changes nothing); each change is
 kept in the record (`Document.edits`, with the old and the new value) and returned so the caller can put it
-on the audit trail. The manifest is rewritten and the index brought up to date by `save_document`, so the
+on the audit trail. The manifest is rewritten and the index brought up to date by `update_document`, so the
 search validity filter and the owner's list see the new dates at once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
 from sohoa.errors import BadInput
-from sohoa.ingest.documents import load_document
-from sohoa.ingest.lifecycle import save_document
+from sohoa.ingest.lifecycle import update_document
 from sohoa.records.basics import today
 from sohoa.records.doctypes import DOC_TYPES, doc_type
 from sohoa.records.identifiers import InvalidIdentifier, parse_number_symbol
@@ -166,17 +165,29 @@ def apply_changes(document: Document, changes: Mapping[str, date | str | None], 
 
 
 def edit_document(
-    store: ObjectStore, index: SearchIndex, doc_id: str, raw: Mapping[str, Any], *, by: str
+    store: ObjectStore,
+    index: SearchIndex,
+    doc_id: str,
+    raw: Mapping[str, Any],
+    *,
+    by: str,
+    if_match: Collection[str] | None = None,
 ) -> tuple[Document, list[FactEdit]]:
     """Check and apply an officer's changes to a stored document; nothing is written when one is refused,
-    nor when nothing changes."""
+    nor when nothing changes. Applied to the record as stored when written (`update_document`), so an
+    officer's change to one fact never undoes another's to another."""
     changes = parse_changes(raw)
-    document = load_document(store, doc_id)
-    made = apply_changes(document, changes, by=by)
-    if not made:
-        return document, []
-    document.validity = validity_on(document, today())
-    return save_document(store, index, document), made
+    made: list[FactEdit] = []
+
+    def change(document: Document) -> Document | None:
+        nonlocal made
+        made = apply_changes(document, changes, by=by)
+        if not made:
+            return None
+        document.validity = validity_on(document, today())
+        return document
+
+    return update_document(store, index, doc_id, change, if_match=if_match), made
 
 
 def audit_detail(made: list[FactEdit]) -> dict[str, str]:

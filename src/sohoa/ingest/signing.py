@@ -16,7 +16,7 @@ from pyhanko.sign.signers.pdf_cms import Signer
 
 from sohoa.errors import BadInput, Conflict
 from sohoa.ingest.documents import load_document
-from sohoa.ingest.lifecycle import save_document
+from sohoa.ingest.lifecycle import update_document
 from sohoa.records.digitization import HistoryEntry, IllegalStep, Step, advance
 from sohoa.records.models import Document
 from sohoa.records.signatures import SignatureCheck, SignatureVerdict
@@ -54,7 +54,7 @@ def sign_document(
     if document.searchable_pdf_key is None:
         raise Conflict(f"Tài liệu {doc_id} chưa có bản PDF", f"document {doc_id} has no PDF to sign")
     try:
-        history = advance(_history(document), Step.SIGN, by=by, role=request.role.value, name=request.name)
+        advance(_history(document), Step.SIGN, by=by, role=request.role.value, name=request.name)
     except IllegalStep as exc:
         raise Conflict("Chưa thể ký ở bước này", str(exc)) from exc
     if scratch_root is not None:
@@ -82,10 +82,28 @@ def sign_document(
             ) from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    document.signed_pdf_key = key
-    document.copy_signatures = checks
-    document.history = advance(history, Step.STORE, by=by, key=key)
-    return save_document(store, index, document)
+    signed_from = document.signed_pdf_key
+
+    def change(stored: Document) -> Document:
+        # Applied to the record as it is now: another signing since would have made a newer copy than the
+        # one signed here (its key taken first, refused above), and a revocation since stops the signing.
+        if stored.revocation is not None:
+            raise Conflict(f"Tài liệu {doc_id} vừa bị thu hồi, không ký", f"document {doc_id} was revoked")
+        if stored.signed_pdf_key != signed_from:
+            raise Conflict(
+                f"Tài liệu {doc_id} đang được ký bởi người khác, hãy thử lại",
+                f"document {doc_id} was signed concurrently; try again",
+            )
+        try:
+            steps = advance(_history(stored), Step.SIGN, by=by, role=request.role.value, name=request.name)
+        except IllegalStep as exc:
+            raise Conflict("Chưa thể ký ở bước này", str(exc)) from exc
+        stored.signed_pdf_key = key
+        stored.copy_signatures = checks
+        stored.history = advance(steps, Step.STORE, by=by, key=key)
+        return stored
+
+    return update_document(store, index, doc_id, change)
 
 
 def check_document(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 # LOCAL_TZ, nfc and utcnow are imported from here by most of sohoa; they live in basics for the records
 # this module is built from.
@@ -186,6 +186,9 @@ class Document(BaseModel):
     ocr_engine: str = ""
     mean_confidence: float = 0.0
     created_at: datetime = Field(default_factory=utcnow)
+    # Not part of the record: the store's version of the manifest it was read from or last written as
+    # (ingest.documents, ingest.lifecycle), the API's ETag; a stale copy is refused when written back.
+    _version: str | None = PrivateAttr(default=None)
 
     @field_validator("owner_id")
     @classmethod

@@ -9,6 +9,7 @@ from sohoa.storage.base import (
     ObjectStore,
     StorageError,
     StorageUnavailable,
+    VersionConflict,
 )
 from sohoa.storage.filesystem import FilesystemStore
 
@@ -22,4 +23,5 @@ __all__ = [
     "ObjectStore",
     "StorageError",
     "StorageUnavailable",
+    "VersionConflict",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from sohoa.errors import Damaged, ServiceUnavailable
+from sohoa.errors import Damaged, EditConflict, ServiceUnavailable
 
 
 class StorageError(Exception):
@@ -39,6 +39,21 @@ class ObjectLocked(StorageError):
 
 class ObjectExists(StorageError):
     """`create_bytes` lost the race: another writer created the key first."""
+
+
+class VersionConflict(StorageError, EditConflict):
+    """`replace_bytes` lost the race: the object is no longer at the version the writer read, so writing
+    would overwrite a change it has not seen. Answered as `EditConflict` (409) where nothing retries it."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Bản ghi {key} vừa được người khác sửa cùng lúc; chưa lưu thay đổi, hãy thử lại",
+            f"record {key} was changed by someone else at the same moment; nothing was saved, try again",
+        )
+        self.key = key
+
+    def __reduce__(self) -> tuple[type[VersionConflict], tuple[str]]:  # type: ignore[override]
+        return type(self), (self.key,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +105,24 @@ class ObjectStore(Protocol):
         """Store a file's content, streamed rather than read into memory."""
         ...
 
+    def replace_bytes(
+        self, key: str, data: bytes, *, if_version: str, content_type: str = "application/octet-stream"
+    ) -> str:
+        """Compare-and-swap: store `data` under an existing `key` only if the object is still at
+        `if_version` (from `read_versioned`), atomically, across threads, processes and, on MinIO, machines;
+        VersionConflict otherwise, with nothing written. Answers the new version. ObjectNotFound if the key
+        is gone, ObjectLocked for a write-once object."""
+        ...
+
     def get_bytes(self, key: str) -> bytes:
-        """The whole object, checked against its recorded sha256."""
+        """The whole object, checked against the sha256 recorded with the very version read (a concurrent
+        rewrite is never mistaken for damage)."""
+        ...
+
+    def read_versioned(self, key: str) -> tuple[bytes, str]:
+        """The whole object, checked as `get_bytes` does, and its version: an opaque token naming the
+        content read (the ETag on MinIO, the sha256 on the filesystem), for `replace_bytes`. Two writes of
+        the same bytes are the same version, which a compare-and-swap may treat as unchanged."""
         ...
 
     def download(self, key: str, path: Path) -> ObjectInfo:

@@ -4,10 +4,17 @@ Layout under the root:
   blobs/ab/abcdef…   the bytes, content-addressed by sha256 (so the same master is on disk once)
   keys/<key>         a small JSON record {sha256, size, content_type, locked} naming the blob
   tmp/               partial writes, never visible under keys/
+  locks/NN.lock      256 lock files; a key's record is written holding the one its hash picks
 
 A write goes: stream into tmp/ while hashing → fsync → rename into blobs/ → write the key record into tmp/ →
 rename over keys/<key>. Renames within one filesystem are atomic, so a reader sees the old object or the new
 one, never a half-written file; a crash leaves at most an unreferenced blob or a stray file in tmp/.
+A key's version is the sha256 its record names. `replace_bytes` (compare-and-swap) reads the record,
+compares and renames while holding an exclusive flock on the key's lock file, and every other record write
+takes the same lock, so of writers racing from threads or processes exactly one replaces a given version.
+flock rather than a lock file made with O_EXCL: the kernel releases it when its holder dies, so a crash never
+leaves a key locked; rather than a link()/rename() scheme: no rename compares before it replaces. Lock files
+are striped by key hash so that they stay few; two keys sharing one only wait for each other's rename.
 A blob found damaged when the same bytes are written again (or by `restore_file`, the way for locked
 objects) is replaced, its damaged bytes first kept under a quarantine/ key as evidence.
 """
@@ -15,6 +22,7 @@ objects) is replaced, its damaged bytes first kept under a quarantine/ key as ev
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -31,6 +39,7 @@ from sohoa.storage.base import (
     ObjectInfo,
     ObjectLocked,
     ObjectNotFound,
+    VersionConflict,
     check_key,
 )
 
@@ -59,7 +68,8 @@ class FilesystemStore:
         self._blobs = self.root / "blobs"
         self._keys = self.root / "keys"
         self._tmp = self.root / "tmp"
-        for d in (self._blobs, self._keys, self._tmp):
+        self._locks = self.root / "locks"
+        for d in (self._blobs, self._keys, self._tmp, self._locks):
             d.mkdir(parents=True, exist_ok=True)
 
     def __repr__(self) -> str:
@@ -80,6 +90,32 @@ class FilesystemStore:
             raise ObjectExists(key)
         return self._put_stream(key, io.BytesIO(data), content_type, locked, exclusive=True)
 
+    def replace_bytes(
+        self, key: str, data: bytes, *, if_version: str, content_type: str = "application/octet-stream"
+    ) -> str:
+        """See ObjectStore.replace_bytes; the version is compared again under the key's lock."""
+        self._check_version(key, self._record_or_none(check_key(key)), if_version)  # before spooling
+        return self._put_stream(key, io.BytesIO(data), content_type, False, if_version=if_version).sha256
+
+    @staticmethod
+    def _check_version(key: str, record: dict | None, version: str) -> None:
+        if record is None:
+            raise ObjectNotFound(key)
+        if record.get("locked"):
+            raise ObjectLocked(f"object is write-once and already exists: {key}")
+        if record["sha256"] != version:
+            raise VersionConflict(key)
+
+    @contextlib.contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        stripe = hashlib.sha256(key.encode()).hexdigest()[:2]
+        fd = os.open(self._locks / f"{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # separate open()s exclude each other, threads included
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def put_file(
         self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
     ) -> ObjectInfo:
@@ -87,7 +123,14 @@ class FilesystemStore:
             return self._put_stream(key, src, content_type, locked)
 
     def _put_stream(
-        self, key: str, src: BinaryIO, content_type: str, locked: bool, *, exclusive: bool = False
+        self,
+        key: str,
+        src: BinaryIO,
+        content_type: str,
+        locked: bool,
+        *,
+        exclusive: bool = False,
+        if_version: str | None = None,
     ) -> ObjectInfo:
         check_key(key)
         self._refuse_if_locked(key)
@@ -100,7 +143,7 @@ class FilesystemStore:
             # evidence and the good bytes just written take its place.
             self._replace_blob(key, blob, tmp_path, content_type)
         info = ObjectInfo(key=key, size=size, sha256=sha, content_type=content_type)
-        self._write_record(key, info, locked, exclusive=exclusive)
+        self._write_record(key, info, locked, exclusive=exclusive, if_version=if_version)
         return info
 
     def _spool(self, src: BinaryIO) -> tuple[Path, str, int]:
@@ -152,7 +195,15 @@ class FilesystemStore:
         _fsync_dir(blob.parent)
         return evidence
 
-    def _write_record(self, key: str, info: ObjectInfo, locked: bool, *, exclusive: bool = False) -> None:
+    def _write_record(
+        self,
+        key: str,
+        info: ObjectInfo,
+        locked: bool,
+        *,
+        exclusive: bool = False,
+        if_version: str | None = None,
+    ) -> None:
         record = {
             "sha256": info.sha256,
             "size": info.size,
@@ -165,17 +216,24 @@ class FilesystemStore:
             json.dump(record, tmp)
             tmp.flush()
             os.fsync(tmp.fileno())
-        if exclusive:
-            # link() fails if the target exists, atomically: of two racing writers exactly one wins.
-            try:
-                os.link(tmp.name, target)
-            except FileExistsError as exc:
-                raise ObjectExists(key) from exc
-            finally:
-                Path(tmp.name).unlink()
-        else:
-            Path(tmp.name).replace(target)
-        _fsync_dir(target.parent)
+        with self._lock(key):
+            if exclusive:
+                # link() fails if the target exists, atomically: of two racing writers exactly one wins.
+                try:
+                    os.link(tmp.name, target)
+                except FileExistsError as exc:
+                    raise ObjectExists(key) from exc
+                finally:
+                    Path(tmp.name).unlink()
+            else:
+                try:
+                    if if_version is not None:
+                        self._check_version(key, self._record_or_none(key), if_version)
+                except BaseException:
+                    Path(tmp.name).unlink()
+                    raise
+                Path(tmp.name).replace(target)
+            _fsync_dir(target.parent)
 
     def _refuse_if_locked(self, key: str) -> None:
         record = self._record_or_none(key)
@@ -209,6 +267,10 @@ class FilesystemStore:
         return self._record_or_none(key) is not None
 
     def get_bytes(self, key: str) -> bytes:
+        return self.read_versioned(key)[0]
+
+    def read_versioned(self, key: str) -> tuple[bytes, str]:
+        # Blobs never change under a sha256, so the record read names the bytes read: no race to lose.
         info = self.stat(key)
         try:
             data = self._blob_path(info.sha256).read_bytes()
@@ -216,7 +278,7 @@ class FilesystemStore:
             raise IntegrityError(key, "bytes missing") from exc
         if hashlib.sha256(data).hexdigest() != info.sha256:
             raise IntegrityError(key)
-        return data
+        return data, info.sha256
 
     def download(self, key: str, path: Path) -> ObjectInfo:
         info = self.stat(key)

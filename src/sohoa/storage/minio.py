@@ -2,7 +2,10 @@
 
 Two buckets: `<bucket>` with versioning for everything, and `<bucket>-locked` created with object lock and a
 default retention, for what must never change or vanish (signed results' masters, audit events). The sha256
-of each object travels as user metadata and is checked on every full read. Connection errors are retried
+of each object travels as user metadata and is checked on every full read, against the metadata the GET
+answered with (that of the very version served, so an object rewritten meanwhile is never taken for damage).
+A version is the object's ETag; `replace_bytes` is a PUT with `If-Match` on it, which the server refuses
+(412) when another write came first. Connection errors are retried
 with backoff by the HTTP pool; a server that stays unreachable gives StorageUnavailable with its address.
 """
 
@@ -32,6 +35,7 @@ from sohoa.storage.base import (
     ObjectLocked,
     ObjectNotFound,
     StorageUnavailable,
+    VersionConflict,
     check_key,
 )
 from sohoa.storage.fixity import sha256_file
@@ -42,6 +46,17 @@ _SHA_META = "sha256"
 # Multipart part size for streamed uploads: files are sent in 16 MiB parts, never held whole in memory.
 _PART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
+_PRECONDITION = {"PreconditionFailed", "ConditionalRequestConflict"}
+
+
+def _info(key: str, headers: Any) -> ObjectInfo:
+    """What a GET's headers say of the version it serves."""
+    return ObjectInfo(
+        key=key,
+        size=int(headers.get("Content-Length") or 0),
+        sha256=headers.get(f"x-amz-meta-{_SHA_META}") or "",
+        content_type=headers.get("Content-Type") or "",
+    )
 
 
 class MinioStore:
@@ -123,10 +138,31 @@ class MinioStore:
             # conditional header is sent through the client's single-request PutObject.
             self._call(self.client._put_object, bucket, key, data, headers=headers)
         except S3Error as exc:
-            if exc.code in {"PreconditionFailed", "ConditionalRequestConflict"}:
+            if exc.code in _PRECONDITION:
                 raise ObjectExists(key) from exc
             raise
         return ObjectInfo(key=key, size=len(data), sha256=sha, content_type=content_type)
+
+    def replace_bytes(
+        self, key: str, data: bytes, *, if_version: str, content_type: str = "application/octet-stream"
+    ) -> str:
+        check_key(key)
+        if self._locked_stat(key) is not None:
+            raise ObjectLocked(f"object is write-once and already exists: {key}")
+        headers = {
+            "Content-Type": content_type,
+            f"x-amz-meta-{_SHA_META}": hashlib.sha256(data).hexdigest(),
+            "If-Match": f'"{if_version}"',  # the server compares and writes as one step
+        }
+        try:
+            result = self._call(self.client._put_object, self.bucket, key, data, headers=headers)
+        except S3Error as exc:
+            if exc.code in _PRECONDITION:
+                raise VersionConflict(key) from exc
+            if exc.code in _NOT_FOUND:
+                raise ObjectNotFound(key) from exc
+            raise
+        return (result.etag or "").strip('"')
 
     def put_file(
         self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
@@ -189,34 +225,48 @@ class MinioStore:
             return False
         return True
 
+    def _open(self, key: str) -> Any:
+        """The GET of the object's current version, open: its headers describe the version its body is."""
+        check_key(key)
+        for bucket in (self.bucket, self.locked_bucket):
+            try:
+                return self._call(self.client.get_object, bucket, key)
+            except S3Error as exc:
+                if exc.code not in _NOT_FOUND:
+                    raise
+        raise ObjectNotFound(key)
+
     def get_bytes(self, key: str) -> bytes:
-        bucket, info = self._locate(key)
-        response = self._call(self.client.get_object, bucket, key)
+        return self.read_versioned(key)[0]
+
+    def read_versioned(self, key: str) -> tuple[bytes, str]:
+        response = self._open(key)
         try:
+            info, etag = _info(key, response.headers), response.headers.get("ETag") or ""
             data = response.read()
         finally:
             response.close()
             response.release_conn()
         if hashlib.sha256(data).hexdigest() != info.sha256:
             raise IntegrityError(key)
-        return data
+        return data, etag.strip('"')
 
     def download(self, key: str, path: Path) -> ObjectInfo:
-        bucket, info = self._locate(key)
         path = Path(path)
         digest = hashlib.sha256()
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         tmp = Path(tmp_name)
         try:
-            response = self._call(self.client.get_object, bucket, key)
-            try:
-                with os.fdopen(fd, "wb") as out:
+            with os.fdopen(fd, "wb") as out:
+                response = self._open(key)
+                try:
+                    info = _info(key, response.headers)
                     for chunk in response.stream(_CHUNK):
                         digest.update(chunk)
                         out.write(chunk)
-            finally:
-                response.close()
-                response.release_conn()
+                finally:
+                    response.close()
+                    response.release_conn()
             if digest.hexdigest() != info.sha256:
                 raise IntegrityError(key)
             tmp.replace(path)

@@ -1,6 +1,6 @@
 """Documents: upload a scan (streamed to disk, then ingested), read its record, get its searchable PDF, its
 master as captured or a short-lived download link, revoke a result, confirm extracted fields, set or correct
-its facts."""
+its facts. The record is sent with its ETag; changes take If-Match (api.etags)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sohoa.api.access import editable_document, readable_document
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
+from sohoa.api.etags import IfMatch, with_etag
 from sohoa.api.links import DownloadLink, LinkClaims, Presigner, expiry, sign, verify
 from sohoa.api.uploads import spool
 from sohoa.ingest import IngestMeta, ingest_file
@@ -86,8 +87,9 @@ def upload_document(
 
 
 @router.get("/documents/{doc_id}", response_model=Document)
-def get_document(doc_id: str, backends: BackendsDep, who: WhoDep) -> Document:
-    return readable_document(backends, who, doc_id)
+def get_document(doc_id: str, response: Response, backends: BackendsDep, who: WhoDep) -> Document:
+    """The record, with the version it was read at as its ETag (for If-Match on a change)."""
+    return with_etag(response, readable_document(backends, who, doc_id))
 
 
 @router.get(
@@ -162,10 +164,19 @@ class RevokeRequest(BaseModel):
 
 
 @router.post("/documents/{doc_id}/revoke", response_model=Document)
-def revoke_document(doc_id: str, body: RevokeRequest, backends: BackendsDep, who: WhoDep) -> Document:
-    """Mark a result revoked (thu hồi): it stays in the archive with that status and is no longer reusable."""
+def revoke_document(
+    doc_id: str,
+    body: RevokeRequest,
+    response: Response,
+    if_match: IfMatch,
+    backends: BackendsDep,
+    who: WhoDep,
+) -> Document:
+    """Mark a result revoked (thu hồi): it stays in the archive with that status and is no longer reusable.
+    409 if it is revoked already (of parallel revocations exactly one succeeds)."""
     editable_document(backends, who, doc_id)
-    return revoke(backends.store, backends.index, doc_id, body.reason, by=who.username)
+    document = revoke(backends.store, backends.index, doc_id, body.reason, by=who.username, if_match=if_match)
+    return with_etag(response, document)
 
 
 class ConfirmRequest(BaseModel):
@@ -182,15 +193,27 @@ class ConfirmRequest(BaseModel):
 
 @router.post("/documents/{doc_id}/fields/confirm", response_model=Document)
 def confirm_document_fields(
-    doc_id: str, body: ConfirmRequest, backends: BackendsDep, who: WhoDep
+    doc_id: str,
+    body: ConfirmRequest,
+    response: Response,
+    if_match: IfMatch,
+    backends: BackendsDep,
+    who: WhoDep,
 ) -> Document:
     """Confirm or correct extracted fields; confirmed values become the record's own (number and symbol,
     issuer, issue date, type, validity, signer, signing date). 422 on an unknown field or a bad value,
     with nothing written."""
     editable_document(backends, who, doc_id)
-    return confirm_fields(
-        backends.store, backends.index, doc_id, body.fields, values=body.values, by=who.username
+    document = confirm_fields(
+        backends.store,
+        backends.index,
+        doc_id,
+        body.fields,
+        values=body.values,
+        by=who.username,
+        if_match=if_match,
     )
+    return with_etag(response, document)
 
 
 class FactsChange(BaseModel):
@@ -222,6 +245,8 @@ _FACTS_BODY = {
 def edit_document_facts(
     doc_id: str,
     request: Request,
+    response: Response,
+    if_match: IfMatch,
     backends: BackendsDep,
     who: WhoDep,
     body: Annotated[Any, Body()],
@@ -230,6 +255,8 @@ def edit_document_facts(
     signing date, scope). Each change is kept in the record (`edits`) and on the audit trail with the old
     and the new value; a refused change writes nothing."""
     editable_document(backends, who, doc_id)
-    document, made = edit_document(backends.store, backends.index, doc_id, body, by=who.username)
+    document, made = edit_document(
+        backends.store, backends.index, doc_id, body, by=who.username, if_match=if_match
+    )
     note(request, record=doc_id, **audit_detail(made))
-    return document
+    return with_etag(response, document)

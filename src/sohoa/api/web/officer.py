@@ -18,6 +18,7 @@ from sohoa.api.web.highlight import matched_words
 from sohoa.api.web.render import backends_of, page, signed_in
 from sohoa.errors import NotFound
 from sohoa.ingest import load_document
+from sohoa.ingest.documents import document_version
 from sohoa.ingest.dossiers import owner_documents
 from sohoa.records.access import Role, may_read
 from sohoa.records.doctypes import DOC_TYPES
@@ -115,6 +116,7 @@ def document_page(
         q=q,
         editable=editable,
         doc_types=DOC_TYPES,
+        etag=document_version(document) or "",  # the forms send it as If-Match: no change over another's
     )
 
 

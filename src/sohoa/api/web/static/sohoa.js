@@ -12,8 +12,11 @@ function say(text, isError) {
   if (isError) box.setAttribute("role", "alert");
 }
 
-async function call(method, url, body) {
+// `etag`: the version of the record the page showed, sent as If-Match so that a change made on a page
+// another person has changed since is refused (412) rather than applied over theirs.
+async function call(method, url, body, etag) {
   const headers = { "X-CSRF-Token": csrf() };
+  if (etag) headers["If-Match"] = '"' + etag + '"';
   let payload = body;
   if (body !== undefined && !(body instanceof FormData)) {
     headers["Content-Type"] = "application/json";
@@ -107,7 +110,7 @@ document.addEventListener("submit", (event) => {
       if (input.value !== input.defaultValue) changes[input.name] = input.value.trim() || null;
     });
     act(form, async () => {
-      await call("PATCH", form.dataset.facts, changes);
+      await call("PATCH", form.dataset.facts, changes, form.dataset.etag);
       window.location.reload();
     });
   } else if (form.matches("[data-confirm]")) {
@@ -118,7 +121,7 @@ document.addEventListener("submit", (event) => {
         index: Number(input.dataset.index),
         value: input.value,
       }));
-      await call("POST", form.dataset.confirm, { fields });
+      await call("POST", form.dataset.confirm, { fields }, form.dataset.etag);
       window.location.reload();
     });
   }
