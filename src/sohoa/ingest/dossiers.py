@@ -34,7 +34,7 @@ from sohoa.search.base import SearchIndex
 from sohoa.search.records import DocumentRecord, RecordIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
-from sohoa.storage.manifests import read_manifest, write_manifest
+from sohoa.storage.manifests import read_manifest, update_manifest
 
 _MAX_SEQUENCE = 9999
 
@@ -87,27 +87,30 @@ def set_status(
     """Move a dossier on (processing, done, returned); done or returned, it is closed at the server's time
     and stays closed: reopening would open the applicant's papers again (api.access). The same status
     twice changes nothing."""
+
+    def move(dossier: Dossier) -> Dossier | None:
+        # Applied to the dossier as stored now: of two officers closing it at once, one closes it.
+        if dossier.status is status:
+            return None
+        if not dossier.status.open:
+            raise Conflict(
+                f"Hồ sơ đã đóng ({dossier.status.value}), không đổi trạng thái được",
+                f"the dossier is closed ({dossier.status.value}); its status cannot change",
+            )
+        if status is DossierStatus.RECEIVED:
+            raise BadInput("Không đưa hồ sơ về trạng thái tiếp nhận", "a dossier cannot go back to received")
+        return dossier.model_copy(
+            update={
+                "status": status,
+                "closed_at": None if status.open else utcnow(),
+                "closed_by": None if status.open else by,
+            }
+        )
+
     try:
-        dossier = read_manifest(store, keys.dossier_manifest(code), Dossier)
+        changed, _ = update_manifest(store, keys.dossier_manifest(code), Dossier, move)
     except (ObjectNotFound, ValueError) as exc:
         raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found") from exc
-    if dossier.status is status:
-        return dossier
-    if not dossier.status.open:
-        raise Conflict(
-            f"Hồ sơ đã đóng ({dossier.status.value}), không đổi trạng thái được",
-            f"the dossier is closed ({dossier.status.value}); its status cannot change",
-        )
-    if status is DossierStatus.RECEIVED:
-        raise BadInput("Không đưa hồ sơ về trạng thái tiếp nhận", "a dossier cannot go back to received")
-    changed = dossier.model_copy(
-        update={
-            "status": status,
-            "closed_at": None if status.open else utcnow(),
-            "closed_by": None if status.open else by,
-        }
-    )
-    write_manifest(store, keys.dossier_manifest(code), changed)
     _records(index).index_dossiers([dossier_record(changed)])
     return changed
 
