@@ -20,7 +20,7 @@ from people import AGENCY, CITIZEN_A, CITIZEN_B, OTHER_AGENCY, Person, make_peop
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import IngestMeta, ingest_file
+from sohoa.ingest import IngestMeta, ingest_file, load_document
 from sohoa.ingest.documents import dossier_record
 from sohoa.ingest.dossiers import create_dossier, link_scanned, load_dossier
 from sohoa.ingest.executor import InlineExecutor
@@ -268,3 +268,33 @@ def test_one_officer_receiving_dossiers_for_many_people_within_an_hour_is_flagge
     assert event["actor"] == "officer" and event["detail"]["applicants"] == "4"
     assert event["detail"]["limit"] == "3" and event["detail"]["reason"] == "many_applicants"
     assert {e["action"] for e in flags["events"]} == {"flag"}
+
+
+def test_a_batch_cover_sheet_naming_another_agencys_dossier_links_nothing_there(tmp_path: Path) -> None:
+    from sohoa.ingest.batches import run_batch
+    from sohoa.records.batches import CoverSheet
+    from sohoa.samples.scangen import write_pdf
+    from sohoa.samples.stacks import cover_scan
+
+    store, index = FilesystemStore(tmp_path / "store"), SqliteIndex(tmp_path / "index.sqlite3")
+    theirs = create_dossier(
+        store,
+        index,
+        NewDossier(
+            agency=OTHER_AGENCY,
+            procedure_code="1.001193",
+            procedure_name="Đăng ký thường trú",
+            applicant=Applicant(id_number=CITIZEN_B, name="Trần Thị Bình"),
+        ),
+        by="setup",
+    )
+    cover = CoverSheet(dossier_code=theirs.code, procedure_code="1.001193", owner_id=CITIZEN_A)
+    stack = tmp_path / "stack.pdf"
+    write_pdf([cover_scan(cover), make_page(seed=91, size="A5", lines=3).image], stack)
+    batch = run_batch([stack], store=store, index=index, agency=AGENCY, executor=InlineExecutor())
+    (group,) = batch.groups
+    assert group.doc_id is not None
+    assert load_dossier(store, theirs.code).links == []  # nothing joined another agency's dossier
+    document = load_document(store, group.doc_id)
+    assert document.dossier is not None and document.dossier.code == theirs.code  # the code, as given
+    assert document.owner_id == CITIZEN_A and document.agency == AGENCY

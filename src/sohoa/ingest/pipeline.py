@@ -152,7 +152,7 @@ def commit_document(
     """Store pages already read (`done`, numbered from 1) as one document whose master is `master`, index
     it and link it to its dossier. The same master twice is one document (the first)."""
     meta = validate_meta(meta)
-    dossier = _known_dossier(store, meta.dossier_code)
+    dossier = _known_dossier(store, meta.dossier_code, meta.agency)
     if dossier is not None and meta.owner_id is None:
         meta = replace(meta, owner_id=dossier.applicant.id_number)
     sha = sha256_file(master)
@@ -182,14 +182,17 @@ def commit_document(
     return IngestOutcome(document, created=created)
 
 
-def _known_dossier(store: ObjectStore, code: str | None) -> DossierView | None:
-    """The dossier if sohoa received it; a code from the province's one-stop software is kept as given."""
+def _known_dossier(store: ObjectStore, code: str | None, agency: str | None) -> DossierView | None:
+    """The dossier if sohoa received it at the digitizing agency (any, when none is said); a code from the
+    province's one-stop software, or another agency's, is kept as given and linked to nothing, so that what
+    is stored (and answered) is the same whatever other agencies hold."""
     if not code:
         return None
     try:
-        return load_dossier(store, code)
+        dossier = load_dossier(store, code)
     except (NotFound, ValueError):
         return None
+    return dossier if agency is None or dossier.agency == agency else None
 
 
 def _doc_type_of(heading: str | None) -> str | None:
