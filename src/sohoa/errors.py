@@ -131,3 +131,11 @@ class TooManyRequests(SohoaError):
     exit_code = ExitCode.BAD_INPUT
     http_status = 429
     code = "too_many_requests"
+
+
+class Gone(SohoaError):
+    """What worked and no longer does: a download link whose session or token was revoked or expired."""
+
+    exit_code = ExitCode.NOT_FOUND
+    http_status = 410
+    code = "gone"
