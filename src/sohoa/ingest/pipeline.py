@@ -29,6 +29,7 @@ from sohoa.ingest.holdings import doc_id_for, held_by, holder_pointer, pointer_b
 from sohoa.ingest.integrity import repair_master
 from sohoa.ingest.lifecycle import save_document
 from sohoa.ingest.pages import PageDone, PageTask, run_page
+from sohoa.ingest.pending import Pending, indexed_or_pending
 from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pdf import build_searchable_pdf
@@ -181,12 +182,16 @@ def commit_document(
         procedure_code=dossier.procedure_code if dossier else None,
         signatures=list(signatures),
     )
-    index.index_pages(page_records(document))
-    if isinstance(index, RecordIndex):
-        index.index_documents([document_record(document)])
+    indexed_or_pending(store, Pending.DOCUMENT, document.id, lambda: _index_document(index, document))
     if dossier is not None:
         link_scanned(store, dossier.code, document.id, by=meta.by)
     return IngestOutcome(document, created=created)
+
+
+def _index_document(index: SearchIndex, document: Document) -> None:
+    index.index_pages(page_records(document))
+    if isinstance(index, RecordIndex):
+        index.index_documents([document_record(document)])
 
 
 def _known_dossier(store: ObjectStore, code: str | None) -> DossierView | None:

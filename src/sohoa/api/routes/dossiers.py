@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -10,22 +12,49 @@ from sohoa.api.access import readable_document, readable_dossier
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
 from sohoa.errors import Forbidden
-from sohoa.ingest.dossiers import create_dossier, reuse_document
+from sohoa.ingest import idempotency
+from sohoa.ingest.dossiers import create_dossier, load_dossier, reuse_document
 from sohoa.records.dossiers import DossierView, NewDossier, ReuseEvent
 
 router = APIRouter(tags=["dossiers"])
 
 
 @router.post("/dossiers", status_code=201, response_model=DossierView)
-def receive_dossier(new: NewDossier, request: Request, backends: BackendsDep, who: WhoDep) -> JSONResponse:
-    """Receive a dossier at the officer's own agency."""
+def receive_dossier(
+    new: NewDossier,
+    request: Request,
+    backends: BackendsDep,
+    who: WhoDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=idempotency.HEADER,
+            max_length=100,
+            description="any unique string (a UUID): a retry with the same key answers the dossier the "
+            "first try created instead of creating another",
+        ),
+    ] = None,
+) -> JSONResponse:
+    """Receive a dossier at the officer's own agency. Once the dossier is stored the answer is 201, even
+    if the search index failed (it catches up: `sohoa catch-up`)."""
     if new.agency != who.agency:
         raise Forbidden(
             "Chỉ tiếp nhận hồ sơ cho cơ quan của mình", "dossiers are received for your own agency"
         )
+    store = backends.store
+    # What the client sent (not defaults the server filled in) is the request a key stands for.
+    asked = idempotency.request_hash(new.model_dump_json(exclude_unset=True).encode())
+    earlier = idempotency.claim(store, who.username, idempotency_key, asked) if idempotency_key else None
+    if earlier is not None and earlier.result is not None:
+        view, status = load_dossier(store, earlier.result), earlier.status or 201
+        note(request, record=view.code, replayed="true")
+        headers = {"Location": f"/api/v1/dossiers/{view.code}", "Idempotent-Replayed": "true"}
+        return JSONResponse(view.model_dump(mode="json"), status_code=status, headers=headers)
     dossier = create_dossier(
-        backends.store, backends.index, new, by=who.username, pattern=backends.settings.dossier_code_pattern
+        store, backends.index, new, by=who.username, pattern=backends.settings.dossier_code_pattern
     )
+    if idempotency_key:
+        idempotency.settle(store, who.username, idempotency_key, asked, result=dossier.code, status=201)
     note(request, record=dossier.code)
     view = DossierView(**dossier.model_dump())
     return JSONResponse(
