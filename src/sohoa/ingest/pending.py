@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
 from enum import StrEnum
 
+from sohoa.errors import ServiceUnavailable
 from sohoa.ingest.documents import (
     document_record,
     dossier_record,
@@ -34,6 +36,9 @@ from sohoa.storage.base import ObjectNotFound, ObjectStore, check_key
 from sohoa.storage.manifests import read_manifest
 
 log = logging.getLogger("sohoa.pending")
+# What an index raises when it cannot take a write now: Elasticsearch unreachable (search.elastic turns
+# transport errors into ServiceUnavailable), SQLite locked or out of disk.
+INDEX_DOWN = (ServiceUnavailable, sqlite3.OperationalError)
 PENDING_PREFIX = "pending-index/"
 
 
@@ -57,11 +62,12 @@ def index_later(
 def indexed_or_pending(
     store: ObjectStore, kind: Pending, ref: str, write: Callable[[], object], *, doc: str | None = None
 ) -> bool:
-    """Run the index write `write` for a change storage already has; on failure, mark it pending instead
-    of failing the caller (any error: the change is stored, and a 5xx would only invite a duplicate)."""
+    """Run the index write `write` for a change storage already has; if the index cannot take it now
+    (unreachable, or the database busy), mark it pending instead of failing the caller: the change is
+    stored, and a 5xx would only invite a duplicate. Other errors (a bug, a dying process) propagate."""
     try:
         write()
-    except Exception as exc:  # whatever the index raised, the stored change stands
+    except INDEX_DOWN as exc:
         index_later(store, kind, ref, exc, doc=doc)
         return False
     return True
