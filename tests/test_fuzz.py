@@ -1,6 +1,10 @@
 """Fuzzing the HTTP API from its own OpenAPI schema with schemathesis: generated paths, queries and bodies,
 each sent with the credentials of a role the route admits, and with none. Whatever arrives, the answer is
-never a server error and every refusal is an RFC 9457 problem body that leaks no path or stack trace."""
+never a server error and every refusal is an RFC 9457 problem body that leaks no path or stack trace.
+
+Beside what the schema suggests, the cases draw the kinds of value that once gave 500s (issue 20): ids of
+256+ characters in every path parameter, codes with Vietnamese letters, "/" and "..", received_at at the
+calendar's ends, and a search page at the edge of the result window; the last test checks each was sent."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -16,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
+from conftest import make_elastic, make_minio
 from people import CITIZEN_A, Person, make_people
 from sohoa.api.app import create_app
 from sohoa.api.auth import POLICY
@@ -28,7 +34,10 @@ from sohoa.records.access import Role
 from sohoa.records.dossiers import Applicant, NewDossier
 from sohoa.records.models import DocumentKind
 from sohoa.samples.scangen import make_page
+from sohoa.search.base import SearchIndex
+from sohoa.search.elastic import ElasticIndex
 from sohoa.search.sqlite import SqliteIndex
+from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
 
 # Per route: up to 20 cases; over the 21 routes about 370 requests.
@@ -37,6 +46,41 @@ CASES_PER_ROUTE = 20
 PREFERENCE = [Role.OFFICER, Role.STAFF, Role.CITIZEN, Role.ADMIN]
 SERVER_PATHS = ("/work/", "/tmp/", "/root/", "site-packages", 'File "', "Traceback")
 
+# The kinds of value drawn on purpose (issue 20), each put where the route takes such a value.
+LONG_IDS = ["a" * 256, "0123456789abcdef" * 20, "Đ" * 130]
+ODD_CODES = ["Hồ-sơ-Đặc-biệt-ư", "000.00.11.H29/../x", "..", "../../etc/passwd", "a/b/c", "./."]
+CALENDAR_ENDS = ["9999-12-31T00:00:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"]
+WINDOW = {"offset": 10000, "limit": 200}
+EDGES = ["long_id", "odd_code", "calendar_end", "window"]
+
+
+def _with_edge(case: Any, query_names: set[str], edge: str, n: int) -> bool:
+    """Put the `edge` kind of value into the case where the route takes one; whether it applied."""
+    body = case.body if isinstance(case.body, dict) else None
+    if edge in ("long_id", "odd_code") and case.path_parameters:
+        values = LONG_IDS if edge == "long_id" else ODD_CODES
+        for name in case.path_parameters:
+            case.path_parameters[name] = values[n % len(values)]
+        return True
+    if edge == "odd_code":
+        code = ODD_CODES[n % len(ODD_CODES)]
+        named = [k for k in (body or {}) if "code" in k or k == "agency"]
+        for name in named:
+            body[name] = code  # type: ignore[index]
+        for name in (q for q in query_names if "code" in q):
+            case.query = {**(case.query or {}), name: code}
+            named.append(name)
+        return bool(named)
+    if edge == "calendar_end" and body is not None and {"agency", "applicant"} <= set(body):
+        body["received_at"] = CALENDAR_ENDS[n % len(CALENDAR_ENDS)]
+        return True
+    if edge == "window" and {"offset", "limit"} <= query_names:
+        case.query = {**(case.query or {}), **WINDOW}
+        if "q" in query_names:
+            case.query["q"] = "hồ sơ"
+        return True
+    return False
+
 
 class Fuzzed:
     def __init__(self, client: TestClient, people: dict[str, Person], real: dict[str, str]) -> None:
@@ -44,12 +88,21 @@ class Fuzzed:
         self.people = people
         self.real = real  # path parameter → an id that exists, so some cases get past the look-up
         self.seen: list[int] = []
+        self.edges: Counter[str] = Counter()  # the edge kinds sent, and how often
 
 
-@pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+# Both backend pairs: some values gave a 500 on one only (a page past the window on Elasticsearch, long
+# ids on MinIO).
+@pytest.fixture(scope="module", params=["fs+sqlite", "minio+elasticsearch"])
+def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    store, index = FilesystemStore(tmp / "store"), SqliteIndex(tmp / "index.sqlite3")
+    store: ObjectStore
+    index: SearchIndex
+    if request.param == "fs+sqlite":
+        store, index = FilesystemStore(tmp / "store"), SqliteIndex(tmp / "index.sqlite3")
+    else:
+        services = request.getfixturevalue("services")
+        store, index = make_minio(services), make_elastic(services)
     people = make_people(store)
     dossier = create_dossier(
         store,
@@ -72,6 +125,8 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     app = create_app(settings, backends=Backends(settings, store, index, InlineExecutor()))
     with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
         yield Fuzzed(client, people, {"doc_id": doc.id, "code": dossier.code, "owner_id": CITIZEN_A})
+    if isinstance(index, ElasticIndex):
+        index.drop()
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +152,15 @@ def test_no_input_gets_a_server_error(
         operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)
     )
     roles = POLICY[(method, path)].roles
+    query_names = {p.name for p in operation.query}
 
-    @given(case=cases, anonymous=st.booleans(), real_ids=st.booleans())
+    @given(
+        case=cases,
+        anonymous=st.booleans(),
+        real_ids=st.booleans(),
+        edge=st.sampled_from([None, *EDGES]),
+        n=st.integers(0, 5),
+    )
     # The same cases on every run (CI must not pass and fail by luck); SOHOA_FUZZ_EXPLORE=1 draws new ones
     # each run, for exploring by hand.
     @settings(
@@ -108,10 +170,12 @@ def test_no_input_gets_a_server_error(
         derandomize=not os.environ.get("SOHOA_FUZZ_EXPLORE"),
         suppress_health_check=list(HealthCheck),
     )
-    def one(case: schemathesis.Case, anonymous: bool, real_ids: bool) -> None:
+    def one(case: schemathesis.Case, anonymous: bool, real_ids: bool, edge: str | None, n: int) -> None:
         if real_ids:
             for name in case.path_parameters or {}:
                 case.path_parameters[name] = fuzzed.real.get(name, case.path_parameters[name])
+        if edge is not None and _with_edge(case, query_names, edge, n):
+            fuzzed.edges[edge] += 1
         headers = {**(case.headers or {}), **_caller(roles, fuzzed, anonymous)}
         response = case.call(headers=headers)
         fuzzed.seen.append(response.status_code)
@@ -139,3 +203,5 @@ def test_the_fuzzing_reached_past_the_gates(fuzzed: Fuzzed, metrics: dict[str, s
     assert len(codes) >= 200, len(codes)
     assert any(200 <= c < 300 for c in codes)
     assert {401, 404, 422} <= set(codes)
+    # Each kind of value that once gave a 500 was drawn, more than once, and none gave one now.
+    assert all(fuzzed.edges[edge] >= 3 for edge in EDGES), fuzzed.edges

@@ -265,7 +265,10 @@ def test_ingesting_the_original_again_repairs_the_master(
     assert repairs[0]["detail"]["key"] == doc.master_key
     assert evidence_bytes(world.store, repairs[0]["detail"]["evidence"]) == damaged
 
-    again = ingest_file(originals[kind], store=world.store, index=world.index, executor=InlineExecutor())
+    meta = IngestMeta(agency=AGENCY)  # the agency's own record (another agency's would be its own)
+    again = ingest_file(
+        originals[kind], store=world.store, index=world.index, meta=meta, executor=InlineExecutor()
+    )
     assert not again.created and not again.repaired  # intact now: nothing to do
 
 

@@ -147,3 +147,11 @@ class PreconditionFailed(SohoaError):
     exit_code = ExitCode.BAD_INPUT
     http_status = 412
     code = "precondition_failed"
+
+
+class Gone(SohoaError):
+    """What worked and no longer does: a download link whose session or token was revoked or expired."""
+
+    exit_code = ExitCode.NOT_FOUND
+    http_status = 410
+    code = "gone"

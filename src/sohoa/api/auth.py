@@ -145,6 +145,7 @@ def _principal(request: Request, backends: Backends) -> Principal | None:
                 "Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi",
                 "the token is invalid, expired or revoked",
             )
+        request.state.credential_id = found[1].id  # download links made now end with it (api.links)
         return found[0]
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -156,7 +157,7 @@ def _principal(request: Request, backends: Backends) -> Principal | None:
             sent = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(sent, csrf_token(backends, credential.id)):
                 raise Forbidden("Thiếu hoặc sai mã CSRF", "missing or wrong CSRF token")
-        request.state.session_id = credential.id
+        request.state.session_id = request.state.credential_id = credential.id
         return principal
     return None
 

@@ -51,6 +51,7 @@ def make_store(settings: Settings) -> ObjectStore:
             bucket=settings.minio_bucket,
             secure=settings.minio_secure,
             retention_days=settings.minio_retention_days,
+            public_endpoint=settings.minio_public_endpoint,
         )
     return FilesystemStore(settings.store_dir)
 

@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sohoa.api import cli_fields, cli_files, cli_metrics, cli_scan, cli_signatures
+from sohoa.api import cli_fields, cli_files, cli_metrics, cli_pending, cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_common import audit, console, err, explain, fail
 from sohoa.api.cli_documents import edit as edit_command
@@ -43,6 +43,7 @@ app.command("cover-sheet")(cli_scan.cover_sheet)
 app.command("download")(cli_files.download)
 app.command("edit")(edit_command)
 app.command("metrics")(cli_metrics.metrics)
+app.command("catch-up")(cli_pending.catch_up)
 
 
 def _backends() -> Backends:

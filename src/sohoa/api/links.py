@@ -1,6 +1,15 @@
-"""Short-lived download links: a presigned URL where the store can make one (MinIO), otherwise a link to
-sohoa itself signed with the server's key (filesystem store). Either way the link names one object, expires
-in minutes, and its making and (for signed links) its use are on the audit trail."""
+"""Short-lived download links: a link to sohoa itself signed with the server's key, or, where the MinIO
+store has a public endpoint set (`SOHOA_MINIO_PUBLIC_ENDPOINT`), a MinIO presigned URL for that address.
+Either way the link names one object, expires in minutes, and its making and (for signed links) its use are
+on the audit trail.
+
+A signed link is bound to the credential (API token or web session) that made it and is checked again on
+each use: once that credential is revoked or expired, or its user disabled, the link answers 410. That is
+why signed links are the default on MinIO too: a presigned URL is checked by MinIO, which knows nothing of
+sohoa's sessions, so it works until it expires whatever happens to the session; and a signed link's bytes
+pass sohoa's sha256 check and its use is audited. Presigned URLs (which spare sohoa the traffic) are for an
+operator who sets a public endpoint, with their own short lifetime (`SOHOA_PRESIGNED_URL_SECONDS`).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +22,19 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from sohoa.errors import NotFound
+from sohoa.errors import Gone, NotFound
+from sohoa.ingest.accounts import load_user
+from sohoa.records.access import Credential
+from sohoa.records.models import utcnow
+from sohoa.storage import keys
+from sohoa.storage.base import ObjectNotFound, ObjectStore
+from sohoa.storage.manifests import read_manifest
 
 
 @runtime_checkable
 class Presigner(Protocol):
+    public_endpoint: str | None  # presigned URLs are handed out only when this is set
+
     def presigned_url(self, key: str, expires: timedelta = ...) -> str: ...
 
 
@@ -32,6 +49,7 @@ class LinkClaims(BaseModel):
     filename: str
     media_type: str
     expires: int  # unix time
+    credential: str | None = None  # the token or session that made it: the link ends with it
 
 
 def _b64(data: bytes) -> str:
@@ -62,6 +80,24 @@ def verify(secret: bytes, token: str, *, now: float | None = None) -> LinkClaims
     if claims.expires < (now or time.time()):
         raise gone
     return claims
+
+
+def check_maker(store: ObjectStore, claims: LinkClaims) -> None:
+    """Refuse (410) a link whose credential is revoked or expired, or whose user is disabled."""
+    gone = Gone(
+        "Liên kết tải không còn dùng được: phiên đăng nhập hoặc mã truy cập đã tạo ra nó đã bị thu hồi "
+        "hoặc hết hạn",
+        "the download link no longer works: the session or token that made it was revoked or has expired",
+    )
+    if claims.credential is None:
+        raise gone  # made before links were bound to their credential
+    try:
+        credential = read_manifest(store, keys.credential(claims.credential), Credential)
+        user = load_user(store, claims.user)
+    except (ObjectNotFound, NotFound, ValueError):
+        raise gone from None
+    if credential.username != claims.user or not credential.active(utcnow()) or user.disabled:
+        raise gone
 
 
 def expiry(seconds: int) -> datetime:

@@ -48,7 +48,22 @@ class Settings(BaseSettings):
         "X-Forwarded-For names the client; none by default, so a client cannot choose the address the login "
         "throttle and the audit trail see",
     )
-    download_link_seconds: int = Field(default=300, ge=10, le=3600)
+    download_link_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=3600,
+        description="lifetime of sohoa's own signed download links; revoking the session or token that "
+        "made one (or its expiry) ends it sooner",
+    )
+    minio_public_endpoint: str | None = Field(
+        default=None,
+        description="where browsers reach MinIO (https://files.example.org, or host:port): when set, "
+        "download links of the MinIO store are MinIO presigned URLs for that address, which MinIO checks "
+        "and sohoa cannot end early; unset, downloads go through sohoa's own signed links",
+    )
+    presigned_url_seconds: int = Field(
+        default=60, ge=10, le=3600, description="lifetime of MinIO presigned URLs (minio_public_endpoint)"
+    )
     dossier_access_days: int = Field(
         default=30,
         ge=0,

@@ -2,7 +2,8 @@
 (the object-lock bucket on MinIO) and indexed for the admins' look-ups.
 
 An event is written before the answer it records leaves the server; if it cannot be written, the request
-fails rather than go unrecorded.
+fails rather than go unrecorded. Once stored it is recorded: an index that fails then only delays the admins'
+look-up (`ingest.pending`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from sohoa.ingest.pending import Pending, indexed_or_pending
 from sohoa.records.access import AuditAction, AuditEvent, Role
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import AuditPage, AuditQuery, RecordIndex
@@ -20,14 +22,11 @@ from sohoa.storage.base import ObjectStore
 
 def record_event(store: ObjectStore, index: SearchIndex, event: AuditEvent) -> None:
     day = event.at.date().isoformat()  # events carry UTC times
-    store.create_bytes(
-        keys.audit_event(day, event.id),
-        event.model_dump_json().encode(),
-        content_type="application/json",
-        locked=True,
-    )
+    key = keys.audit_event(day, event.id)
+    store.create_bytes(key, event.model_dump_json().encode(), content_type="application/json", locked=True)
     if isinstance(index, RecordIndex):
-        index.index_audit([event])
+        # Recorded once stored: the admins' look-up catches up later if the index fails now.
+        indexed_or_pending(store, Pending.AUDIT, key, lambda: index.index_audit([event]))
 
 
 def audit_events(index: SearchIndex, query: AuditQuery) -> AuditPage:

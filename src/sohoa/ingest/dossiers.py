@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from functools import partial
 
 from pydantic import BaseModel
 
 from sohoa.errors import BadInput, Conflict, NotFound
 from sohoa.ingest.documents import document_record, dossier_record, load_document, reuse_record
+from sohoa.ingest.pending import Pending, indexed_or_pending
 from sohoa.ingest.reuses import document_reuses, finish_reuse, marked_reuse, reserve_reuse
 from sohoa.records.codes import DEFAULT_DOSSIER_PATTERN, dossier_code, dossier_code_prefix
 from sohoa.records.dossiers import (
@@ -74,7 +76,13 @@ def create_dossier(
         except ObjectExists:
             seq += 1
             continue
-        _records(index).index_dossiers([dossier_record(dossier)])
+        # Stored is done: an index that fails now catches up later (ingest.pending), never a 503 to retry.
+        indexed_or_pending(
+            store,
+            Pending.DOSSIER,
+            dossier.code,
+            partial(_records(index).index_dossiers, [dossier_record(dossier)]),
+        )
         return dossier
     raise Conflict(
         f"Hết số thứ tự hồ sơ trong ngày {day.isoformat()}", f"no dossier number left for {day.isoformat()}"
@@ -179,8 +187,15 @@ def reuse_document(
         )
     finish_reuse(store, event)
     records = _records(index)
-    records.index_reuses([reuse_record(event)])
-    records.index_documents([document_record(document, reuse_count(store, doc_id))])
+    indexed_or_pending(
+        store, Pending.REUSE, code, lambda: records.index_reuses([reuse_record(event)]), doc=doc_id
+    )
+    indexed_or_pending(
+        store,
+        Pending.DOCUMENT,
+        doc_id,
+        lambda: records.index_documents([document_record(document, reuse_count(store, doc_id))]),
+    )
     return event
 
 

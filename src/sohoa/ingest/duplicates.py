@@ -1,9 +1,11 @@
 """Near duplicates: the same paper digitized again (scanned twice, or a copy of it), found at ingest and
 offered for linking instead of a new document, with the evidence.
 
-Candidates are the owner's documents and those with the same number and symbol (from the index); each is
-compared page by page by difference hash and by text. Exact duplicates (same master sha256) never get
-this far: ingest returns the stored document.
+Candidates are the owner's documents and those with the same number and symbol (from the index), of the
+new document's own agency only: the evidence is part of the uploader's answer, and another agency's record
+(even its id) is not theirs to learn of. Each is compared page by page by difference hash and by text.
+Exact duplicates (same master sha256) at the same agency never get this far: ingest returns the stored
+document.
 """
 
 from __future__ import annotations
@@ -65,12 +67,13 @@ def compare(new: Document, old: Document) -> DuplicateEvidence | None:
 
 
 def near_duplicates(store: ObjectStore, index: RecordIndex, document: Document) -> list[DuplicateEvidence]:
-    candidates: set[str] = set()
+    records = []
     if document.owner_id:
-        candidates |= {r.doc_id for r in index.owner_documents(document.owner_id)}
+        records += index.owner_documents(document.owner_id)
     for f in document.fields:
         if f.name is FieldName.NUMBER_SYMBOL:
-            candidates |= {r.doc_id for r in index.documents_by_number(f.value)}
+            records += index.documents_by_number(f.value)
+    candidates = {r.doc_id for r in records if r.agency == document.agency}
     candidates.discard(document.id)
     found = []
     for doc_id in sorted(candidates):

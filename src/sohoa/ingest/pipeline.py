@@ -3,8 +3,9 @@ store → index. The steps taken are the document's history (records.digitizatio
 
 Order of writes (a document is visible once its manifest exists):
 master, page images and words, searchable PDF, manifest, then the by-sha256 pointer. Everything is keyed by
-the master's sha256, so a run cut off half-way and started again rewrites the same keys and duplicates
-nothing; the index is updated last and can always be rebuilt from storage (`reindex`).
+the master's sha256 and the digitizing agency (one record per agency holding the file: `ingest.holdings`),
+so a run cut off half-way and started again rewrites the same keys and duplicates nothing; the index is
+updated last and can always be rebuilt from storage (`reindex`).
 """
 
 from __future__ import annotations
@@ -24,15 +25,17 @@ from sohoa.ingest.documents import document_record, load_document, page_records
 from sohoa.ingest.dossiers import link_scanned, load_dossier
 from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor, InlineExecutor
+from sohoa.ingest.holdings import doc_id_for, held_by, holder_pointer, pointer_body
 from sohoa.ingest.integrity import repair_master
 from sohoa.ingest.lifecycle import save_document
 from sohoa.ingest.pages import PageDone, PageTask, run_page
+from sohoa.ingest.pending import Pending, indexed_or_pending
 from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.ocr.tesseract import engine_name
-from sohoa.records.codes import result_code
+from sohoa.records.codes import check_agency, result_code
 from sohoa.records.digitization import Step, advance
 from sohoa.records.doctypes import DOC_TYPES, type_code
 from sohoa.records.dossiers import DossierView
@@ -77,16 +80,17 @@ class IngestOutcome:
     repaired: bool = False  # the stored master was damaged and has been written back from this file
 
 
-def doc_id_for(sha256: str) -> str:
-    # Derived from the content, so a re-run after a crash writes to the same keys (idempotent by content).
-    return sha256[:24]
-
-
 def validate_meta(meta: IngestMeta) -> IngestMeta:
     if meta.owner_id is not None:
         try:
             validate_owner_id(meta.owner_id)
         except InvalidIdentifier as exc:
+            vi, _, en = str(exc).partition(" / ")
+            raise BadInput(vi, en or vi) from exc
+    if meta.agency is not None:
+        try:
+            check_agency(meta.agency)  # it is part of a key and of the document's id
+        except ValueError as exc:
             vi, _, en = str(exc).partition(" / ")
             raise BadInput(vi, en or vi) from exc
     return meta
@@ -110,11 +114,13 @@ def ingest_file(
     limits = limits or Limits()
     info = inspect(path, limits)
     sha = sha256_file(path)
-    existing = _existing(store, index, sha, path, by=meta.by)
+    dossier = _known_dossier(store, meta.dossier_code, meta.agency)
+    agency = dossier.agency if dossier else meta.agency
+    existing = _existing(store, index, sha, path, by=meta.by, agency=agency)
     if existing is not None:
         return existing
 
-    doc_id = doc_id_for(sha)
+    doc_id = doc_id_for(sha, agency)
     # Results often arrive signed: what the signatures say is part of the record, and of the reuse verdict.
     checks = verify_pdf(path, list(trust_anchors)) if info.media_type == "application/pdf" else []
     executor = executor or InlineExecutor()
@@ -150,19 +156,21 @@ def commit_document(
     signatures: Sequence[SignatureCheck] = (),
 ) -> IngestOutcome:
     """Store pages already read (`done`, numbered from 1) as one document whose master is `master`, index
-    it and link it to its dossier. The same master twice is one document (the first)."""
+    it and link it to its dossier. The same master twice at one agency is one document (the first); at
+    another agency it is that agency's own document (`ingest.holdings`)."""
     meta = validate_meta(meta)
     dossier = _known_dossier(store, meta.dossier_code, meta.agency)
     if dossier is not None and meta.owner_id is None:
         meta = replace(meta, owner_id=dossier.applicant.id_number)
     sha = sha256_file(master)
-    existing = _existing(store, index, sha, master, by=meta.by)
+    agency = dossier.agency if dossier else meta.agency
+    existing = _existing(store, index, sha, master, by=meta.by, agency=agency)
     if existing is not None:
         return existing
     document, created = _store_document(
         store,
         index,
-        doc_id_for(sha),
+        doc_id_for(sha, agency),
         sha,
         master,
         media_type,
@@ -170,16 +178,20 @@ def commit_document(
         meta,
         done,
         scratch,
-        agency=dossier.agency if dossier else meta.agency,
+        agency=agency,
         procedure_code=dossier.procedure_code if dossier else None,
         signatures=list(signatures),
     )
-    index.index_pages(page_records(document))
-    if isinstance(index, RecordIndex):
-        index.index_documents([document_record(document)])
+    indexed_or_pending(store, Pending.DOCUMENT, document.id, lambda: _index_document(index, document))
     if dossier is not None:
         link_scanned(store, dossier.code, document.id, by=meta.by)
     return IngestOutcome(document, created=created)
+
+
+def _index_document(index: SearchIndex, document: Document) -> None:
+    index.index_pages(page_records(document))
+    if isinstance(index, RecordIndex):
+        index.index_documents([document_record(document)])
 
 
 def _known_dossier(store: ObjectStore, code: str | None, agency: str | None) -> DossierView | None:
@@ -218,16 +230,15 @@ def claim_result_code(store: ObjectStore, doc_id: str, code_of_type: str, owner_
 
 
 def _existing(
-    store: ObjectStore, index: SearchIndex, sha: str, path: Path, *, by: str
+    store: ObjectStore, index: SearchIndex, sha: str, path: Path, *, by: str, agency: str | None
 ) -> IngestOutcome | None:
-    """The document already holding this master, if any. Its stored master is checked against the file
-    in hand (the same bytes, by sha256) and written back if damaged, so ingesting the original again is
-    how a damaged master is repaired (ingest.integrity; the damaged bytes are kept as evidence)."""
-    try:
-        pointer = json.loads(store.get_bytes(keys.by_sha256(sha)))
-    except ObjectNotFound:
+    """`agency`'s document already holding this master, if any (another agency's is never looked at).
+    Its stored master is checked against the file in hand (the same bytes, by sha256) and written back if
+    damaged, so ingesting the original again is how a damaged master is repaired (ingest.integrity; the
+    damaged bytes are kept as evidence)."""
+    document = held_by(store, sha, agency)
+    if document is None:
         return None
-    document = load_document(store, pointer["doc_id"])
     repaired = repair_master(store, index, document, path, by=by) is not None
     return IngestOutcome(document, created=False, repaired=repaired)
 
@@ -363,9 +374,7 @@ def _store_document(
     # The manifest makes the document visible, the pointer makes it known by content: both last.
     write_manifest(store, keys.document_manifest(doc_id), document)
     try:
-        store.create_bytes(
-            keys.by_sha256(sha), json.dumps({"doc_id": doc_id}).encode(), content_type="application/json"
-        )
+        store.create_bytes(holder_pointer(sha, agency), pointer_body(doc_id), content_type="application/json")
     except ObjectExists:
         return load_document(store, doc_id), False
     return document, True

@@ -71,8 +71,12 @@ class MinioStore:
         retention_days: int = 3650,
         retention_mode: str = GOVERNANCE,
         retries: int = 4,
+        public_endpoint: str | None = None,
     ) -> None:
         self.endpoint = endpoint
+        # Where people's browsers reach MinIO (a proxy's name), if not at `endpoint`: presigned URLs name it.
+        self.public_endpoint = public_endpoint
+        self._keys, self._secure = (access_key, secret_key), secure
         self.bucket = bucket
         self.locked_bucket = f"{bucket}-locked"
         http = urllib3.PoolManager(
@@ -321,6 +325,21 @@ class MinioStore:
         self._call(self.client.remove_object, self.bucket, key)
 
     def presigned_url(self, key: str, expires: timedelta = timedelta(minutes=5)) -> str:
-        """A short-lived download link that needs no credentials."""
+        """A short-lived download link that needs no credentials, naming the public endpoint when one is
+        set (the signature covers the host, so the URL is signed for that host, not rewritten)."""
         bucket, _ = self._locate(key)
-        return self._call(self.client.presigned_get_object, bucket, key, expires=expires)
+        client = self.client
+        if self.public_endpoint:
+            secure, _, host = self.public_endpoint.rpartition("://")
+            # Presigning is local work once the region is known; ask it of the reachable endpoint, since the
+            # public name may not resolve from the server.
+            region = self._call(self.client._get_region, bucket)
+            access_key, secret_key = self._keys
+            client = Minio(
+                host.rstrip("/"),
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=secure == "https" if secure else self._secure,
+                region=region,
+            )
+        return self._call(client.presigned_get_object, bucket, key, expires=expires)

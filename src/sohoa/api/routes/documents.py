@@ -17,7 +17,7 @@ from sohoa.api.access import editable_document, readable_document
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
 from sohoa.api.etags import IfMatch, with_etag
-from sohoa.api.links import DownloadLink, LinkClaims, Presigner, expiry, sign, verify
+from sohoa.api.links import DownloadLink, LinkClaims, Presigner, check_maker, expiry, sign, verify
 from sohoa.api.uploads import spool
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.dossier_codes import foreign_dossier, label_dossier
@@ -126,30 +126,36 @@ def get_master(doc_id: str, backends: BackendsDep, who: WhoDep) -> Response:
 
 
 @router.get("/documents/{doc_id}/download-link", response_model=DownloadLink)
-def get_download_link(doc_id: str, backends: BackendsDep, who: WhoDep) -> DownloadLink:
+def get_download_link(doc_id: str, request: Request, backends: BackendsDep, who: WhoDep) -> DownloadLink:
     """A link to the searchable PDF that works for a few minutes without credentials (for a browser's
-    download, or a system the citizen hands it to)."""
+    download, or a system the citizen hands it to). It stops working when the session or token that asked
+    for it is revoked, except a MinIO presigned URL (only with SOHOA_MINIO_PUBLIC_ENDPOINT set; see
+    api.links)."""
     document = readable_document(backends, who, doc_id)
     key = document.signed_pdf_key or document.searchable_pdf_key or ""
-    seconds = backends.settings.download_link_seconds
-    until = expiry(seconds)
-    store = backends.store
-    if isinstance(store, Presigner):
-        return DownloadLink(url=store.presigned_url(key, timedelta(seconds=seconds)), expires_at=until)
+    settings, store = backends.settings, backends.store
+    if isinstance(store, Presigner) and store.public_endpoint:
+        seconds = settings.presigned_url_seconds
+        url = store.presigned_url(key, timedelta(seconds=seconds))
+        return DownloadLink(url=url, expires_at=expiry(seconds))
+    until = expiry(settings.download_link_seconds)
     claims = LinkClaims(
         key=key,
         user=who.username,
         filename=f"{document.id}.pdf",
         media_type="application/pdf",
         expires=int(until.timestamp()),
+        credential=getattr(request.state, "credential_id", None),
     )
     return DownloadLink(url=f"/api/v1/files/{sign(backends.secret, claims)}", expires_at=until)
 
 
 @router.get("/files/{token}", response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
 def get_signed_file(token: str, request: Request, backends: BackendsDep) -> Response:
-    """The object a signed download link names, while the link is valid."""
+    """The object a signed download link names, while the link is valid and the session or token that
+    made it is neither revoked nor expired (410 once it is)."""
     claims = verify(backends.secret, token)
+    check_maker(backends.store, claims)
     note(request, record=claims.key.split("/")[1] if claims.key.startswith("documents/") else claims.key)
     request.state.audit.actor = claims.user
     return Response(

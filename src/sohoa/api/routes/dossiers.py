@@ -3,7 +3,9 @@ caller may read, move it on or close it, attach a reused document."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -12,7 +14,8 @@ from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
 from sohoa.api.watch import watch_new_dossier
 from sohoa.errors import Forbidden
-from sohoa.ingest.dossiers import create_dossier, reuse_document, set_status
+from sohoa.ingest import idempotency
+from sohoa.ingest.dossiers import create_dossier, load_dossier, reuse_document, set_status
 from sohoa.records.dossiers import Dossier, DossierForm, DossierView, NewDossier, ReuseEvent, StatusChange
 from sohoa.records.models import utcnow
 
@@ -20,17 +23,43 @@ router = APIRouter(tags=["dossiers"])
 
 
 @router.post("/dossiers", status_code=201, response_model=DossierView)
-def receive_dossier(form: DossierForm, request: Request, backends: BackendsDep, who: WhoDep) -> JSONResponse:
+def receive_dossier(
+    form: DossierForm,
+    request: Request,
+    backends: BackendsDep,
+    who: WhoDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=idempotency.HEADER,
+            max_length=100,
+            description="any unique string (a UUID): a retry with the same key answers the dossier the "
+            "first try created instead of creating another",
+        ),
+    ] = None,
+) -> JSONResponse:
     """Receive a dossier at the officer's own agency, now: the reception time is the server's clock (a
-    `received_at` sent is refused), since the dossier opens the applicant's papers to the agency."""
+    `received_at` sent is refused), since the dossier opens the applicant's papers to the agency. Once the
+    dossier is stored the answer is 201, even if the search index failed (it catches up: `sohoa catch-up`)."""
     if form.agency != who.agency:
         raise Forbidden(
             "Chỉ tiếp nhận hồ sơ cho cơ quan của mình", "dossiers are received for your own agency"
         )
+    store = backends.store
+    # What the client sent (not defaults the server filled in) is the request a key stands for.
+    asked = idempotency.request_hash(form.model_dump_json(exclude_unset=True).encode())
+    earlier = idempotency.claim(store, who.username, idempotency_key, asked) if idempotency_key else None
+    if earlier is not None and earlier.result is not None:
+        view, status = load_dossier(store, earlier.result), earlier.status or 201
+        note(request, record=view.code, replayed="true")
+        headers = {"Location": f"/api/v1/dossiers/{view.code}", "Idempotent-Replayed": "true"}
+        return JSONResponse(view.model_dump(mode="json"), status_code=status, headers=headers)
     new = NewDossier(**form.model_dump(), received_at=utcnow())
     dossier = create_dossier(
-        backends.store, backends.index, new, by=who.username, pattern=backends.settings.dossier_code_pattern
+        store, backends.index, new, by=who.username, pattern=backends.settings.dossier_code_pattern
     )
+    if idempotency_key:
+        idempotency.settle(store, who.username, idempotency_key, asked, result=dossier.code, status=201)
     applicant = dossier.applicant.id_number
     note(request, record=dossier.code)
     who.trail["owner"] = applicant  # on the trail: what the flag below counts
