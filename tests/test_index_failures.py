@@ -26,6 +26,7 @@ from sohoa.api.settings import Settings
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.ingest.pending import catch_up, pending
 from sohoa.records.dossiers import Applicant, NewDossier
+from sohoa.records.models import utcnow
 from sohoa.samples.scangen import make_page
 from sohoa.search.elastic import ElasticIndex
 from sohoa.search.sqlite import SqliteIndex
@@ -96,7 +97,7 @@ def test_a_dossier_stored_while_the_index_refuses_answers_201_and_catches_up(
     assert pending(world.store)  # the dossier and the audit events, to index later
 
     world.restore()
-    assert not world.index.owner_applies_at(CITIZEN_A, AGENCY)  # the index missed it
+    assert world.index.access_dossier(CITIZEN_A, AGENCY, utcnow()) is None  # the index missed it
     env = {
         "SOHOA_DATA_DIR": str(tmp_path / "data"),
         "SOHOA_SEARCH": "elasticsearch",
@@ -119,7 +120,7 @@ def test_a_dossier_stored_while_the_index_refuses_answers_201_and_catches_up(
     assert r.exit_code == 0, r.output
     assert "changes indexed" in r.stdout
     assert pending(world.store) == []
-    assert world.index.owner_applies_at(CITIZEN_A, AGENCY)
+    assert world.index.access_dossier(CITIZEN_A, AGENCY, utcnow()) == code
 
 
 def test_an_upload_stored_while_the_index_refuses_answers_201(world: World, tmp_path: Path) -> None:

@@ -8,16 +8,19 @@ The count comes from the trail itself (the `create` events of the last hour, eac
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
 from sohoa.api.backends import Backends
+from sohoa.errors import ServiceUnavailable
 from sohoa.ingest.audit import audit_events, record_event
 from sohoa.records.access import AuditAction, AuditEvent, Principal
 from sohoa.records.models import utcnow
 from sohoa.search.records import AuditQuery, RecordIndex
 
 WINDOW = timedelta(hours=1)
+log = logging.getLogger("sohoa.watch")
 
 
 def watch_new_dossier(
@@ -31,7 +34,13 @@ def watch_new_dossier(
     query = AuditQuery(
         actor=who.username, actions=[AuditAction.CREATE], succeeded=True, at_from=now - WINDOW, limit=500
     )
-    applicants = {e.owner for e in audit_events(backends.index, query).events if e.owner} | {applicant}
+    try:
+        created = audit_events(backends.index, query).events
+    except ServiceUnavailable:
+        # The dossier is stored and its answer owed: a watch that cannot count now is logged, not fatal.
+        log.warning("index unavailable: dossiers of %s in the last hour not counted", who.username)
+        return None
+    applicants = {e.owner for e in created if e.owner} | {applicant}
     limit = backends.settings.flag_applicants_per_hour
     if len(applicants) <= limit:
         return None
