@@ -96,3 +96,18 @@ def test_an_agency_code_is_letters_digits_and_dots(agency: str, tmp_path: Path) 
     assert r.returncode == 2, r.stdout + r.stderr
     assert "agency code" in r.stderr
     assert not list((tmp_path / "data").rglob("someone.json"))
+
+
+def test_the_audit_trail_refuses_times_off_the_calendar_and_pages_past_its_window(
+    api: tuple[TestClient, dict],
+) -> None:
+    client, headers = api
+    # An offset Python takes but Elasticsearch does not is turned into UTC; a time before year 1 is refused.
+    r = client.get("/api/v1/audit", params={"from": "0232-03-21T15:05:43+22:11"}, headers=headers["admin"])
+    assert r.status_code == 200, r.text
+    r = client.get("/api/v1/audit", params={"to": "0001-01-01T00:00:00+14:00"}, headers=headers["admin"])
+    assert r.status_code == 422 and "calendar" in r.text, r.text
+    r = client.get("/api/v1/audit", params={"offset": 10_000, "limit": 200}, headers=headers["admin"])
+    assert r.status_code == 422, r.text
+    r = client.get("/api/v1/me/reads", params={"offset": 10_000, "limit": 200}, headers=headers["citizen-a"])
+    assert r.status_code == 422, r.text

@@ -74,6 +74,11 @@ def _with_edge(case: Any, query_names: set[str], edge: str, n: int) -> bool:
     if edge == "calendar_end" and body is not None and {"agency", "applicant"} <= set(body):
         body["received_at"] = CALENDAR_ENDS[n % len(CALENDAR_ENDS)]
         return True
+    if edge == "calendar_end" and {"from", "to"} & query_names:
+        # Times at the calendar's ends, and offsets Python takes but Elasticsearch does not (+22:11).
+        value = [*CALENDAR_ENDS, "0232-03-21T15:05:43+22:11"][n % (len(CALENDAR_ENDS) + 1)]
+        case.query = {**(case.query or {}), **{name: value for name in {"from", "to"} & query_names}}
+        return True
     if edge == "window" and {"offset", "limit"} <= query_names:
         case.query = {**(case.query or {}), **WINDOW}
         if "q" in query_names:

@@ -6,10 +6,10 @@ A backend implements RecordIndex beside SearchIndex (SqliteIndex and ElasticInde
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from sohoa.records.access import AuditAction, AuditEvent
 
@@ -94,6 +94,33 @@ class AuditQuery(BaseModel):
     at_to: datetime | None = None  # excluded
     limit: int = Field(default=50, ge=1, le=500)
     offset: int = Field(default=0, ge=0, le=10_000)
+
+    @field_validator("at_from", "at_to")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        # Events carry UTC times; an offset such as +22:11 (Python takes up to 24 h, Elasticsearch 18) or a
+        # day at the calendar's edge is turned into UTC here or refused, never sent on as given.
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        except (OverflowError, ValueError) as exc:
+            raise ValueError(
+                "Thời điểm nằm ngoài lịch / the time is off the calendar once turned into UTC"
+            ) from exc
+
+    @model_validator(mode="after")
+    def _within_the_window(self) -> AuditQuery:
+        if self.offset + self.limit > AUDIT_WINDOW:
+            raise ValueError(
+                f"Chỉ xem được {AUDIT_WINDOW} sự kiện đầu; hãy thu hẹp khoảng thời gian / "
+                f"events are paged within the first {AUDIT_WINDOW} (offset + limit); narrow the period"
+            )
+        return self
+
+
+# Both backends page the trail within its first 10,000 events (Elasticsearch's result window).
+AUDIT_WINDOW = 10_000
 
 
 class AuditPage(BaseModel):
