@@ -268,6 +268,9 @@ def test_one_officer_receiving_dossiers_for_many_people_within_an_hour_is_flagge
     assert event["actor"] == "officer" and event["detail"]["applicants"] == "4"
     assert event["detail"]["limit"] == "3" and event["detail"]["reason"] == "many_applicants"
     assert {e["action"] for e in flags["events"]} == {"flag"}
+    # ... and counted with the agency's indicators, for the officers and admins who watch them.
+    metrics = w.client.get("/api/v1/metrics/digitization", headers=w.h("officer"))
+    assert metrics.status_code == 200 and metrics.json()["flags"] == 1
 
 
 def test_a_batch_cover_sheet_naming_another_agencys_dossier_links_nothing_there(tmp_path: Path) -> None:

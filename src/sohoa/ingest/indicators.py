@@ -25,15 +25,16 @@ day each happened, whatever dossier they belong to.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
 from sohoa.errors import BadInput
+from sohoa.records.access import AuditAction
 from sohoa.records.dossiers import DossierStatus
 from sohoa.records.models import LOCAL_TZ
 from sohoa.search.base import SearchIndex
-from sohoa.search.records import DossierTally, RecordIndex
+from sohoa.search.records import AuditQuery, DossierTally, RecordIndex
 
 MAX_MONTHS = 120  # one answer covers at most ten years, a row a month
 # A result was issued: processing ended (the dossier was decided, or its result handed back).
@@ -74,6 +75,24 @@ class DigitizationMetrics(BaseModel):
     documents_needed: int = Field(description=_NEEDED)
     reuse_rate: float = Field(description=_RATE_R)
     months: list[MonthFigures] = Field(description="the same figures for each month of the period, in order")
+    flags: int = Field(
+        default=0,
+        description="officers flagged on the audit trail over the period for receiving dossiers for "
+        "unusually many different applicants within an hour (at the agency, or at all); listed by "
+        "GET /api/v1/audit?action=flag",
+    )
+
+
+def flags_in(index: RecordIndex, date_from: date, date_to: date, agency: str | None) -> int:
+    """The unusual-pattern flags (api.watch) put on the trail over the period, at the agency or at all."""
+    start = datetime.combine(date_from, time(), LOCAL_TZ)
+    end = datetime.combine(date_to + timedelta(days=1), time(), LOCAL_TZ)
+    query = AuditQuery(actions=[AuditAction.FLAG], at_from=start, at_to=end, limit=500)
+    page = index.audit_events(query)
+    if agency is None:
+        return page.total
+    # A flag names the officer's agency in its detail; flags are few, so the page of them is enough.
+    return sum(1 for e in page.events if e.detail.get("agency") == agency)
 
 
 def is_digitized(tally: DossierTally) -> bool:
@@ -147,4 +166,5 @@ def digitization_metrics(
         documents_needed=total.needed,
         reuse_rate=total.reuse_rate,
         months=[_figures(month, items) for month, items in by_month.items()],
+        flags=flags_in(index, date_from, date_to, agency),
     )

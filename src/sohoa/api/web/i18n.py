@@ -228,6 +228,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "read_view": ("xem", "viewed"),
     "read_download": ("tải về", "downloaded"),
     "read_reuse": ("dùng lại cho hồ sơ", "reused"),
+    "flags": (
+        "Cảnh báo bất thường (cán bộ tiếp nhận hồ sơ của quá nhiều người trong một giờ)",
+        "Unusual-pattern flags (an officer receiving dossiers for too many people within an hour)",
+    ),
 }
 
 
