@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,28 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchInde
     if request.param == "elasticsearch":
         ix.drop()  # type: ignore[attr-defined]
     ix.close()
+
+
+@dataclass
+class Pair:
+    """A backend pair as sohoa runs on it: the embedded one or the production one."""
+
+    store: ObjectStore
+    index: SearchIndex
+
+
+@pytest.fixture(params=["fs+sqlite", "minio+elasticsearch"])
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
+    """The embedded pair (filesystem + SQLite) and the production pair (MinIO + Elasticsearch)."""
+    if request.param == "fs+sqlite":
+        sqlite = SqliteIndex(tmp_path / "index.sqlite3")
+        yield Pair(FilesystemStore(tmp_path / "store"), sqlite)
+        sqlite.close()
+        return
+    services = request.getfixturevalue("services")
+    elastic = make_elastic(services)
+    yield Pair(make_minio(services), elastic)
+    elastic.drop()  # type: ignore[attr-defined]
 
 
 _METRICS: dict[str, str] = {}

@@ -9,15 +9,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import make_elastic, make_minio
+from conftest import Pair
 from people import AGENCY, OTHER_AGENCY, make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends, make_backends
@@ -35,7 +33,6 @@ from sohoa.search.base import SearchIndex
 from sohoa.search.records import DocumentRecord, DossierRecord, RecordIndex, ReuseRecord
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.storage.base import ObjectStore
-from sohoa.storage.filesystem import FilesystemStore
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 OWNER = "001203012345"
@@ -151,23 +148,6 @@ def test_a_period_backwards_or_too_long_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="10 years"):
         digitization_metrics(index, date(2000, 1, 1), date(2010, 1, 1))
     assert len(digitization_metrics(index, date(2000, 1, 1), date(2009, 12, 31)).months) == 120
-
-
-@dataclass
-class Pair:
-    store: ObjectStore
-    index: SearchIndex
-
-
-@pytest.fixture(params=["fs+sqlite", "minio+elasticsearch"])
-def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
-    if request.param == "fs+sqlite":
-        yield Pair(FilesystemStore(tmp_path / "store"), SqliteIndex(tmp_path / "index.sqlite3"))
-        return
-    services = request.getfixturevalue("services")
-    index = make_elastic(services)
-    yield Pair(make_minio(services), index)
-    index.drop()  # type: ignore[attr-defined]
 
 
 def _received(day: date, agency: str = AGENCY) -> NewDossier:

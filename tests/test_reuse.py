@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import make_elastic, make_minio
+from conftest import Pair
 from people import make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
@@ -27,30 +25,11 @@ from sohoa.records.dossiers import Applicant, NewDossier
 from sohoa.records.models import DocumentKind, ValidityStatus
 from sohoa.records.reuse import reusability
 from sohoa.samples.scangen import Degradation, make_page, make_result_document
-from sohoa.search.base import SearchIndex
 from sohoa.search.sqlite import SqliteIndex
-from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
 
 CITIZEN = "001203012345"
 OTHER = "079199000111"
-
-
-@dataclass
-class Pair:
-    store: ObjectStore
-    index: SearchIndex
-
-
-@pytest.fixture(params=["fs+sqlite", "minio+elasticsearch"])
-def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Pair]:
-    if request.param == "fs+sqlite":
-        yield Pair(FilesystemStore(tmp_path / "store"), SqliteIndex(tmp_path / "index.sqlite3"))
-        return
-    services = request.getfixturevalue("services")
-    index = make_elastic(services)
-    yield Pair(make_minio(services), index)
-    index.drop()  # type: ignore[attr-defined]
 
 
 def _new(owner: str = CITIZEN, agency: str = "000.00.11.H29", **extra: object) -> NewDossier:
