@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import threading
+from datetime import date
 from pathlib import Path
 
 from sohoa.search import PageRecord, SearchQuery
@@ -70,3 +72,33 @@ def test_an_index_file_from_an_older_sohoa_is_upgraded(tmp_path: Path) -> None:
     assert {h.doc_id for h in index.search(SearchQuery(text="khai sinh")).hits} == {"old", "new"}
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def test_writers_side_by_side_wait_for_each_other_instead_of_failing(tmp_path: Path) -> None:
+    # The API writes the index from a thread pool: eight threads indexing at once must all get through
+    # (a transaction that only later asks for the write lock failed with "database is locked").
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    errors: list[str] = []
+
+    def write(thread: int) -> None:
+        for n in range(40):
+            page = PageRecord(
+                doc_id=f"{thread:02d}{n:022d}",
+                page=1,
+                text="hồ sơ một cửa " * 40,
+                doc_date=date(2025, 1, 1),
+                kind="component",
+                validity="valid",
+            )
+            try:
+                index.index_pages([page])
+            except sqlite3.OperationalError as exc:
+                errors.append(str(exc))
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert index.count() == 8 * 40

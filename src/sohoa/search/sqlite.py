@@ -286,8 +286,8 @@ class SqliteIndex:
     def __repr__(self) -> str:
         return f"SqliteIndex({self.path!r})"
 
-    def _tx(self) -> _Tx:
-        return _Tx(self._conn())
+    def _tx(self, *, write: bool = False) -> _Tx:
+        return _Tx(self._conn(), write=write)
 
     def _conn(self) -> sqlite3.Connection:
         # One connection per thread: the API serves requests from a thread pool.
@@ -316,12 +316,12 @@ class SqliteIndex:
             }
             for p in pages
         ]
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             conn.executemany(_UPSERT, rows)
         return len(rows)
 
     def delete_document(self, doc_id: str) -> None:
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             conn.execute("DELETE FROM pages WHERE doc_id = ?", (doc_id,))
 
     def count(self) -> int:
@@ -329,7 +329,7 @@ class SqliteIndex:
             return conn.execute("SELECT count(*) FROM pages").fetchone()[0]
 
     def clear(self) -> None:
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             for table in ("pages", "documents", "dossiers", "reuses", "audit"):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed names)
             conn.execute("INSERT INTO pages_fts (pages_fts) VALUES ('rebuild')")
@@ -347,7 +347,7 @@ class SqliteIndex:
         ]
         columns = ", ".join(_DOCUMENT_COLUMNS)
         values = ", ".join(f":{c}" for c in _DOCUMENT_COLUMNS)
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             conn.executemany(f"INSERT OR REPLACE INTO documents ({columns}) VALUES ({values})", rows)  # noqa: S608
 
     def _documents(self, where: str, params: dict[str, object]) -> list[DocumentRecord]:
@@ -371,7 +371,7 @@ class SqliteIndex:
         return self._documents("number_symbol = :n", {"n": number_symbol, "limit": 200})
 
     def index_dossiers(self, dossiers: list[DossierRecord]) -> None:
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO dossiers (code, agency, procedure_code, owner_id, received_on, "
                 "status, closed_at) VALUES (:code, :agency, :procedure_code, :owner_id, :received_on, "
@@ -383,7 +383,7 @@ class SqliteIndex:
             )
 
     def index_reuses(self, reuses: list[ReuseRecord]) -> None:
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             conn.executemany(
                 'INSERT OR REPLACE INTO reuses (id, dossier_code, doc_id, owner_id, agency, "on") '
                 "VALUES (:id, :dossier_code, :doc_id, :owner_id, :agency, :on)",
@@ -425,7 +425,7 @@ class SqliteIndex:
         return row[0] if row else None
 
     def index_audit(self, events: list[AuditEvent]) -> None:
-        with self._tx() as conn:
+        with self._tx(write=True) as conn:
             sqlite_audit.index_audit(conn, events)
 
     def audit_events(self, query: AuditQuery) -> AuditPage:
@@ -535,11 +535,15 @@ class SqliteIndex:
 class _Tx:
     """`with` on a connection in autocommit mode: BEGIN … COMMIT, or ROLLBACK on error."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, write: bool = False) -> None:
         self.conn = conn
+        self.write = write
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN")
+        # A write takes the write lock at BEGIN (waiting up to the busy timeout): a deferred transaction
+        # that reads first and then writes fails at once with "database is locked" when another writer
+        # committed in between (WAL cannot upgrade a stale snapshot), whatever the timeout.
+        self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
         return self.conn
 
     def __exit__(
