@@ -131,7 +131,7 @@ start_minio() {
         MINIO_BROWSER=off MINIO_UPDATE=off \
         setsid nohup "$MINIO_BIN" server "$RUN/minio-data" --quiet \
         --address "127.0.0.1:$MINIO_PORT" --console-address "127.0.0.1:$MINIO_CONSOLE_PORT" \
-        >>"$RUN/minio.log" 2>&1 </dev/null &
+        >>"$RUN/minio.log" 2>&1 </dev/null 9>&- &
     echo $! >"$RUN/minio.pid"
 }
 
@@ -167,7 +167,7 @@ start_es() {
     [ "$(id -u)" != 0 ] || chown "$ES_USER" "$RUN/es.pid"
     as_es_user env ES_JAVA_HOME="$java" ES_PATH_CONF="$RUN/es-config" ES_TMPDIR="$RUN/es-tmp" \
         ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
-        "$ES_HOME/bin/elasticsearch" -d -p "$RUN/es.pid" >>"$RUN/es-start.log" 2>&1 ||
+        "$ES_HOME/bin/elasticsearch" -d -p "$RUN/es.pid" >>"$RUN/es-start.log" 2>&1 9>&- ||
         { tail -50 "$RUN/es-start.log" >&2; die "Elasticsearch did not start"; }
 }
 
@@ -208,6 +208,8 @@ stop() {
 
 up() {
     # One `up` at a time: test runs started side by side must not build, wipe or start anything twice.
+    # The servers started below close fd 9 (`9>&-`): a daemon that kept it would hold the lock for its whole
+    # life, and the next `up` (the suite's own, right after `make test`'s) would wait for it forever.
     exec 9>"$RUN.lock"
     flock 9
     if alive minio && alive es && minio_healthy && es_healthy; then
