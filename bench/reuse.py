@@ -1,7 +1,7 @@
 """Reuse look-up benchmark: N document summaries of M owners in SQLite and Elasticsearch, then time the
 look-up an officer runs at the counter ("this applicant's reusable documents").
 
-What is timed is `sohoa.ingest.dossiers.owner_documents`, the same call behind
+What is timed is `sohoa.archive.dossiers.owner_documents`, the same call behind
 `GET /api/v1/owners/{id}/documents` and `sohoa reuse`: the index query plus the validity and reusability
 verdict per document. Half the look-ups also filter by document type. Owners are drawn at random (most
 have about N/M documents; the generator gives some many more, as a business with dozens of permits would).
@@ -23,7 +23,7 @@ from pathlib import Path
 from rich.console import Console
 
 from _table import SideBySide, percentile
-from sohoa.ingest.dossiers import owner_documents
+from sohoa.archive.dossiers import owner_documents
 from sohoa.records.doctypes import DOC_TYPES
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import DocumentRecord

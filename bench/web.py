@@ -27,8 +27,8 @@ from search import pages, queries
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import accounts
-from sohoa.ingest.dossiers import create_dossier
+from sohoa.archive import accounts
+from sohoa.archive.dossiers import create_dossier
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.access import Role, User
 from sohoa.records.dossiers import Applicant, NewDossier

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sohoa.ingest import accounts
+from sohoa.archive import accounts
 from sohoa.records.access import Role, User
 from sohoa.storage.base import ObjectStore
 

@@ -23,9 +23,10 @@ from sohoa.api.backends import Backends
 from sohoa.api.limits import LoginThrottle
 from sohoa.api.links import verify
 from sohoa.api.settings import Settings
+from sohoa.archive import accounts
+from sohoa.archive.dossiers import create_dossier
 from sohoa.errors import NotFound
-from sohoa.ingest import IngestMeta, accounts, ingest_file
-from sohoa.ingest.dossiers import create_dossier
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.access import Role
 from sohoa.records.dossiers import Applicant, NewDossier

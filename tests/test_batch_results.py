@@ -21,12 +21,13 @@ from people import make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import IngestMeta, ingest_file, load_document
+from sohoa.archive import load_document
+from sohoa.archive.dossiers import create_dossier
+from sohoa.archive.signing import check_document
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.batches import run_batch
-from sohoa.ingest.dossiers import create_dossier
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.ingest.scanpdf import scanned_image
-from sohoa.ingest.signing import check_document
 from sohoa.records.batches import Batch, CoverSheet
 from sohoa.records.digitization import Step
 from sohoa.records.dossiers import Applicant, NewDossier

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sohoa.ingest import load_document
+from sohoa.archive import load_document
 from sohoa.ingest.batches import PageResult
 from sohoa.records.batches import Batch, BatchStatus, CoverSheet, PageKind
 from sohoa.samples.scangen import Degradation, make_page, write_pdf
@@ -208,8 +208,8 @@ def test_batch_progress_over_the_api_and_its_event_stream(tmp_path: Path) -> Non
     from sohoa.api.app import create_app
     from sohoa.api.backends import Backends
     from sohoa.api.settings import Settings
+    from sohoa.archive.dossiers import create_dossier
     from sohoa.ingest.batches import run_batch
-    from sohoa.ingest.dossiers import create_dossier
     from sohoa.ingest.executor import InlineExecutor
     from sohoa.records.dossiers import Applicant, NewDossier
     from sohoa.search.sqlite import SqliteIndex

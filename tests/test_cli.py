@@ -15,7 +15,7 @@ import pytest
 
 from corpus import bad_files, write_sample_scans
 from sohoa.api.settings import Settings
-from sohoa.ingest.accounts import authenticate, check_password
+from sohoa.archive.accounts import authenticate, check_password
 from sohoa.records.access import TokenKind
 from sohoa.storage.filesystem import FilesystemStore
 

@@ -19,11 +19,11 @@ from people import make_people
 from signed_pages import ISSUED, OWNER, SIGNER, SPOUSE, signed_permit
 from sohoa.api.app import create_app
 from sohoa.api.settings import Settings
+from sohoa.archive.documents import load_document
+from sohoa.archive.dossiers import owner_documents
+from sohoa.archive.lifecycle import confirm_fields
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.documents import load_document
-from sohoa.ingest.dossiers import owner_documents
 from sohoa.ingest.executor import InlineExecutor
-from sohoa.ingest.lifecycle import confirm_fields
 from sohoa.records.confirmations import FieldChange
 from sohoa.records.models import Document, DocumentKind, FieldName, ValidityStatus
 from sohoa.search.base import SearchIndex

@@ -20,9 +20,10 @@ from people import AGENCY, CITIZEN_A, CITIZEN_B, OTHER_AGENCY, Person, make_peop
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import IngestMeta, ingest_file, load_document
-from sohoa.ingest.documents import dossier_record
-from sohoa.ingest.dossiers import create_dossier, link_scanned, load_dossier
+from sohoa.archive import load_document
+from sohoa.archive.documents import dossier_record
+from sohoa.archive.dossiers import create_dossier, link_scanned, load_dossier
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.dossiers import Applicant, DossierStatus, NewDossier
 from sohoa.records.models import utcnow

@@ -23,7 +23,7 @@ from sohoa.api.app import create_app
 from sohoa.api.auth import CSRF_HEADER
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import accounts
+from sohoa.archive import accounts
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.samples.scangen import make_page
 from sohoa.search.sqlite import SqliteIndex

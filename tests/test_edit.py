@@ -16,9 +16,10 @@ from people import AGENCY, CITIZEN_A, make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
+from sohoa.archive import load_document
+from sohoa.archive.dossiers import create_dossier, owner_documents, reuse_document
 from sohoa.errors import Conflict
-from sohoa.ingest import IngestMeta, ingest_file, load_document
-from sohoa.ingest.dossiers import create_dossier, owner_documents, reuse_document
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.access import AuditAction
 from sohoa.records.dossiers import Applicant, NewDossier

@@ -27,8 +27,8 @@ from sohoa.api.app import create_app
 from sohoa.api.auth import POLICY
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
+from sohoa.archive.dossiers import create_dossier
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.dossiers import create_dossier
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.access import Role
 from sohoa.records.dossiers import Applicant, NewDossier

@@ -23,8 +23,8 @@ from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.cli import app as cli
 from sohoa.api.settings import Settings
+from sohoa.archive.pending import catch_up, pending
 from sohoa.ingest.executor import InlineExecutor
-from sohoa.ingest.pending import catch_up, pending
 from sohoa.records.dossiers import Applicant, NewDossier
 from sohoa.records.models import utcnow
 from sohoa.samples.scangen import make_page

@@ -10,8 +10,9 @@ import jiwer
 import pytest
 
 from corpus import bad_files, write_sample_scans
+from sohoa.archive import load_document, reindex
 from sohoa.errors import BadInput, TooSlow
-from sohoa.ingest import IngestMeta, ingest_file, load_document, reindex
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import LocalProcessExecutor
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.search import SearchQuery

@@ -24,8 +24,8 @@ from sohoa.api.auth import SESSION_COOKIE
 from sohoa.api.backends import Backends
 from sohoa.api.cli import app as cli
 from sohoa.api.settings import Settings
+from sohoa.archive.accounts import issue_token
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.accounts import issue_token
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.access import TokenKind
 from sohoa.records.models import Document

@@ -22,7 +22,8 @@ from people import AGENCY, CITIZEN_A, make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import IngestMeta, accounts, ingest_file
+from sohoa.archive import accounts
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.access import Role, User
 from sohoa.records.models import DocumentKind

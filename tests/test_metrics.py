@@ -20,12 +20,12 @@ from people import AGENCY, OTHER_AGENCY, make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.settings import Settings
+from sohoa.archive.documents import reindex
+from sohoa.archive.dossiers import create_dossier, reuse_document
+from sohoa.archive.indicators import DigitizationMetrics, digitization_metrics
 from sohoa.errors import BadInput
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.documents import reindex
-from sohoa.ingest.dossiers import create_dossier, reuse_document
 from sohoa.ingest.executor import InlineExecutor
-from sohoa.ingest.indicators import DigitizationMetrics, digitization_metrics
 from sohoa.records.dossiers import Applicant, NewDossier
 from sohoa.records.models import LOCAL_TZ, DocumentKind
 from sohoa.samples.scangen import make_page

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from sohoa.archive.documents import load_document
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.documents import load_document
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.codes import result_code
 from sohoa.records.digitization import Step

@@ -15,12 +15,12 @@ from people import make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
+from sohoa.archive.documents import load_document, reindex
+from sohoa.archive.dossiers import create_dossier, load_dossier, owner_documents, reuse_document
+from sohoa.archive.lifecycle import revoke
 from sohoa.errors import BadInput, Conflict
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.documents import load_document, reindex
-from sohoa.ingest.dossiers import create_dossier, load_dossier, owner_documents, reuse_document
 from sohoa.ingest.executor import InlineExecutor
-from sohoa.ingest.lifecycle import revoke
 from sohoa.records.dossiers import Applicant, NewDossier
 from sohoa.records.models import DocumentKind, ValidityStatus
 from sohoa.records.reuse import reusability

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from sohoa.ingest import IngestMeta, ingest_file, page_records, reindex
-from sohoa.ingest.documents import document_record
-from sohoa.ingest.dossiers import create_dossier, load_dossier, reuse_count, reuse_document
+from sohoa.archive import page_records, reindex
+from sohoa.archive.documents import document_record
+from sohoa.archive.dossiers import create_dossier, load_dossier, reuse_count, reuse_document
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.dossiers import Applicant, LinkKind, NewDossier, ReuseEvent
 from sohoa.records.models import LOCAL_TZ, Document

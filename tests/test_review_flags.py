@@ -13,7 +13,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from people import AGENCY, make_people
-from sohoa.ingest import IngestMeta, ingest_file, load_document
+from sohoa.archive import load_document
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.batches import run_batch
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.ocr.pipeline import PageOutput, process_page

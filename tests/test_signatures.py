@@ -31,12 +31,13 @@ from people import AGENCY, CITIZEN_A, make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
+from sohoa.archive import load_document
+from sohoa.archive.dossiers import owner_documents
+from sohoa.archive.lifecycle import revoke
+from sohoa.archive.signing import check_document, sign_document
 from sohoa.errors import BadInput, Conflict
-from sohoa.ingest import IngestMeta, ingest_file, load_document
-from sohoa.ingest.dossiers import owner_documents
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
-from sohoa.ingest.lifecycle import revoke
-from sohoa.ingest.signing import check_document, sign_document
 from sohoa.records.digitization import Step
 from sohoa.records.models import DocumentKind
 from sohoa.records.signatures import SignatureVerdict, SignerRole

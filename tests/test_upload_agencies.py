@@ -19,9 +19,10 @@ from people import AGENCY, CITIZEN_A, OTHER_AGENCY, make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import IngestMeta, accounts, ingest_file, load_document
+from sohoa.archive import accounts, load_document
+from sohoa.archive.holdings import doc_id_for
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
-from sohoa.ingest.holdings import doc_id_for
 from sohoa.records.access import Role, User
 from sohoa.samples.scangen import make_page
 from sohoa.search.base import SearchIndex

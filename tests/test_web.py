@@ -24,7 +24,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from people import AGENCY, CITIZEN_A, CITIZEN_B
 from sohoa.api.backends import make_backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import IngestMeta, accounts, ingest_file
+from sohoa.archive import accounts
+from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.records.access import Role, User
 from sohoa.records.batches import CoverSheet
 from sohoa.records.models import DocumentKind

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, expect
 from signed_pages import OWNER, SPOUSE, signed_permit
 from sohoa.api.backends import make_backends
 from sohoa.api.settings import Settings
-from sohoa.ingest import accounts
+from sohoa.archive import accounts
 from test_web import Site, _login, _page, _shot, browser, site  # noqa: F401  (fixtures)
 
 CORRECTED = "079185000124"

@@ -20,9 +20,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sohoa.api.backends import Backends
+from sohoa.archive import load_document
+from sohoa.archive.dossiers import load_dossier
 from sohoa.errors import Forbidden, NotFound
-from sohoa.ingest import load_document
-from sohoa.ingest.dossiers import load_dossier
 from sohoa.records.access import Principal, Role, may_read
 from sohoa.records.dossiers import DossierView
 from sohoa.records.models import Document, utcnow

@@ -26,9 +26,9 @@ from sohoa.api.backends import Backends, make_backends
 from sohoa.api.limits import BodyLimit
 from sohoa.api.routes import admin, batches, documents, dossiers, pages, reuse, search, session, signatures
 from sohoa.api.settings import Settings
+from sohoa.archive.audit import record_event
+from sohoa.archive.integrity import report_damage
 from sohoa.errors import Damaged, SohoaError
-from sohoa.ingest.audit import record_event
-from sohoa.ingest.integrity import report_damage
 from sohoa.records.access import AuditEvent, Principal
 from sohoa.search.base import InvalidQuery
 

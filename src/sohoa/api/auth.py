@@ -18,8 +18,8 @@ from starlette.routing import compile_path
 
 from sohoa.api.backends import Backends
 from sohoa.api.deps import BackendsDep
+from sohoa.archive.accounts import authenticate
 from sohoa.errors import Forbidden, Unauthorized
-from sohoa.ingest.accounts import authenticate
 from sohoa.records.access import AuditAction, Principal, Role, TokenKind
 
 SESSION_COOKIE = "sohoa_session"

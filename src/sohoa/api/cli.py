@@ -188,7 +188,7 @@ def search(
 @app.command()
 def show(doc_id: str) -> None:
     """Print a document's record (JSON)."""
-    from sohoa.ingest import load_document
+    from sohoa.archive import load_document
 
     backends = _backends()
     try:
@@ -242,7 +242,7 @@ def reuse(
     as_json: Annotated[bool, typer.Option("--json", help="documents, verdicts and reasons as JSON")] = False,
 ) -> None:
     """The owner's digitized documents, newest first, and whether each can be reused (and why not)."""
-    from sohoa.ingest.dossiers import owner_documents
+    from sohoa.archive.dossiers import owner_documents
     from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
 
     try:
@@ -285,7 +285,7 @@ def reuse(
 @app.command()
 def reindex() -> None:
     """Drop the search index and rebuild it from storage alone."""
-    from sohoa.ingest import reindex as rebuild
+    from sohoa.archive import reindex as rebuild
 
     backends = _backends()
     try:

@@ -16,8 +16,8 @@ from rich.console import Console
 
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.settings import Settings
+from sohoa.archive.audit import record_event
 from sohoa.errors import Damaged, SohoaError
-from sohoa.ingest.audit import record_event
 from sohoa.records.access import AuditAction, AuditEvent, Role
 
 console = Console()
@@ -28,7 +28,7 @@ def explain(exc: SohoaError, backends: Backends | None = None, command: str = ""
     """Print the error in Vietnamese and English and give its exit code. A damaged stored object is also
     logged by key and, when the backends are at hand, put on the audit trail (as read by `sohoa COMMAND`)."""
     if isinstance(exc, Damaged):
-        from sohoa.ingest.integrity import log, report_damage
+        from sohoa.archive.integrity import log, report_damage
 
         route = f"cli {command}".strip()
         if backends is not None:

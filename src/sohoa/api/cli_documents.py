@@ -39,8 +39,8 @@ def edit(
 ) -> None:
     """Set or correct a document's facts; each change is kept in the record and on the audit trail with
     the old and the new value. A refused value changes nothing and exits 2."""
-    from sohoa.ingest.audit import record_event
-    from sohoa.ingest.edits import audit_detail, edit_document
+    from sohoa.archive.audit import record_event
+    from sohoa.archive.edits import audit_detail, edit_document
 
     given = {
         "valid_from": valid_from,

@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from sohoa.api.cli_common import backends_or_fail, console
+from sohoa.archive import load_document
+from sohoa.archive.lifecycle import confirm_fields
 from sohoa.errors import BadInput
-from sohoa.ingest import load_document
-from sohoa.ingest.lifecycle import confirm_fields
 from sohoa.records.confirmations import FieldChange
 from sohoa.records.models import FieldName
 

@@ -22,7 +22,7 @@ def download(
     ] = False,
 ) -> None:
     """Write a document's searchable PDF (or, with --master, its original file), checked on the way out."""
-    from sohoa.ingest import load_document
+    from sohoa.archive import load_document
 
     with backends_or_fail("download") as backends:
         document = load_document(backends.store, doc_id)

@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from sohoa.api.cli_common import backends_or_fail, console, err
+from sohoa.archive.indicators import DigitizationMetrics, digitization_metrics, period
 from sohoa.errors import ExitCode
-from sohoa.ingest.indicators import DigitizationMetrics, digitization_metrics, period
 
 
 def _day(value: str | None, option: str) -> date | None:

@@ -4,8 +4,8 @@ they were stored, `ingest.pending`); exits 4, keeping what is left, while the in
 from __future__ import annotations
 
 from sohoa.api.cli_common import backends_or_fail, console
-from sohoa.ingest.pending import catch_up as replay
-from sohoa.ingest.pending import pending
+from sohoa.archive.pending import catch_up as replay
+from sohoa.archive.pending import pending
 
 
 def catch_up() -> None:

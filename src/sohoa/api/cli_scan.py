@@ -167,7 +167,7 @@ def cover_sheet(
     `--kind result --type T` the papers behind it are stored as results of type T, with result codes."""
     from pydantic import ValidationError
 
-    from sohoa.ingest.dossiers import load_dossier
+    from sohoa.archive.dossiers import load_dossier
     from sohoa.records.batches import CoverSheet
     from sohoa.scanners.coversheet import cover_sheet_pdf
 

@@ -68,7 +68,7 @@ def sign(
 ) -> None:
     """Sign a stored document's copy (PAdES); the signed copy is stored as a new file and the step is
     recorded in the document's history."""
-    from sohoa.ingest.signing import sign_document
+    from sohoa.archive.signing import sign_document
     from sohoa.signatures import SigningRequest, signer_name
 
     with backends_or_fail() as backends, _signer(p12, pkcs11_lib, token, key, cert, secret_stdin) as signer:
@@ -97,7 +97,7 @@ def verify(
 ) -> None:
     """Check the signatures of a PDF or of a stored document against SOHOA_TRUST_ANCHORS. Exits 0 when every
     signature is valid (or there is none), 1 when any is not."""
-    from sohoa.ingest.signing import check_document
+    from sohoa.archive.signing import check_document
     from sohoa.signatures import load_trust_anchors, verify_pdf
 
     settings = Settings()

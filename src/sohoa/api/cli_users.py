@@ -13,8 +13,8 @@ from rich.table import Table
 from sohoa.api.backends import make_store
 from sohoa.api.cli_common import console, err, fail
 from sohoa.api.settings import Settings
+from sohoa.archive import accounts
 from sohoa.errors import ExitCode, SohoaError
-from sohoa.ingest import accounts
 from sohoa.records.access import Role, User
 from sohoa.storage.base import ObjectStore
 

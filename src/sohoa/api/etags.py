@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Response
 
-from sohoa.ingest.documents import document_version
+from sohoa.archive.documents import document_version
 from sohoa.records.models import Document
 
 

@@ -22,8 +22,8 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
+from sohoa.archive.accounts import load_user
 from sohoa.errors import Gone, NotFound
-from sohoa.ingest.accounts import load_user
 from sohoa.records.access import Credential
 from sohoa.records.models import utcnow
 from sohoa.storage import keys

@@ -13,8 +13,8 @@ import uuid
 from datetime import timedelta
 
 from sohoa.api.backends import Backends
+from sohoa.archive.audit import audit_events, record_event
 from sohoa.errors import ServiceUnavailable
-from sohoa.ingest.audit import audit_events, record_event
 from sohoa.records.access import AuditAction, AuditEvent, Principal
 from sohoa.records.models import utcnow
 from sohoa.search.records import AuditQuery, RecordIndex

@@ -20,8 +20,8 @@ import pikepdf
 from asn1crypto import x509
 from PIL import Image
 
-from sohoa.ingest.dossiers import link_scanned
-from sohoa.ingest.lifecycle import update_document
+from sohoa.archive.dossiers import link_scanned
+from sohoa.archive.lifecycle import update_document
 from sohoa.ingest.pages import PageDone
 from sohoa.ingest.pipeline import IngestMeta, IngestOutcome, commit_document
 from sohoa.ingest.sniff import SourceInfo

@@ -23,6 +23,9 @@ from pathlib import Path
 from asn1crypto import x509
 from pydantic import BaseModel
 
+from sohoa.archive.documents import load_document
+from sohoa.archive.dossiers import load_dossier
+from sohoa.archive.lifecycle import revoke
 from sohoa.errors import BadInput, Conflict, Forbidden, NotFound
 from sohoa.ingest.batch_groups import (
     StackSource,
@@ -32,10 +35,7 @@ from sohoa.ingest.batch_groups import (
     signature_review,
     source_of,
 )
-from sohoa.ingest.documents import load_document
-from sohoa.ingest.dossiers import load_dossier
 from sohoa.ingest.executor import Executor, InlineExecutor
-from sohoa.ingest.lifecycle import revoke
 from sohoa.ingest.pages import PageDone, PageTask, StackPageDone, run_page, run_stack_page
 from sohoa.ingest.pipeline import Progress, reread_document
 from sohoa.ingest.sniff import Limits, SourceInfo, inspect

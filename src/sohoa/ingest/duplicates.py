@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz
 
-from sohoa.ingest.documents import load_document
+from sohoa.archive.documents import load_document
 from sohoa.ocr.pipeline import hash_distance
 from sohoa.records.models import Document, DuplicateEvidence, FieldName
 from sohoa.search.records import RecordIndex

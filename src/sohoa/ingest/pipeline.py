@@ -20,16 +20,16 @@ from pathlib import Path
 
 from asn1crypto import x509
 
+from sohoa.archive.documents import document_record, load_document, page_records
+from sohoa.archive.dossiers import link_scanned, load_dossier
+from sohoa.archive.holdings import doc_id_for, held_by, holder_pointer, pointer_body
+from sohoa.archive.integrity import repair_master
+from sohoa.archive.lifecycle import save_document
+from sohoa.archive.pending import Pending, indexed_or_pending
 from sohoa.errors import BadInput, Conflict, NotFound
-from sohoa.ingest.documents import document_record, load_document, page_records
-from sohoa.ingest.dossiers import link_scanned, load_dossier
 from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor, InlineExecutor
-from sohoa.ingest.holdings import doc_id_for, held_by, holder_pointer, pointer_body
-from sohoa.ingest.integrity import repair_master
-from sohoa.ingest.lifecycle import save_document
 from sohoa.ingest.pages import PageDone, PageTask, run_page
-from sohoa.ingest.pending import Pending, indexed_or_pending
 from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pdf import build_searchable_pdf

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from sohoa.api.deps import BackendsDep
-from sohoa.ingest.accounts import list_users
-from sohoa.ingest.audit import audit_events
+from sohoa.archive.accounts import list_users
+from sohoa.archive.audit import audit_events
 from sohoa.records.access import AuditAction, Role
 from sohoa.records.models import LOCAL_TZ
 from sohoa.search.records import AuditPage, AuditQuery

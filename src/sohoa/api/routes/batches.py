@@ -27,6 +27,7 @@ from sohoa.api.auth import WhoDep, note
 from sohoa.api.backends import Backends
 from sohoa.api.deps import BackendsDep
 from sohoa.api.uploads import spool_to
+from sohoa.archive.dossier_codes import foreign_dossier
 from sohoa.errors import BadInput, Conflict, NotFound, SohoaError
 from sohoa.ingest.batches import (
     PageResult,
@@ -40,7 +41,6 @@ from sohoa.ingest.batches import (
     prepare_batch,
     run_batch,
 )
-from sohoa.ingest.dossier_codes import foreign_dossier
 from sohoa.records.access import Principal
 from sohoa.records.basics import LOCAL_TZ, utcnow
 from sohoa.records.batches import Batch, BatchStatus, FixAction, PageFix

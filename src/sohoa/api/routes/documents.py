@@ -19,10 +19,10 @@ from sohoa.api.deps import BackendsDep
 from sohoa.api.etags import IfMatch, with_etag
 from sohoa.api.links import DownloadLink, LinkClaims, Presigner, check_maker, expiry, sign, verify
 from sohoa.api.uploads import spool
+from sohoa.archive.dossier_codes import foreign_dossier, label_dossier
+from sohoa.archive.edits import audit_detail, edit_document
+from sohoa.archive.lifecycle import confirm_fields, revoke
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.dossier_codes import foreign_dossier, label_dossier
-from sohoa.ingest.edits import audit_detail, edit_document
-from sohoa.ingest.lifecycle import confirm_fields, revoke
 from sohoa.records.confirmations import FieldChange
 from sohoa.records.models import Document, DocumentKind, FieldName
 

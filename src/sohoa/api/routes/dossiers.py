@@ -13,9 +13,9 @@ from sohoa.api.access import readable_document, readable_dossier
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
 from sohoa.api.watch import watch_new_dossier
+from sohoa.archive import idempotency
+from sohoa.archive.dossiers import create_dossier, load_dossier, reuse_document, set_status
 from sohoa.errors import Forbidden
-from sohoa.ingest import idempotency
-from sohoa.ingest.dossiers import create_dossier, load_dossier, reuse_document, set_status
 from sohoa.records.dossiers import Dossier, DossierForm, DossierView, NewDossier, ReuseEvent, StatusChange
 from sohoa.records.models import utcnow
 

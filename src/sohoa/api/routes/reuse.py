@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 from sohoa.api.access import check_owner
 from sohoa.api.auth import WhoDep
 from sohoa.api.deps import BackendsDep
+from sohoa.archive.dossiers import OwnerDocument, owner_documents
+from sohoa.archive.indicators import DigitizationMetrics, digitization_metrics, period
 from sohoa.errors import BadInput
-from sohoa.ingest.dossiers import OwnerDocument, owner_documents
-from sohoa.ingest.indicators import DigitizationMetrics, digitization_metrics, period
 from sohoa.records.access import Role
 from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
 

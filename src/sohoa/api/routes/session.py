@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from sohoa.api.auth import CSRF_HEADER, SESSION_COOKIE, WhoDep, csrf_token, note
 from sohoa.api.deps import BackendsDep
+from sohoa.archive.accounts import check_password, issue_token, revoke_token
+from sohoa.archive.audit import PaperReads, owner_reads
 from sohoa.errors import Unauthorized
-from sohoa.ingest.accounts import check_password, issue_token, revoke_token
-from sohoa.ingest.audit import PaperReads, owner_reads
 from sohoa.records.access import AuditAction, Role, TokenKind
 
 router = APIRouter(tags=["session"])

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field, SecretStr
 from sohoa.api.access import editable_document, readable_document
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
+from sohoa.archive.signing import SignatureReport, check_document, sign_document
 from sohoa.errors import BadInput
-from sohoa.ingest.signing import SignatureReport, check_document, sign_document
 from sohoa.records.access import Role
 from sohoa.records.models import Document
 from sohoa.records.signatures import SignerRole

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from sohoa.api.web.render import backends_of, page, signed_in
-from sohoa.ingest.audit import PaperReads, owner_reads
-from sohoa.ingest.dossiers import owner_documents
+from sohoa.archive.audit import PaperReads, owner_reads
+from sohoa.archive.dossiers import owner_documents
 from sohoa.records.access import Role
 from sohoa.records.models import LOCAL_TZ
 from sohoa.records.titles import paper_title

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from sohoa.api.web.render import backends_of, lang_of, page, signed_in
+from sohoa.archive.indicators import digitization_metrics, period
 from sohoa.errors import BadInput
-from sohoa.ingest.indicators import digitization_metrics, period
 from sohoa.records.access import Role
 
 router = APIRouter()

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from sohoa.api.access import handles_owner, readable_document, readable_dossier
 from sohoa.api.web.highlight import matched_words
 from sohoa.api.web.render import backends_of, page, signed_in
+from sohoa.archive import load_document
+from sohoa.archive.documents import document_version
+from sohoa.archive.dossiers import owner_documents
 from sohoa.errors import NotFound
-from sohoa.ingest import load_document
-from sohoa.ingest.documents import document_version
-from sohoa.ingest.dossiers import owner_documents
 from sohoa.records.access import Role, may_read
 from sohoa.records.doctypes import DOC_TYPES
 from sohoa.records.models import Word

@@ -5,10 +5,10 @@ elsewhere (an upload must not tell which codes other agencies hold)."""
 
 from __future__ import annotations
 
+from sohoa.archive.documents import load_document
+from sohoa.archive.dossiers import load_dossier
+from sohoa.archive.lifecycle import save_document
 from sohoa.errors import NotFound
-from sohoa.ingest.documents import load_document
-from sohoa.ingest.dossiers import load_dossier
-from sohoa.ingest.lifecycle import save_document
 from sohoa.records.models import Document, DossierRef
 from sohoa.search.base import SearchIndex
 from sohoa.storage.base import ObjectStore

@@ -8,8 +8,8 @@ import logging
 import uuid
 from pathlib import Path
 
+from sohoa.archive.audit import record_event
 from sohoa.errors import Damaged
-from sohoa.ingest.audit import record_event
 from sohoa.records.access import AuditAction, AuditEvent, Role
 from sohoa.records.models import Document
 from sohoa.search.base import SearchIndex

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
+from sohoa.archive.documents import as_read, document_key, document_record, document_version, page_records
+from sohoa.archive.dossiers import reuse_count
 from sohoa.errors import BadInput, Conflict, NotFound, PreconditionFailed
-from sohoa.ingest.documents import as_read, document_key, document_record, document_version, page_records
-from sohoa.ingest.dossiers import reuse_count
 from sohoa.records.confirmations import FieldChange, InvalidField, changes_by_name, confirmed
 from sohoa.records.models import Document, FieldName, Revocation, ValidityStatus, nfc, utcnow
 from sohoa.search.base import SearchIndex

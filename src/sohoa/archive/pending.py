@@ -18,15 +18,15 @@ import uuid
 from collections.abc import Callable
 from enum import StrEnum
 
-from sohoa.errors import ServiceUnavailable
-from sohoa.ingest.documents import (
+from sohoa.archive.documents import (
     document_record,
     dossier_record,
     load_document,
     page_records,
     reuse_record,
 )
-from sohoa.ingest.reuses import document_reuses, marked_reuse
+from sohoa.archive.reuses import document_reuses, marked_reuse
+from sohoa.errors import ServiceUnavailable
 from sohoa.records.access import AuditEvent
 from sohoa.records.dossiers import Dossier
 from sohoa.search.base import SearchIndex

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from sohoa.ingest.pending import Pending, indexed_or_pending
+from sohoa.archive.pending import Pending, indexed_or_pending
 from sohoa.records.access import AuditAction, AuditEvent, Role
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import AuditPage, AuditQuery, RecordIndex

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sohoa.ingest.documents import load_document
+from sohoa.archive.documents import load_document
 from sohoa.records.models import Document
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore

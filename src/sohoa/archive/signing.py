@@ -14,9 +14,9 @@ from asn1crypto import x509
 from pydantic import BaseModel
 from pyhanko.sign.signers.pdf_cms import Signer
 
+from sohoa.archive.documents import load_document
+from sohoa.archive.lifecycle import update_document
 from sohoa.errors import BadInput, Conflict
-from sohoa.ingest.documents import load_document
-from sohoa.ingest.lifecycle import update_document
 from sohoa.records.digitization import HistoryEntry, IllegalStep, Step, advance
 from sohoa.records.models import Document
 from sohoa.records.signatures import SignatureCheck, SignatureVerdict

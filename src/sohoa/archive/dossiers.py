@@ -16,10 +16,10 @@ from functools import partial
 
 from pydantic import BaseModel
 
+from sohoa.archive.documents import document_record, dossier_record, load_document, reuse_record
+from sohoa.archive.pending import Pending, indexed_or_pending
+from sohoa.archive.reuses import document_reuses, finish_reuse, marked_reuse, reserve_reuse
 from sohoa.errors import BadInput, Conflict, NotFound
-from sohoa.ingest.documents import document_record, dossier_record, load_document, reuse_record
-from sohoa.ingest.pending import Pending, indexed_or_pending
-from sohoa.ingest.reuses import document_reuses, finish_reuse, marked_reuse, reserve_reuse
 from sohoa.records.codes import DEFAULT_DOSSIER_PATTERN, dossier_code, dossier_code_prefix
 from sohoa.records.dossiers import (
     Dossier,

@@ -14,8 +14,8 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
+from sohoa.archive.lifecycle import update_document
 from sohoa.errors import BadInput
-from sohoa.ingest.lifecycle import update_document
 from sohoa.records.basics import today
 from sohoa.records.doctypes import DOC_TYPES, doc_type
 from sohoa.records.identifiers import InvalidIdentifier, parse_number_symbol

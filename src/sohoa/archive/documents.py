@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
+from sohoa.archive.reuses import document_reuses
 from sohoa.errors import NotFound
-from sohoa.ingest.reuses import document_reuses
 from sohoa.records.access import AuditEvent
 from sohoa.records.basics import today
 from sohoa.records.dossiers import Dossier, ReuseEvent
