@@ -37,6 +37,7 @@ run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000
 test: venv node_modules/.package-lock.json  ## the whole suite: real Tesseract, real PDFs, real MinIO and Elasticsearch on loopback
 	$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="$(TEST_DEBIAN_PACKAGES)"
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	bash deploy/services.sh up
 	$(BIN)/pytest
 
@@ -85,6 +86,7 @@ bench-reuse: venv  ## owner look-up (reuse) at 100,000 documents of 20,000 owner
 
 lint: venv
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check src tests bench
 
 services-down:  ## stop the test servers
