@@ -16,7 +16,8 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # with the Go toolchain the machine carries (Debian's golang is too old for it).
 # softhsm2: a PKCS#11 token in a folder, standing in for an official's USB signing token.
 # chromium: the real browser the web pages are tested in (driven by Playwright, headless).
-TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium
+# redis-server: the task broker for the workers (deploy/services.sh runs its own on loopback).
+TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium redis-server
 
 .PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch bench-web system-deps venv sample clean services-down
 

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# MinIO and Elasticsearch for sohoa, installed from package registries and run on loopback without Docker.
+# MinIO, Elasticsearch and Redis for sohoa, installed from package registries and run on loopback without
+# Docker.
 #
 #   deploy/services.sh up       install if needed (cached), start what is not running, wait; the data and
 #                               credentials of an earlier `up` are kept (new ones only the first time)
 #   deploy/services.sh restart  stop and start again, keeping the data (to test that nothing is lost)
 #   deploy/services.sh down     stop both, keeping the data; `down --wipe` also deletes it (the only way)
 #   deploy/services.sh status   say what runs
-#   deploy/services.sh env      print the exports that point sohoa at them (SOHOA_MINIO_*, SOHOA_ES_URL)
+#   deploy/services.sh env      print the exports that point sohoa at them (SOHOA_MINIO_*, SOHOA_ES_URL,
+#                               SOHOA_BROKER_URL)
 #
 # MinIO is built with `go install` from the Go module proxy; Elasticsearch is the integ-test-zip from Maven
 # Central (no bundled JDK, core and security modules only). Both are cached outside git, so a second `up`
-# only starts processes.
+# only starts processes. Redis (the task broker) is Debian's redis-server (`make test` installs it); it keeps
+# its queue in an append-only file synced on every write, so no accepted task is lost with the process.
 set -euo pipefail
 
 # MinIO publishes no semver tags, so the Go proxy knows its commits as pseudo-versions; this is the newest
@@ -29,6 +32,8 @@ MINIO_PORT=${SOHOA_MINIO_PORT:-9000}
 MINIO_CONSOLE_PORT=${SOHOA_MINIO_CONSOLE_PORT:-9001}
 ES_PORT=${SOHOA_ES_PORT:-9200}
 ES_HEAP=${SOHOA_ES_HEAP:-512m}
+# Not Redis's 6379: a machine's own Redis (Debian starts one with the package) must not be mistaken for ours.
+REDIS_PORT=${SOHOA_REDIS_PORT:-6390}
 ES_USER=sohoa-es
 WAIT_SECONDS=${SOHOA_SERVICES_WAIT:-180}
 
@@ -106,6 +111,11 @@ as_es_user() {
 alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
 
 minio_healthy() { curl -fsS -m 2 "http://127.0.0.1:$MINIO_PORT/minio/health/live" >/dev/null 2>&1; }
+redis_healthy() {
+    local password
+    password=$(sed -n 's/^export SOHOA_REDIS_PASSWORD=//p' "$RUN/env")
+    [ "$(REDISCLI_AUTH=$password redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]
+}
 es_healthy() {
     curl -fsS -m 5 "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1
 }
@@ -120,7 +130,31 @@ export SOHOA_MINIO_ACCESS_KEY=$user
 export SOHOA_MINIO_SECRET_KEY=$password
 export SOHOA_ES_URL=http://127.0.0.1:$ES_PORT
 EOF
+    add_broker_env
     chmod 600 "$RUN/env"
+}
+
+add_broker_env() {
+    # Also for a run directory made before Redis was part of it: its other credentials stay as they were.
+    if grep -q '^export SOHOA_BROKER_URL=' "$RUN/env"; then return; fi
+    local password
+    password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    cat >>"$RUN/env" <<EOF
+export SOHOA_REDIS_PASSWORD=$password
+export SOHOA_BROKER_URL=redis://:$password@127.0.0.1:$REDIS_PORT/0
+EOF
+}
+
+start_redis() {
+    command -v redis-server >/dev/null || die "redis-server is needed (apt-get install redis-server)"
+    local password
+    password=$(sed -n 's/^export SOHOA_REDIS_PASSWORD=//p' "$RUN/env")
+    mkdir -p "$RUN/redis"
+    # The password goes in on stdin as a config file, never on a command line that other users can read.
+    printf 'requirepass %s\n' "$password" | redis-server - --port "$REDIS_PORT" --bind 127.0.0.1 \
+        --dir "$RUN/redis" --appendonly yes --appendfsync always --save '' \
+        --daemonize yes --pidfile "$RUN/redis.pid" --logfile "$RUN/redis.log" 9>&- ||
+        { tail -30 "$RUN/redis.log" >&2; die "Redis did not start"; }
 }
 
 start_minio() {
@@ -184,11 +218,13 @@ wait_for() {
     done
 }
 
-start_both() {
+start_all() {
     start_minio
     start_es
+    start_redis
     wait_for minio minio_healthy "$RUN/minio.log"
     wait_for es es_healthy "$RUN/es-logs/sohoa-test.log"
+    wait_for redis redis_healthy "$RUN/redis.log"
 }
 
 stop_one() {
@@ -204,6 +240,7 @@ stop_one() {
 stop() {
     stop_one minio
     stop_one es
+    stop_one redis
 }
 
 up() {
@@ -212,7 +249,8 @@ up() {
     # life, and the next `up` (the suite's own, right after `make test`'s) would wait for it forever.
     exec 9>"$RUN.lock"
     flock 9
-    if alive minio && alive es && minio_healthy && es_healthy; then
+    if [ -f "$RUN/env" ]; then add_broker_env; fi
+    if alive minio && alive es && alive redis && minio_healthy && es_healthy && redis_healthy; then
         cat "$RUN/env"
         return
     fi
@@ -228,16 +266,18 @@ up() {
     local start=$SECONDS
     { alive minio && minio_healthy; } || { stop_one minio; start_minio; }
     { alive es && es_healthy; } || { stop_one es; start_es; }
+    { alive redis && redis_healthy; } || { stop_one redis; start_redis; }
     wait_for minio minio_healthy "$RUN/minio.log"
     wait_for es es_healthy "$RUN/es-logs/sohoa-test.log"
-    log "MinIO and Elasticsearch up in $((SECONDS - start))s (data in $RUN)"
+    wait_for redis redis_healthy "$RUN/redis.log"
+    log "MinIO, Elasticsearch and Redis up in $((SECONDS - start))s (data in $RUN)"
     cat "$RUN/env"
 }
 
 restart() {
     [ -f "$RUN/env" ] || die "nothing to restart: run 'up' first"
     stop
-    start_both
+    start_all
     log "restarted with the same data"
 }
 
@@ -253,7 +293,7 @@ down() {
 
 status() {
     local name
-    for name in minio es; do
+    for name in minio es redis; do
         if alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
     done
 }

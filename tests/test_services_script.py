@@ -40,6 +40,7 @@ def own_services(services: dict[str, str]) -> Iterator[tuple[dict[str, str], Pat
         "SOHOA_MINIO_CONSOLE_PORT": "9311",
         "SOHOA_ES_PORT": "9320",
         "SOHOA_ES_HEAP": "256m",
+        "SOHOA_REDIS_PORT": "9330",
     }
     try:
         yield env, run_dir
@@ -59,6 +60,28 @@ def _store(exports: dict[str, str]) -> MinioStore:
     )
 
 
+def _redis(exports: dict[str, str], *command: str) -> str:
+    password = exports["SOHOA_REDIS_PASSWORD"]
+    result = subprocess.run(
+        ["redis-cli", "-p", "9330", *command],
+        env={**os.environ, "REDISCLI_AUTH": password},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
+
 def test_up_after_a_crash_keeps_data_and_credentials_and_only_wipe_deletes(
     own_services: tuple[dict[str, str], Path],
 ) -> None:
@@ -68,24 +91,21 @@ def test_up_after_a_crash_keeps_data_and_credentials_and_only_wipe_deletes(
     exports = _parse_exports(first.stdout)
     assert exports["SOHOA_MINIO_ENDPOINT"] == "127.0.0.1:9310"
     _store(exports).put_bytes("records/one.json", b'{"kept": true}')
+    assert exports["SOHOA_BROKER_URL"] == f"redis://:{exports['SOHOA_REDIS_PASSWORD']}@127.0.0.1:9330/0"
+    _redis(exports, "rpush", "queued", "task-1")
     # A second `up` while both answer returns at once (the suite runs one right after `make test`'s): the
     # servers started by the first must not have kept its lock.
     assert _parse_exports(_run(env, "up", timeout=60).stdout) == exports
 
-    minio_pid = int((run_dir / "minio.pid").read_text())
-    os.kill(minio_pid, signal.SIGKILL)
-    for _ in range(50):
-        try:
-            os.kill(minio_pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
+    _kill(int((run_dir / "minio.pid").read_text()))
+    _kill(int((run_dir / "redis.pid").read_text()))
     es_pid = (run_dir / "es.pid").read_text()
 
     again = _run(env, "up")
     assert again.returncode == 0, again.stderr[-3000:]
     assert _parse_exports(again.stdout) == exports  # the same credentials
     assert _store(exports).get_bytes("records/one.json") == b'{"kept": true}'
+    assert _redis(exports, "lrange", "queued", "0", "-1") == "task-1"  # the broker's queue survived SIGKILL
     assert (run_dir / "es.pid").read_text() == es_pid  # the server still running was left alone
 
     down = _run(env, "down")
