@@ -21,7 +21,7 @@ class StorageError(SohoaError):
     code = "storage_error"
 
 
-class StorageUnavailable(StorageError, ServiceUnavailable):
+class StorageUnavailable(ServiceUnavailable, StorageError):
     """The storage server cannot be reached (after retries), or the disk under the store fails."""
 
 
@@ -39,7 +39,7 @@ class ObjectNotFound(StorageError, KeyError):
         return type(self), (self.key,)
 
 
-class IntegrityError(StorageError, Damaged):
+class IntegrityError(Damaged, StorageError):
     """The bytes read do not hash to the sha256 recorded at write time (or are gone): raised with the key
     and the reason, and answered as `Damaged` (integrity_error) wherever errors are mapped."""
 
@@ -95,7 +95,7 @@ class InvalidKey(StorageError, ValueError):
         return type(self), (self.key, self.why)
 
 
-class VersionConflict(StorageError, EditConflict):
+class VersionConflict(EditConflict, StorageError):
     """`replace_bytes` lost the race: the object is no longer at the version the writer read, so writing
     would overwrite a change it has not seen. Answered as `EditConflict` (409) where nothing retries it."""
 
