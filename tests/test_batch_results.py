@@ -27,7 +27,7 @@ from sohoa.archive.signing import check_document
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.batches import run_batch
 from sohoa.ingest.executor import InlineExecutor
-from sohoa.ingest.scanpdf import scanned_image
+from sohoa.ocr.rasterize import scanned_image
 from sohoa.records.batches import Batch, CoverSheet
 from sohoa.records.digitization import Step
 from sohoa.records.dossiers import Applicant, NewDossier

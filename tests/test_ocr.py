@@ -18,7 +18,8 @@ from PIL import Image, ImageDraw
 from conftest import validate_pdfa
 from sohoa.ocr import cleanup, tesseract, textlines
 from sohoa.ocr.pdf import build_searchable_pdf
-from sohoa.ocr.pipeline import OcrOptions, PageOutput, encode_page_image, load_image, process_page
+from sohoa.ocr.pipeline import OcrOptions, PageOutput, encode_page_image, process_page
+from sohoa.ocr.rasterize import load_image
 from sohoa.samples.scangen import Degradation, blank_back, load_font, make_page, render_page
 
 # A5 pages with a few lines keep recognition at about a second a page.

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from sohoa.ingest.pages import PageTask, load_page
-from sohoa.ingest.scanpdf import scanned_image
 from sohoa.ocr.pipeline import OcrOptions
+from sohoa.ocr.rasterize import scanned_image
 from sohoa.samples import make_page
 
 

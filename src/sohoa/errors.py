@@ -1,5 +1,10 @@
 """One exception hierarchy for sohoa: each class carries the CLI exit code and the HTTP status it maps to,
-and a message a person understands, in Vietnamese then English."""
+and a message a person understands, in Vietnamese (`vi`) and English (`en`).
+
+Every error a caller can see is a SohoaError: the packages define their own (storage.base, records'
+validators, search.base, ocr.errors) as subclasses of these, and each boundary to a library (MinIO,
+Elasticsearch, the filesystem, poppler and pikepdf, pyHanko) translates that library's errors into them in
+one place. `str(exc)` is "vi / en", for logs; whoever shows a message reads the fields."""
 
 from __future__ import annotations
 
@@ -25,6 +30,10 @@ class SohoaError(Exception):
         self.vi = vi
         self.en = en
 
+    def __str__(self) -> str:
+        # Not the args: a subclass that is also a KeyError would print them quoted.
+        return f"{self.vi} / {self.en}"
+
     def __reduce__(self) -> tuple[type[SohoaError], tuple[str, str]]:
         # Raised in worker processes and re-raised in the caller: must survive pickling.
         return type(self), (self.vi, self.en)
@@ -36,6 +45,11 @@ class BadInput(SohoaError):
     exit_code = ExitCode.BAD_INPUT
     http_status = 422
     code = "bad_input"
+
+
+class InvalidValue(BadInput, ValueError):
+    """A value that fails a validator (an identifier, a date, a code pattern, a query). Also a ValueError, so
+    that a pydantic validator raising it reports a field error (the API answers it with these messages)."""
 
 
 class EmptyFile(BadInput):

@@ -1,8 +1,9 @@
 """The FastAPI application: one router per resource under /api/v1, backends as a dependency, access control
 as a dependency of every route (api.auth), the audit trail written before each audited answer leaves, request
 bodies capped while they stream, and every error answered as RFC 9457 problem details without stack traces
-or internal paths (an HTML page for the web pages). A damaged stored object (`Damaged`) is, besides, logged
-by key and put on the audit trail, once, where errors are mapped."""
+or internal paths (an HTML page for the web pages). Every SohoaError becomes its HTTP status here, once,
+from the class; a 500-class one is logged, and a damaged stored object (`Damaged`) is, besides, logged by
+key and put on the audit trail."""
 
 from __future__ import annotations
 
@@ -28,9 +29,8 @@ from sohoa.api.routes import admin, batches, documents, dossiers, pages, reuse, 
 from sohoa.api.settings import Settings
 from sohoa.archive.audit import record_event
 from sohoa.archive.integrity import report_damage
-from sohoa.errors import Damaged, SohoaError
+from sohoa.errors import Damaged, ServiceUnavailable, SohoaError
 from sohoa.records.access import AuditEvent, Principal
-from sohoa.search.base import InvalidQuery
 
 log = logging.getLogger("sohoa.api")
 
@@ -125,17 +125,14 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     async def sohoa_error(request: Request, exc: SohoaError) -> Response:
         if isinstance(exc, Damaged):
             await run_in_threadpool(_report_damage, request, exc)
+        elif exc.http_status >= 500 and not isinstance(exc, ServiceUnavailable):
+            log.error("%s: %s", type(exc).__name__, exc.en, exc_info=exc)
         if web.is_web(request):
             return web.error_page(request, exc.http_status, exc.vi, exc.en)
         answer = problem(exc.http_status, exc.vi, exc.en, exc.code, message_vi=exc.vi, message_en=exc.en)
         if exc.http_status == 401:
             answer.headers["WWW-Authenticate"] = 'Bearer realm="sohoa"'
         return answer
-
-    @app.exception_handler(InvalidQuery)
-    async def invalid_query(_: Request, exc: InvalidQuery) -> JSONResponse:
-        vi, _, en = str(exc).partition(" / ")
-        return problem(422, vi, en, "invalid_query", message_vi=vi, message_en=en)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -147,12 +144,17 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     @app.exception_handler(ValidationError)
     async def invalid_value(request: Request, exc: ValidationError) -> Response:
         # A model built inside a route from values the request carried (a query, a dossier): bad input,
-        # said in the model's own words, never a 500.
-        message = str(exc.errors()[0].get("msg", "")).removeprefix("Value error, ")[:300]
-        vi, _, en = message.partition(" / ")
+        # said in the model's own words, never a 500. A validator of sohoa's raised a SohoaError (also a
+        # ValueError), whose messages pydantic keeps; its own checks speak English only.
+        first = exc.errors()[0]
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, SohoaError):
+            vi, en = cause.vi[:300], cause.en[:300]
+        else:
+            vi = en = str(first.get("msg", "")).removeprefix("Value error, ")[:300]
         if web.is_web(request):
-            return web.error_page(request, 422, vi, en or vi)
-        return problem(422, vi, en or vi, "invalid_value", message_vi=vi, message_en=en or vi)
+            return web.error_page(request, 422, vi, en)
+        return problem(422, vi, en, "invalid_value", message_vi=vi, message_en=en)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -165,11 +165,9 @@ def search(
     try:
         results = backends.index.search(q)
         audit(backends, AuditAction.SEARCH, "search", record=owner or dossier, **filters)
-    except InvalidQuery as exc:
-        audit(backends, AuditAction.SEARCH, "search", status=422, **filters)
-        err.print(f"[red]{exc}[/]")
-        raise typer.Exit(ExitCode.BAD_INPUT) from exc
     except SohoaError as exc:
+        if isinstance(exc, InvalidQuery):
+            audit(backends, AuditAction.SEARCH, "search", status=exc.http_status, **filters)
         raise fail(exc) from exc
     finally:
         backends.close()
@@ -243,12 +241,14 @@ def reuse(
 ) -> None:
     """The owner's digitized documents, newest first, and whether each can be reused (and why not)."""
     from sohoa.archive.dossiers import owner_documents
-    from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
+    from sohoa.records.identifiers import validate_owner_id
 
     try:
         owner = validate_owner_id(owner_id).value
         day = date.fromisoformat(valid_on) if valid_on else None
-    except (InvalidIdentifier, ValueError) as exc:
+    except SohoaError as exc:
+        raise fail(exc) from exc
+    except ValueError as exc:  # the day, as Python's own date parser words it
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(ExitCode.BAD_INPUT) from exc
     backends = _backends()

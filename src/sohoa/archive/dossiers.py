@@ -60,11 +60,7 @@ def create_dossier(
 ) -> Dossier:
     """Issue the next code of the agency's day and store the dossier; safe under concurrent creation."""
     day = new.received_at.astimezone(LOCAL_TZ).date()
-    try:
-        prefix = dossier_code_prefix(new.agency, day, pattern)
-    except ValueError as exc:
-        vi, _, en = str(exc).partition(" / ")
-        raise BadInput(vi, en or vi) from exc
+    prefix = dossier_code_prefix(new.agency, day, pattern)
     # Start after the codes already issued that day; a lost race just moves on to the next number.
     seq = 1 + sum(1 for k in store.list(keys.dossiers_starting_with(prefix)) if k.endswith("/manifest.json"))
     while seq <= _MAX_SEQUENCE:

@@ -18,7 +18,7 @@ from sohoa.archive.lifecycle import update_document
 from sohoa.errors import BadInput
 from sohoa.records.basics import today
 from sohoa.records.doctypes import DOC_TYPES, doc_type
-from sohoa.records.identifiers import InvalidIdentifier, parse_number_symbol
+from sohoa.records.identifiers import parse_number_symbol
 from sohoa.records.models import Document, FactEdit, nfc
 from sohoa.records.reuse import validity_on
 from sohoa.search.base import SearchIndex
@@ -110,11 +110,7 @@ def _parse_one(name: str, raw: object) -> date | str | None:
     if len(value) > limit:
         raise _refuse(name, value, f"dài quá {limit} ký tự", f"longer than {limit} characters")
     if name == "number_symbol":
-        try:
-            return str(parse_number_symbol(value))
-        except InvalidIdentifier as exc:
-            vi, _, en = str(exc).partition(" / ")
-            raise BadInput(vi, en or vi) from exc
+        return str(parse_number_symbol(value))
     if name == "doc_type":
         return _parse_doc_type(value)
     return value

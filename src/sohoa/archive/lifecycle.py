@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from sohoa.archive.documents import as_read, document_key, document_record, document_version, page_records
 from sohoa.archive.dossiers import reuse_count
 from sohoa.errors import BadInput, Conflict, NotFound, PreconditionFailed
-from sohoa.records.confirmations import FieldChange, InvalidField, changes_by_name, confirmed
+from sohoa.records.confirmations import FieldChange, changes_by_name, confirmed
 from sohoa.records.models import Document, FieldName, Revocation, ValidityStatus, nfc, utcnow
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import RecordIndex
@@ -116,10 +116,6 @@ def confirm_fields(
 
     def change(document: Document) -> Document:
         todo = [*changes, *changes_by_name(document.fields, values or {})]
-        try:
-            return confirmed(document, todo, by=by, at=at)
-        except InvalidField as exc:
-            vi, _, en = str(exc).partition(" / ")
-            raise BadInput(vi, en or vi) from exc
+        return confirmed(document, todo, by=by, at=at)
 
     return update_document(store, index, doc_id, change, if_match=if_match)

@@ -56,7 +56,7 @@ def sign_document(
     try:
         advance(_history(document), Step.SIGN, by=by, role=request.role.value, name=request.name)
     except IllegalStep as exc:
-        raise Conflict("Chưa thể ký ở bước này", str(exc)) from exc
+        raise Conflict("Chưa thể ký ở bước này", exc.en) from exc
     if scratch_root is not None:
         scratch_root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f"sohoa-sign-{doc_id}-", dir=scratch_root))
@@ -97,7 +97,7 @@ def sign_document(
         try:
             steps = advance(_history(stored), Step.SIGN, by=by, role=request.role.value, name=request.name)
         except IllegalStep as exc:
-            raise Conflict("Chưa thể ký ở bước này", str(exc)) from exc
+            raise Conflict("Chưa thể ký ở bước này", exc.en) from exc
         stored.signed_pdf_key = key
         stored.copy_signatures = checks
         stored.history = advance(steps, Step.STORE, by=by, key=key)

@@ -6,14 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
-from pdf2image import convert_from_path
-from pdf2image.exceptions import PDFPageCountError, PDFPopplerTimeoutError, PDFSyntaxError
 
-from sohoa.errors import CorruptFile, TooSlow
-from sohoa.ingest.scanpdf import scanned_image
-from sohoa.ocr.pipeline import OcrOptions, encode_page_image, load_image, process_page
+from sohoa.errors import CorruptFile
+from sohoa.ocr.pipeline import OcrOptions, encode_page_image, process_page
+from sohoa.ocr.rasterize import load_image, page_pixels
 from sohoa.records.batches import CoverSheet
 from sohoa.records.models import PageAnalysis
 from sohoa.scanners.coversheet import read_cover
@@ -44,36 +41,7 @@ class PageDone:
 
 def load_page(task: PageTask) -> tuple[np.ndarray, int]:
     """The page as pixels (BGR or grey) and its resolution."""
-    if task.media_type == "application/pdf":
-        scan = scanned_image(task.source, task.number, task.dpi)
-        if scan is not None:
-            return scan, task.dpi
-        try:
-            # One page at a time: a 300-page PDF is never rasterized whole into memory.
-            images = convert_from_path(
-                task.source,
-                dpi=task.dpi,
-                first_page=task.number,
-                last_page=task.number,
-                timeout=task.options.timeout,
-            )
-        except PDFPopplerTimeoutError as exc:
-            raise TooSlow(
-                "Dựng ảnh trang PDF quá thời gian cho phép",
-                f"rasterizing PDF page {task.number} took over {task.options.timeout:g} s",
-            ) from exc
-        except (PDFPageCountError, PDFSyntaxError) as exc:
-            raise CorruptFile("Không đọc được trang PDF", f"cannot rasterize PDF page {task.number}") from exc
-        if not images:
-            raise CorruptFile("Không đọc được trang PDF", f"cannot rasterize PDF page {task.number}")
-        rgb = np.asarray(images[0].convert("RGB"))
-        return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), task.dpi
-    try:
-        return load_image(Path(task.source), frame=task.number - 1)
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise CorruptFile(
-            "Tệp ảnh bị hỏng, không đọc được", "the image is damaged and cannot be read"
-        ) from exc
+    return page_pixels(task.source, task.media_type, task.number, task.dpi, timeout=task.options.timeout)
 
 
 def run_page(task: PageTask) -> PageDone:
@@ -112,7 +80,7 @@ def ocr_image_to_text(task: tuple[str, str, str]) -> tuple[str, str | None]:
     source, target, lang = task
     try:
         image, dpi = load_image(Path(source))
-    except (OSError, ValueError, SyntaxError, EOFError):
+    except CorruptFile:
         return source, "Tệp ảnh bị hỏng hoặc không phải ảnh / not a readable image"
     out = process_page(image, dpi=dpi, options=OcrOptions(lang=lang))
     Path(target).write_text(out.analysis.text + "\n", encoding="utf-8")

@@ -26,7 +26,7 @@ from sohoa.archive.holdings import doc_id_for, held_by, holder_pointer, pointer_
 from sohoa.archive.integrity import repair_master
 from sohoa.archive.lifecycle import save_document
 from sohoa.archive.pending import Pending, indexed_or_pending
-from sohoa.errors import BadInput, Conflict, NotFound
+from sohoa.errors import Conflict, NotFound
 from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor, InlineExecutor
 from sohoa.ingest.pages import PageDone, PageTask, run_page
@@ -39,7 +39,7 @@ from sohoa.records.codes import check_agency, result_code
 from sohoa.records.digitization import Step, advance
 from sohoa.records.doctypes import DOC_TYPES, type_code
 from sohoa.records.dossiers import DossierView
-from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
+from sohoa.records.identifiers import validate_owner_id
 from sohoa.records.models import Document, DocumentKind, DossierRef, FieldName, Page, nfc
 from sohoa.records.signatures import SignatureCheck
 from sohoa.search.base import SearchIndex
@@ -82,17 +82,9 @@ class IngestOutcome:
 
 def validate_meta(meta: IngestMeta) -> IngestMeta:
     if meta.owner_id is not None:
-        try:
-            validate_owner_id(meta.owner_id)
-        except InvalidIdentifier as exc:
-            vi, _, en = str(exc).partition(" / ")
-            raise BadInput(vi, en or vi) from exc
+        validate_owner_id(meta.owner_id)
     if meta.agency is not None:
-        try:
-            check_agency(meta.agency)  # it is part of a key and of the document's id
-        except ValueError as exc:
-            vi, _, en = str(exc).partition(" / ")
-            raise BadInput(vi, en or vi) from exc
+        check_agency(meta.agency)  # it is part of a key and of the document's id
     return meta
 
 

@@ -15,9 +15,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pikepdf
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from sohoa.errors import BadInput, CorruptFile, EmptyFile, EncryptedFile, TooLarge, TooSlow, UnsupportedFile
+from sohoa.errors import BadInput, CorruptFile, EmptyFile, TooLarge, TooSlow, UnsupportedFile
+from sohoa.ocr.rasterize import open_image, open_pdf
 
 _MAGIC = {
     b"%PDF-": ("application/pdf", "pdf"),
@@ -156,48 +157,30 @@ def _native_dpi(page: pikepdf.Page, width_in: float, default: int) -> int:
 
 def _pdf_pages(path: Path, limits: Limits) -> tuple[int, ...]:
     """Each page's rasterization resolution, after checking the page count and size against the limits."""
-    try:
-        with pikepdf.open(path) as pdf:
-            count = len(pdf.pages)
-            if count > limits.max_pages:
-                return (limits.dpi,) * count
-            dpis = []
-            for page in pdf.pages:
-                box = page.mediabox
-                width_in = abs(float(box[2]) - float(box[0])) / _PDF_POINTS_PER_INCH
-                height_in = abs(float(box[3]) - float(box[1])) / _PDF_POINTS_PER_INCH
-                dpi = _native_dpi(page, width_in, limits.dpi)
-                if width_in * height_in * dpi * dpi > limits.max_pixels:
-                    raise _too_many_pixels(width_in * dpi, height_in * dpi, limits)
-                dpis.append(dpi)
-            return tuple(dpis)
-    except pikepdf.PasswordError as exc:
-        raise EncryptedFile(
-            "PDF được bảo vệ bằng mật khẩu, không thể đọc", "the PDF is password-protected and cannot be read"
-        ) from exc
-    except (pikepdf.PdfError, ValueError, IndexError, TypeError) as exc:
-        raise CorruptFile("Tệp PDF bị hỏng, không đọc được", "the PDF is damaged and cannot be read") from exc
+    with open_pdf(path) as pdf:
+        count = len(pdf.pages)
+        if count > limits.max_pages:
+            return (limits.dpi,) * count
+        dpis = []
+        for page in pdf.pages:
+            box = page.mediabox
+            width_in = abs(float(box[2]) - float(box[0])) / _PDF_POINTS_PER_INCH
+            height_in = abs(float(box[3]) - float(box[1])) / _PDF_POINTS_PER_INCH
+            dpi = _native_dpi(page, width_in, limits.dpi)
+            if width_in * height_in * dpi * dpi > limits.max_pixels:
+                raise _too_many_pixels(width_in * dpi, height_in * dpi, limits)
+            dpis.append(dpi)
+        return tuple(dpis)
 
 
 def _image_pages(path: Path, limits: Limits) -> int:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                frames = getattr(img, "n_frames", 1)
-                for frame in range(min(frames, limits.max_pages + 1)):
-                    img.seek(frame)
-                    width, height = img.size
-                    if width * height > limits.max_pixels:
-                        raise _too_many_pixels(width, height, limits)
-                return frames
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise TooLarge(
-            "Ảnh quá lớn (nghi bom giải nén)", "image too large (possible decompression bomb)"
-        ) from exc
-    except TooLarge:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptFile(
-            "Tệp ảnh bị hỏng, không đọc được", "the image is damaged and cannot be read"
-        ) from exc
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with open_image(path) as img:
+            frames = getattr(img, "n_frames", 1)
+            for frame in range(min(frames, limits.max_pages + 1)):
+                img.seek(frame)
+                width, height = img.size
+                if width * height > limits.max_pixels:
+                    raise _too_many_pixels(width, height, limits)
+            return frames

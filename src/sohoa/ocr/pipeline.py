@@ -11,11 +11,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from itertools import groupby
-from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from sohoa.ocr import cleanup, tesseract, textlines
 from sohoa.ocr.blank import is_blank
@@ -63,20 +61,6 @@ class PageOutput:
     analysis: PageAnalysis
     image: np.ndarray  # cleaned page: upright, straight, cropped; colour kept
     text_pdf: bytes  # one-page PDF holding only the invisible text layer for `image` at `analysis.dpi`
-
-
-def load_image(path: Path, frame: int = 0) -> tuple[np.ndarray, int]:
-    """A page image as BGR (or grey) pixels, and its resolution from the file (300 dpi when absent)."""
-    with Image.open(path) as img:
-        img.seek(frame)
-        dpi_info = img.info.get("dpi") or (_DEFAULT_DPI, _DEFAULT_DPI)
-        dpi = round(float(dpi_info[0])) if dpi_info and dpi_info[0] else _DEFAULT_DPI
-        if not 50 <= dpi <= 1200:
-            dpi = _DEFAULT_DPI
-        if img.mode in ("L", "1", "I;16", "I"):
-            return np.asarray(img.convert("L")), dpi
-        rgb = np.asarray(img.convert("RGB"))
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dpi
 
 
 def encode_page_image(image: np.ndarray, *, quality: int = 85) -> bytes:

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from sohoa.errors import InvalidValue
 from sohoa.records.codes import check_agency
 from sohoa.records.identifiers import validate_personal_id
 from sohoa.records.models import utcnow
@@ -53,9 +54,9 @@ class User(BaseModel):
     @model_validator(mode="after")
     def _role_needs(self) -> User:
         if self.role in (Role.STAFF, Role.OFFICER) and not self.agency:
-            raise ValueError("Cán bộ phải thuộc một cơ quan / staff and officers need an agency")
+            raise InvalidValue("Cán bộ phải thuộc một cơ quan", "staff and officers need an agency")
         if self.role is Role.CITIZEN and not self.personal_id:
-            raise ValueError("Công dân cần số định danh cá nhân / a citizen needs a personal ID")
+            raise InvalidValue("Công dân cần số định danh cá nhân", "a citizen needs a personal ID")
         return self
 
 

@@ -15,14 +15,16 @@ import re
 import string
 from datetime import date
 
+from sohoa.errors import InvalidValue
+
 DEFAULT_DOSSIER_PATTERN = "{agency}-{date:%y%m%d}-{seq:04d}"
 DEFAULT_RESULT_CODE_PATTERN = "{type_code}.{owner_id}"
 _AGENCY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.]{0,39}")
 _PATTERN_FIELDS = {"dossier": {"agency", "date", "seq"}, "result": {"type_code", "owner_id"}}
 
 
-class InvalidPattern(ValueError):
-    pass
+class InvalidPattern(InvalidValue):
+    """A configured code pattern that cannot make unique codes."""
 
 
 def check_pattern(pattern: str, kind: str) -> str:
@@ -30,18 +32,25 @@ def check_pattern(pattern: str, kind: str) -> str:
     names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
     allowed = _PATTERN_FIELDS[kind]
     if not names <= allowed:
-        raise InvalidPattern(f"pattern {pattern!r} uses unknown fields {sorted(names - allowed)}")
+        unknown = sorted(names - allowed)
+        raise InvalidPattern(
+            f"Mẫu mã {pattern!r} dùng trường không có: {unknown}",
+            f"pattern {pattern!r} uses unknown fields {unknown}",
+        )
     required = {"seq"} if kind == "dossier" else {"owner_id"}
     if not required <= names:
-        raise InvalidPattern(f"pattern {pattern!r} must contain {sorted(required)}")
+        raise InvalidPattern(
+            f"Mẫu mã {pattern!r} phải có {sorted(required)}",
+            f"pattern {pattern!r} must contain {sorted(required)}",
+        )
     return pattern
 
 
 def check_agency(agency: str) -> str:
     if not _AGENCY_RE.fullmatch(agency):
-        raise ValueError(
-            f"Mã cơ quan không hợp lệ: {agency!r} / "
-            "an agency code is letters, digits and dots (000.00.11.H29)"
+        raise InvalidValue(
+            f"Mã cơ quan không hợp lệ: {agency!r}",
+            "an agency code is letters, digits and dots (000.00.11.H29)",
         )
     return agency
 

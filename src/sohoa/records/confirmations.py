@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field, model_validator
 
+from sohoa.errors import InvalidValue
 from sohoa.records.dates import parse_date
 from sohoa.records.doctypes import slug_for
 from sohoa.records.identifiers import parse_number_symbol, validate_personal_id, validate_tax_code
@@ -35,8 +36,8 @@ RECORD_ATTRIBUTE = {
 }
 
 
-class InvalidField(ValueError):
-    """A change that cannot be applied; the message says why, in Vietnamese and English ("vi / en")."""
+class InvalidField(InvalidValue):
+    """A change that cannot be applied; the message says why, in Vietnamese and English."""
 
 
 class FieldChange(BaseModel):
@@ -59,7 +60,7 @@ def checked_value(name: FieldName, raw: str) -> str:
     """The value as stored: dates in ISO, identifiers validated, text in NFC without stray spaces."""
     value = " ".join(nfc(raw).split())
     if not value:
-        raise InvalidField(f"Trường {name.value} không được để trống / field {name.value} is empty")
+        raise InvalidField(f"Trường {name.value} không được để trống", f"field {name.value} is empty")
     try:
         if name in DATE_FIELDS:
             return parse_date(value).isoformat()
@@ -69,10 +70,10 @@ def checked_value(name: FieldName, raw: str) -> str:
             return validate_personal_id(value).value
         if name is FieldName.TAX_CODE:
             return validate_tax_code(value).value
-    except ValueError as exc:
-        raise InvalidField(str(exc)) from exc
+    except InvalidValue as exc:
+        raise InvalidField(exc.vi, exc.en) from exc
     if name is FieldName.DOC_TYPE and not slug_for(value):
-        raise InvalidField(f"Loại văn bản không hợp lệ: {value!r} / not a document type: {value!r}")
+        raise InvalidField(f"Loại văn bản không hợp lệ: {value!r}", f"not a document type: {value!r}")
     return value
 
 
@@ -89,7 +90,7 @@ def confirmed(document: Document, changes: Sequence[FieldChange], *, by: str, at
     """A copy of the document with the changes applied; raises InvalidField and changes nothing when any
     change names no field, holds an invalid value, or leaves validity ending before it starts."""
     if not changes:
-        raise InvalidField("Chưa có trường nào để xác nhận / no field to confirm")
+        raise InvalidField("Chưa có trường nào để xác nhận", "no field to confirm")
     out = document.model_copy(deep=True)
     fields = list(out.fields)
     touched: list[ExtractedField] = []
@@ -98,18 +99,18 @@ def confirmed(document: Document, changes: Sequence[FieldChange], *, by: str, at
         if change.index is not None:
             if change.index >= len(document.fields):
                 raise InvalidField(
-                    f"Tài liệu không có trường số {change.index} / the document has no field {change.index}"
+                    f"Tài liệu không có trường số {change.index}", f"the document has no field {change.index}"
                 )
             if change.index in seen:
                 raise InvalidField(
-                    f"Trường số {change.index} được gửi hai lần / field {change.index} given twice"
+                    f"Trường số {change.index} được gửi hai lần", f"field {change.index} given twice"
                 )
             seen.add(change.index)
             old = fields[change.index]
             if change.name is not None and change.name is not old.name:
                 raise InvalidField(
-                    f"Trường số {change.index} là {old.name.value}, không phải {change.name.value} / "
-                    f"field {change.index} is {old.name.value}, not {change.name.value}"
+                    f"Trường số {change.index} là {old.name.value}, không phải {change.name.value}",
+                    f"field {change.index} is {old.name.value}, not {change.name.value}",
                 )
             value = checked_value(old.name, change.value)
             if old.confirmed and old.value == value:
@@ -129,7 +130,7 @@ def confirmed(document: Document, changes: Sequence[FieldChange], *, by: str, at
             assert change.name is not None  # the model's validator
             page = change.page or 1
             if page > max(out.page_count, 1):
-                raise InvalidField(f"Tài liệu không có trang {page} / the document has no page {page}")
+                raise InvalidField(f"Tài liệu không có trang {page}", f"the document has no page {page}")
             value = checked_value(change.name, change.value)
             field = ExtractedField(
                 name=change.name, value=value, page=page, confirmed=True, confirmed_by=by, confirmed_at=at
@@ -149,8 +150,8 @@ def confirmed(document: Document, changes: Sequence[FieldChange], *, by: str, at
             setattr(out, attribute, field.value)
     if out.valid_from and out.valid_until and out.valid_until < out.valid_from:
         raise InvalidField(
-            f"Ngày hết hiệu lực {out.valid_until} trước ngày có hiệu lực {out.valid_from} / "
-            f"valid until {out.valid_until} is before valid from {out.valid_from}"
+            f"Ngày hết hiệu lực {out.valid_until} trước ngày có hiệu lực {out.valid_from}",
+            f"valid until {out.valid_until} is before valid from {out.valid_from}",
         )
     out.validity = validity_on(out, at.astimezone(LOCAL_TZ).date())
     return out

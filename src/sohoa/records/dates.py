@@ -7,6 +7,8 @@ import calendar
 import re
 from datetime import date
 
+from sohoa.errors import InvalidValue
+
 # One pattern for the printed forms, with named groups, so OCR extraction can find a date inside a line.
 DATE_PATTERN = (
     r"(?:ngày\s+)?(?P<d1>\d{1,2})\s+tháng\s+(?P<m1>\d{1,2})\s+năm\s+(?P<y1>\d{4})"
@@ -16,7 +18,7 @@ _ISO_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _PRINTED_RE = re.compile(rf"^(?:{DATE_PATTERN})$", re.IGNORECASE)
 
 
-class InvalidDate(ValueError):
+class InvalidDate(InvalidValue):
     """Text that is not a date; the message says why, in Vietnamese and English."""
 
 
@@ -45,8 +47,8 @@ def parse_date(raw: str) -> date:
         found = date_of_match(printed)
     if found is None:
         raise InvalidDate(
-            f"Ngày không hợp lệ: {raw!r} (dạng 12/9/2025 hoặc 2025-09-12) / "
-            f"not a date: {raw!r} (use 12/9/2025 or 2025-09-12)"
+            f"Ngày không hợp lệ: {raw!r} (dạng 12/9/2025 hoặc 2025-09-12)",
+            f"not a date: {raw!r} (use 12/9/2025 or 2025-09-12)",
         )
     return found
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from sohoa.errors import Conflict
 from sohoa.records.basics import NfcStr, utcnow
 
 
@@ -40,11 +41,19 @@ class HistoryEntry(BaseModel):
     detail: dict[str, NfcStr] = {}
 
 
-class IllegalStep(ValueError):
+class IllegalStep(Conflict):
+    """A step the table does not allow after the last one taken."""
+
     def __init__(self, last: Step | None, step: Step) -> None:
-        super().__init__(f"step {step.value!r} cannot follow {last.value if last else 'nothing'!r}")
+        after = last.value if last else "nothing"
+        super().__init__(
+            f"Bước {step.value!r} không thể đi sau {after!r}", f"step {step.value!r} cannot follow {after!r}"
+        )
         self.last = last
         self.step = step
+
+    def __reduce__(self) -> tuple[type[IllegalStep], tuple[Step | None, Step]]:  # type: ignore[override]
+        return type(self), (self.last, self.step)
 
 
 def last_step(history: list[HistoryEntry]) -> Step | None:

@@ -14,18 +14,19 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from sohoa.errors import InvalidValue
 from sohoa.records.basics import today
 from sohoa.records.identifiers import IdKind, validate_owner_id
 from sohoa.records.models import LOCAL_TZ, NfcStr, utcnow
 
 EARLIEST_RECEPTION = date(1990, 1, 1)
 _SERVER_TIME = (
-    "Thời điểm tiếp nhận do hệ thống ghi khi tạo hồ sơ, không gửi received_at / "
-    "the reception time is the server's clock when the dossier is created: do not send received_at"
+    "Thời điểm tiếp nhận do hệ thống ghi khi tạo hồ sơ, không gửi received_at",
+    "the reception time is the server's clock when the dossier is created: do not send received_at",
 )
 _OUT_OF_RANGE = (
-    f"Thời điểm tiếp nhận phải từ {EARLIEST_RECEPTION.year} đến hôm nay / "
-    f"the reception time must lie between {EARLIEST_RECEPTION.year} and today"
+    f"Thời điểm tiếp nhận phải từ {EARLIEST_RECEPTION.year} đến hôm nay",
+    f"the reception time must lie between {EARLIEST_RECEPTION.year} and today",
 )
 
 
@@ -69,9 +70,9 @@ class Applicant(BaseModel):
     def model_post_init(self, _: object) -> None:
         is_org = validate_owner_id(self.id_number).kind is IdKind.TAX
         if is_org != (self.kind is ApplicantKind.ORGANIZATION):
-            raise ValueError(
-                "Người nộp là cá nhân thì dùng số định danh, là tổ chức thì dùng mã số thuế / "
-                "a person applies with a personal ID, an organization with a tax code"
+            raise InvalidValue(
+                "Người nộp là cá nhân thì dùng số định danh, là tổ chức thì dùng mã số thuế",
+                "a person applies with a personal ID, an organization with a tax code",
             )
 
 
@@ -92,7 +93,7 @@ class DossierForm(_DossierFacts):
     @classmethod
     def _no_reception_time(cls, data: object) -> object:
         if isinstance(data, dict) and "received_at" in data:
-            raise ValueError(_SERVER_TIME)
+            raise InvalidValue(*_SERVER_TIME)
         return data
 
 
@@ -109,9 +110,9 @@ class NewDossier(_DossierFacts):
         try:
             day = value.astimezone(LOCAL_TZ).date()
         except (OverflowError, ValueError) as exc:
-            raise ValueError(_OUT_OF_RANGE) from exc
+            raise InvalidValue(*_OUT_OF_RANGE) from exc
         if not EARLIEST_RECEPTION <= day <= today() + timedelta(days=1):
-            raise ValueError(_OUT_OF_RANGE)
+            raise InvalidValue(*_OUT_OF_RANGE)
         return value
 
 

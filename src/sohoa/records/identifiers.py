@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from sohoa.errors import InvalidValue
 
-class InvalidIdentifier(ValueError):
+
+class InvalidIdentifier(InvalidValue):
     """An identifier that does not follow its format; the message says why, in Vietnamese and English."""
 
 
@@ -51,13 +53,13 @@ def validate_personal_id(raw: str, *, today: date | None = None) -> OwnerId:
         return OwnerId(value, IdKind.LEGACY_PERSONAL)
     if not re.fullmatch(r"\d{12}", value):
         raise InvalidIdentifier(
-            f"Số định danh cá nhân phải có 12 chữ số (hoặc CMND cũ 9 chữ số): {raw!r} / "
-            "a personal ID has 12 digits (or 9 for a legacy ID card)"
+            f"Số định danh cá nhân phải có 12 chữ số (hoặc CMND cũ 9 chữ số): {raw!r}",
+            "a personal ID has 12 digits (or 9 for a legacy ID card)",
         )
     province = value[:3]
     if not 1 <= int(province) <= _MAX_PROVINCE_CODE:
         raise InvalidIdentifier(
-            f"Mã tỉnh {province} không hợp lệ trong số định danh {value} / unknown province code {province}"
+            f"Mã tỉnh {province} không hợp lệ trong số định danh {value}", f"unknown province code {province}"
         )
     century_gender = int(value[3])
     century = 1900 + 100 * (century_gender // 2)
@@ -66,7 +68,7 @@ def validate_personal_id(raw: str, *, today: date | None = None) -> OwnerId:
     # Digits 8-9 code the 2300s; nobody alive was born after today either.
     if century_gender > 7 or year > today.year or year < today.year - 130:
         raise InvalidIdentifier(
-            f"Năm sinh {year} suy ra từ số định danh {value} không hợp lý / implausible birth year {year}"
+            f"Năm sinh {year} suy ra từ số định danh {value} không hợp lý", f"implausible birth year {year}"
         )
     return OwnerId(
         value, IdKind.PERSONAL, birth_year=year, female=bool(century_gender % 2), province_code=province
@@ -88,15 +90,17 @@ def validate_tax_code(raw: str) -> OwnerId:
     match = re.fullmatch(r"(\d{10})(?:-(\d{3}))?", value)
     if not match:
         raise InvalidIdentifier(
-            f"Mã số thuế phải có 10 chữ số, chi nhánh thêm -001…-999: {raw!r} / "
-            "a tax code has 10 digits, branches add -001…-999"
+            f"Mã số thuế phải có 10 chữ số, chi nhánh thêm -001…-999: {raw!r}",
+            "a tax code has 10 digits, branches add -001…-999",
         )
     main, branch = match.groups()
     if branch == "000":
-        raise InvalidIdentifier(f"Mã chi nhánh -000 không hợp lệ: {value} / branch suffix -000 is not issued")
+        raise InvalidIdentifier(
+            f"Mã chi nhánh -000 không hợp lệ: {value}", "branch suffix -000 is not issued"
+        )
     if mst_check_digit(main[:9]) != int(main[9]):
         raise InvalidIdentifier(
-            f"Chữ số kiểm tra của mã số thuế {main} sai / wrong check digit in tax code {main}"
+            f"Chữ số kiểm tra của mã số thuế {main} sai", f"wrong check digit in tax code {main}"
         )
     return OwnerId(value, IdKind.TAX)
 
@@ -138,12 +142,12 @@ def parse_number_symbol(raw: str) -> NumberSymbol:
     match = _NUMBER_SYMBOL_RE.match(value)
     if not match:
         raise InvalidIdentifier(
-            f"Số, ký hiệu văn bản không đúng dạng 123/QĐ-UBND: {raw!r} / "
-            "a number and symbol looks like 123/QĐ-UBND"
+            f"Số, ký hiệu văn bản không đúng dạng 123/QĐ-UBND: {raw!r}",
+            "a number and symbol looks like 123/QĐ-UBND",
         )
     number = match["number"]
     if int(re.sub(r"\D", "", number)) == 0:
-        raise InvalidIdentifier(f"Số văn bản không thể là 0: {raw!r} / document number cannot be zero")
+        raise InvalidIdentifier(f"Số văn bản không thể là 0: {raw!r}", "document number cannot be zero")
     doc_type = match["type"]
     if match["year"]:
         doc_type = f"{match['year']}/{doc_type}"

@@ -26,6 +26,7 @@ import img2pdf
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from sohoa.errors import ServiceUnavailable
 from sohoa.samples.texts import sample_texts
 
 PAPER_MM = {"A4": (210, 297), "A5": (148, 210)}
@@ -72,8 +73,8 @@ class SamplePage:
     blank: bool
 
 
-class FontMissing(RuntimeError):
-    pass
+class FontMissing(ServiceUnavailable):
+    """No font on this machine draws Vietnamese text: a package to install, not the caller's mistake."""
 
 
 @lru_cache(maxsize=4)
@@ -94,7 +95,8 @@ def _font_file(weight: str) -> str:
     if found and Path(found).is_file():
         return found
     raise FontMissing(
-        "no serif font with Vietnamese glyphs: apt-get install fonts-liberation2 or fonts-noto-core"
+        "Máy chưa có phông chữ có dấu tiếng Việt: cài fonts-liberation2 hoặc fonts-noto-core",
+        "no serif font with Vietnamese glyphs: apt-get install fonts-liberation2 or fonts-noto-core",
     )
 
 

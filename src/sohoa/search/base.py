@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, model_validator
 
+from sohoa.errors import InvalidValue, ServiceUnavailable, SohoaError
 from sohoa.records.basics import today
 from sohoa.records.models import ValidityStatus
 from sohoa.search.folding import fold, tokens, words_in_a_row
@@ -61,9 +62,9 @@ class SearchQuery(BaseModel):
         # Results are paged within the first TOTAL_CAP matches on both backends (Elasticsearch's result
         # window): a narrower query finds what lies past it.
         if self.offset + self.limit > TOTAL_CAP:
-            raise ValueError(
-                f"Chỉ xem được {TOTAL_CAP} kết quả đầu; hãy thu hẹp câu tìm kiếm / "
-                f"results are paged within the first {TOTAL_CAP} (offset + limit); narrow the query"
+            raise InvalidValue(
+                f"Chỉ xem được {TOTAL_CAP} kết quả đầu; hãy thu hẹp câu tìm kiếm",
+                f"results are paged within the first {TOTAL_CAP} (offset + limit); narrow the query",
             )
         return self
 
@@ -133,8 +134,20 @@ PHRASE_BOOST = 3.0
 EXACT_BOOST = 10.0
 
 
-class InvalidQuery(ValueError):
+class IndexUnavailable(ServiceUnavailable):
+    """The index server cannot be reached, or cannot take the request now."""
+
+
+class IndexRefused(SohoaError):
+    """The index refused a request it should have taken: sohoa's mistake, not the caller's."""
+
+    code = "index_refused"
+
+
+class InvalidQuery(InvalidValue):
     """A query with nothing to search for (no letters or digits)."""
+
+    code = "invalid_query"
 
 
 @runtime_checkable

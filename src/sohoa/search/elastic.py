@@ -8,15 +8,13 @@ written are boosted; snippets are cut from the text as written by the same code.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, helpers
 
-from sohoa.errors import ServiceUnavailable
 from sohoa.records.access import AuditEvent
 from sohoa.records.models import ValidityStatus
 from sohoa.search import elastic_audit, elastic_indicators
@@ -32,6 +30,7 @@ from sohoa.search.base import (
     is_exact,
     parse_query,
 )
+from sohoa.search.elastic_errors import refused, translated
 from sohoa.search.folding import fold
 from sohoa.search.highlight import snippet
 from sohoa.search.records import (
@@ -120,19 +119,15 @@ class ElasticIndex:
         self.url = url
         self.index = index
         self.client = Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=3)
+        self._absent = self.client.options(ignore_status=404)  # deleting what is already gone is done
         self._guard(self._ensure_index)
 
     def __repr__(self) -> str:
         return f"ElasticIndex({self.url!r}, index={self.index!r})"
 
     def _guard(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        try:
+        with translated(self.url):
             return fn(*args, **kwargs)
-        except TransportError as exc:
-            raise ServiceUnavailable(
-                f"Không kết nối được Elasticsearch tại {self.url}",
-                f"cannot reach Elasticsearch at {self.url}: {type(exc).__name__}",
-            ) from exc
 
     def _records(self, kind: str) -> str:
         return f"{self.index}-{kind}"
@@ -195,7 +190,7 @@ class ElasticIndex:
         )
         done, errors = self._guard(helpers.bulk, self.client, actions, refresh=True, raise_on_error=False)
         if errors:
-            raise RuntimeError(f"Elasticsearch refused {len(errors)} pages: {errors[:1]}")
+            raise refused(f"{len(errors)} pages", errors[:1])
         return done
 
     def delete_document(self, doc_id: str) -> None:
@@ -218,17 +213,14 @@ class ElasticIndex:
 
     def clear(self) -> None:
         for name in (self.index, *(self._records(kind) for kind in _RECORD_MAPPINGS)):
-            with contextlib.suppress(NotFoundError):
-                self._guard(self.client.indices.delete, index=name)
+            self._guard(self._absent.indices.delete, index=name)
         self._guard(self._ensure_index)
 
     def drop(self) -> None:
         """Remove the indices and the template altogether (tests, and uninstalling)."""
         for name in (self.index, *(self._records(kind) for kind in _RECORD_MAPPINGS)):
-            with contextlib.suppress(NotFoundError):
-                self._guard(self.client.indices.delete, index=name)
-        with contextlib.suppress(NotFoundError):
-            self._guard(self.client.indices.delete_index_template, name=self.index)
+            self._guard(self._absent.indices.delete, index=name)
+        self._guard(self._absent.indices.delete_index_template, name=self.index)
 
     # records (search.records.RecordIndex)
 
@@ -238,7 +230,7 @@ class ElasticIndex:
             return
         _, errors = self._guard(helpers.bulk, self.client, actions, refresh=True, raise_on_error=False)
         if errors:
-            raise RuntimeError(f"Elasticsearch refused {len(errors)} {kind}: {errors[:1]}")
+            raise refused(f"{len(errors)} {kind}", errors[:1])
 
     def index_documents(self, documents: list[DocumentRecord]) -> None:
         self._bulk(
@@ -342,7 +334,7 @@ class ElasticIndex:
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)
         if not parsed.folded:
-            raise InvalidQuery("Câu tìm kiếm không có chữ hoặc số / the query has no letters or digits")
+            raise InvalidQuery("Câu tìm kiếm không có chữ hoặc số", "the query has no letters or digits")
         must = [{"match_phrase": {"folded": " ".join(g)}} for g in parsed.folded]
         should: list[dict[str, Any]] = []
         if len(parsed.folded) > 1:

@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from sohoa.errors import InvalidValue
 from sohoa.records.access import AuditAction, AuditEvent
 
 
@@ -105,16 +106,16 @@ class AuditQuery(BaseModel):
         try:
             return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
         except (OverflowError, ValueError) as exc:
-            raise ValueError(
-                "Thời điểm nằm ngoài lịch / the time is off the calendar once turned into UTC"
+            raise InvalidValue(
+                "Thời điểm nằm ngoài lịch", "the time is off the calendar once turned into UTC"
             ) from exc
 
     @model_validator(mode="after")
     def _within_the_window(self) -> AuditQuery:
         if self.offset + self.limit > AUDIT_WINDOW:
-            raise ValueError(
-                f"Chỉ xem được {AUDIT_WINDOW} sự kiện đầu; hãy thu hẹp khoảng thời gian / "
-                f"events are paged within the first {AUDIT_WINDOW} (offset + limit); narrow the period"
+            raise InvalidValue(
+                f"Chỉ xem được {AUDIT_WINDOW} sự kiện đầu; hãy thu hẹp khoảng thời gian",
+                f"events are paged within the first {AUDIT_WINDOW} (offset + limit); narrow the period",
             )
         return self
 

@@ -435,7 +435,7 @@ class SqliteIndex:
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)
         if not parsed.folded:
-            raise InvalidQuery("Câu tìm kiếm không có chữ hoặc số / the query has no letters or digits")
+            raise InvalidQuery("Câu tìm kiếm không có chữ hoặc số", "the query has no letters or digits")
         conds, params = _filters(query)
         params["match"] = _folded_match(parsed.folded)
         counted = "FROM pages_fts JOIN pages p ON p.id = pages_fts.rowid WHERE pages_fts MATCH :match"

@@ -26,9 +26,9 @@ from pyhanko.sign.signers.pdf_cms import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.stamp import TextStampStyle
 
-from sohoa.errors import BadInput
 from sohoa.records.basics import LOCAL_TZ
 from sohoa.records.signatures import SignerRole
+from sohoa.signatures.errors import SIGNING, translated
 
 # Debian's fonts-noto-core (installed by `make`): it covers Vietnamese, and its 1000 units per em keep
 # the widths pyHanko writes consistent with the font program (PDF/A-2b 6.2.11.5; with DejaVu's 2048 they
@@ -101,7 +101,17 @@ def _first_page_size(source: Path) -> tuple[float, float]:
 
 
 def sign_pdf(source: Path, out: Path, signer: Signer, request: SigningRequest) -> str:
-    """Write `source` signed to `out`; returns the new signature field's name."""
+    """Write `source` signed to `out`; returns the new signature field's name. Nothing is left at `out`
+    when signing fails (the error translated by signatures.errors)."""
+    try:
+        with translated(SIGNING):
+            return _sign(source, out, signer, request)
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+
+
+def _sign(source: Path, out: Path, signer: Signer, request: SigningRequest) -> str:
     width, height = _first_page_size(source)
     when = request.when.astimezone(LOCAL_TZ).replace(microsecond=0)
     style = TextStampStyle(
@@ -129,10 +139,6 @@ def sign_pdf(source: Path, out: Path, signer: Signer, request: SigningRequest) -
             new_field_spec=fields.SigFieldSpec(name, on_page=0, box=_box(width, height, request.role)),
         )
         params = {"name": request.name, "title": request.title, "when": when.isoformat()}
-        try:
-            with out.open("wb") as output:
-                pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params)
-        except (ValueError, OSError) as exc:
-            out.unlink(missing_ok=True)
-            raise BadInput("Không ký được tài liệu", f"cannot sign the document: {exc}") from exc
+        with out.open("wb") as output:
+            pdf_signer.sign_pdf(writer, output=output, appearance_text_params=params)
     return name

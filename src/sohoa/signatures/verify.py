@@ -20,9 +20,10 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import ModificationLevel, PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from sohoa.errors import BadInput, CorruptFile
+from sohoa.errors import BadInput
 from sohoa.records.basics import utcnow
 from sohoa.records.signatures import SignatureCheck, SignatureVerdict
+from sohoa.signatures.errors import CHECKING, translated
 from sohoa.signatures.keys import signer_name
 
 _CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
@@ -52,12 +53,9 @@ def load_trust_anchors(path: Path) -> list[x509.Certificate]:
 
 def verify_pdf(path: Path, anchors: list[x509.Certificate]) -> list[SignatureCheck]:
     """One check per signature in the file, in signing order; [] for an unsigned PDF."""
-    try:
-        with path.open("rb") as f:
-            reader = PdfFileReader(f, strict=False)
-            return [_check(sig, reader, anchors) for sig in reader.embedded_signatures]
-    except PdfReadError as exc:
-        raise CorruptFile("Tệp PDF bị hỏng, không đọc được", "the PDF is damaged and cannot be read") from exc
+    with translated(CHECKING), path.open("rb") as f:
+        reader = PdfFileReader(f, strict=False)
+        return [_check(sig, reader, anchors) for sig in reader.embedded_signatures]
 
 
 def _context(reader: PdfFileReader, anchors: list[x509.Certificate], moment: datetime) -> ValidationContext:

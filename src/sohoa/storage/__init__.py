@@ -2,6 +2,7 @@
 
 from sohoa.storage.base import (
     IntegrityError,
+    InvalidKey,
     ObjectExists,
     ObjectInfo,
     ObjectLocked,
@@ -16,6 +17,7 @@ from sohoa.storage.filesystem import FilesystemStore
 __all__ = [
     "FilesystemStore",
     "IntegrityError",
+    "InvalidKey",
     "ObjectExists",
     "ObjectInfo",
     "ObjectLocked",

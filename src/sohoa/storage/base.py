@@ -12,36 +12,90 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from sohoa.errors import Damaged, EditConflict, ServiceUnavailable
+from sohoa.errors import Damaged, EditConflict, ServiceUnavailable, SohoaError
 
 
-class StorageError(Exception):
-    """Base of every storage failure."""
+class StorageError(SohoaError):
+    """Base of every storage failure: a 500-class answer unless a subclass says otherwise."""
+
+    code = "storage_error"
 
 
-class StorageUnavailable(StorageError, ServiceUnavailable):
-    """The storage server cannot be reached (after retries)."""
+class StorageUnavailable(ServiceUnavailable, StorageError):
+    """The storage server cannot be reached (after retries), or the disk under the store fails."""
 
 
 class ObjectNotFound(StorageError, KeyError):
-    def __str__(self) -> str:
-        return f"object not found: {self.args[0]}"
+    """No object under the key. Where a person named the record, the layer above says NotFound in their
+    words; escaping that, it is sohoa's own mistake (500)."""
+
+    code = "object_not_found"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Không tìm thấy đối tượng lưu trữ {key}", f"object not found: {key}")
+        self.key = key
+
+    def __reduce__(self) -> tuple[type[ObjectNotFound], tuple[str]]:  # type: ignore[override]
+        return type(self), (self.key,)
 
 
-class IntegrityError(StorageError, Damaged):
+class IntegrityError(Damaged, StorageError):
     """The bytes read do not hash to the sha256 recorded at write time (or are gone): raised with the key
     and the reason, and answered as `Damaged` (integrity_error) wherever errors are mapped."""
 
 
+# What a write-once object refused, by the operation that was tried.
+_LOCKED = {
+    "replace": ("đã có và chỉ được ghi một lần", "object is write-once and already exists"),
+    "delete": ("chỉ được ghi một lần, không xóa được", "object is write-once and cannot be deleted"),
+    "restore": ("chỉ nhận lại đúng nội dung đã ghi", "only the bytes recorded may be written back over it"),
+}
+
+
 class ObjectLocked(StorageError):
-    """A write-once (retained) object cannot be replaced."""
+    """A write-once (retained) object cannot be replaced or deleted."""
+
+    code = "object_locked"
+
+    def __init__(self, key: str, tried: str = "replace") -> None:
+        vi, en = _LOCKED[tried]
+        super().__init__(f"Đối tượng {key} {vi}", f"{en}: {key}")
+        self.key = key
+        self.tried = tried
+
+    def __reduce__(self) -> tuple[type[ObjectLocked], tuple[str, str]]:  # type: ignore[override]
+        return type(self), (self.key, self.tried)
 
 
 class ObjectExists(StorageError):
     """`create_bytes` lost the race: another writer created the key first."""
 
+    code = "object_exists"
 
-class VersionConflict(StorageError, EditConflict):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Đối tượng {key} đã có", f"object already exists: {key}")
+        self.key = key
+
+    def __reduce__(self) -> tuple[type[ObjectExists], tuple[str]]:  # type: ignore[override]
+        return type(self), (self.key,)
+
+
+class InvalidKey(StorageError, ValueError):
+    """A key sohoa would never build (from an id in a request, say): also a ValueError, which the readers
+    of records answer as not found."""
+
+    code = "invalid_key"
+
+    def __init__(self, key: str, why: str = "invalid object key") -> None:
+        super().__init__(f"Khóa lưu trữ không hợp lệ: {key!r}", f"{why}: {key!r}")
+        self.key = key
+        self.why = why
+
+    def __reduce__(self) -> tuple[type[InvalidKey], tuple[str, str]]:  # type: ignore[override]
+        return type(self), (self.key, self.why)
+
+
+class VersionConflict(EditConflict, StorageError):
     """`replace_bytes` lost the race: the object is no longer at the version the writer read, so writing
     would overwrite a change it has not seen. Answered as `EditConflict` (409) where nothing retries it."""
 
@@ -78,7 +132,7 @@ def check_key(key: str) -> str:
         or len(key) > 1024
         or any(len(part) > 255 for part in key.split("/"))
     ):
-        raise ValueError(f"invalid object key: {key[:300]!r}")
+        raise InvalidKey(key[:300])
     return key
 
 

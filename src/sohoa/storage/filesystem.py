@@ -17,21 +17,24 @@ leaves a key locked; rather than a link()/rename() scheme: no rename compares be
 are striped by key hash so that they stay few; two keys sharing one only wait for each other's rename.
 A blob found damaged when the same bytes are written again (or by `restore_file`, the way for locked
 objects) is replaced, its damaged bytes first kept under a quarantine/ key as evidence.
+Every public method goes through `_translated`, the one table from the disk's OSErrors to sohoa's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import functools
 import hashlib
 import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ParamSpec, TypeVar
 
 from sohoa.storage.base import (
     IntegrityError,
@@ -39,11 +42,37 @@ from sohoa.storage.base import (
     ObjectInfo,
     ObjectLocked,
     ObjectNotFound,
+    StorageUnavailable,
     VersionConflict,
     check_key,
 )
 
 _CHUNK = 1024 * 1024
+P = ParamSpec("P")
+T = TypeVar("T")
+_FULL = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _translated(method: Callable[P, T]) -> Callable[P, T]:
+    """The disk's errors as sohoa's: a full disk, or one that cannot be read or written (permissions, a
+    read-only or failing filesystem). Paths stay out of the message: it may reach a person."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except OSError as exc:
+            name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+            if exc.errno in _FULL:
+                raise StorageUnavailable(
+                    "Ổ đĩa của kho lưu trữ đã đầy", f"the disk of the object store is full ({name})"
+                ) from exc
+            raise StorageUnavailable(
+                f"Không đọc hoặc ghi được ổ đĩa của kho lưu trữ ({name})",
+                f"cannot read or write the disk of the object store ({name}: {exc.strerror or exc})",
+            ) from exc
+
+    return call
 
 
 def _hashes_to(blob: Path, sha: str) -> bool:
@@ -63,6 +92,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 class FilesystemStore:
+    @_translated
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._blobs = self.root / "blobs"
@@ -77,11 +107,13 @@ class FilesystemStore:
 
     # writing
 
+    @_translated
     def put_bytes(
         self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
     ) -> ObjectInfo:
         return self._put_stream(key, io.BytesIO(data), content_type, locked)
 
+    @_translated
     def create_bytes(
         self, key: str, data: bytes, *, content_type: str = "application/octet-stream", locked: bool = False
     ) -> ObjectInfo:
@@ -90,6 +122,7 @@ class FilesystemStore:
             raise ObjectExists(key)
         return self._put_stream(key, io.BytesIO(data), content_type, locked, exclusive=True)
 
+    @_translated
     def replace_bytes(
         self, key: str, data: bytes, *, if_version: str, content_type: str = "application/octet-stream"
     ) -> str:
@@ -102,7 +135,7 @@ class FilesystemStore:
         if record is None:
             raise ObjectNotFound(key)
         if record.get("locked"):
-            raise ObjectLocked(f"object is write-once and already exists: {key}")
+            raise ObjectLocked(key)
         if record["sha256"] != version:
             raise VersionConflict(key)
 
@@ -116,6 +149,7 @@ class FilesystemStore:
         finally:
             os.close(fd)  # releases the lock
 
+    @_translated
     def put_file(
         self, key: str, path: Path, *, content_type: str = "application/octet-stream", locked: bool = False
     ) -> ObjectInfo:
@@ -164,6 +198,7 @@ class FilesystemStore:
                 raise
         return tmp_path, digest.hexdigest(), size
 
+    @_translated
     def restore_file(self, key: str, path: Path) -> str | None:
         """See ObjectStore.restore_file. The key's record is right and its blob is damaged, so the blob is
         what is written back. The damaged bytes are first copied under a quarantine key of their own,
@@ -176,7 +211,7 @@ class FilesystemStore:
             tmp_path, sha, _ = self._spool(src)
         if sha != info.sha256:
             tmp_path.unlink()
-            raise ObjectLocked(f"only the bytes recorded for {key} may be written back over it")
+            raise ObjectLocked(key, "restore")
         return (
             self._replace_blob(key, blob, tmp_path, info.content_type) or "(the damaged bytes were missing)"
         )
@@ -238,7 +273,7 @@ class FilesystemStore:
     def _refuse_if_locked(self, key: str) -> None:
         record = self._record_or_none(key)
         if record is not None and record.get("locked"):
-            raise ObjectLocked(f"object is write-once and already exists: {key}")
+            raise ObjectLocked(key)
 
     # reading
 
@@ -258,17 +293,21 @@ class FilesystemStore:
             raise ObjectNotFound(key)
         return record
 
+    @_translated
     def stat(self, key: str) -> ObjectInfo:
         r = self._record(key)
         return ObjectInfo(key=key, size=r["size"], sha256=r["sha256"], content_type=r["content_type"])
 
+    @_translated
     def exists(self, key: str) -> bool:
         check_key(key)
         return self._record_or_none(key) is not None
 
+    @_translated
     def get_bytes(self, key: str) -> bytes:
         return self.read_versioned(key)[0]
 
+    @_translated
     def read_versioned(self, key: str) -> tuple[bytes, str]:
         # Blobs never change under a sha256, so the record read names the bytes read: no race to lose.
         info = self.stat(key)
@@ -280,6 +319,7 @@ class FilesystemStore:
             raise IntegrityError(key)
         return data, info.sha256
 
+    @_translated
     def download(self, key: str, path: Path) -> ObjectInfo:
         info = self.stat(key)
         path = Path(path)
@@ -302,6 +342,7 @@ class FilesystemStore:
         tmp_path.replace(path)
         return info
 
+    @_translated
     def list(self, prefix: str = "") -> Iterator[str]:
         # Walk only the directory the prefix points into, then filter by the remaining partial name.
         base = self._keys / prefix.rsplit("/", 1)[0] if "/" in prefix else self._keys
@@ -310,6 +351,7 @@ class FilesystemStore:
         keys = (p.relative_to(self._keys).as_posix() for p in base.rglob("*") if p.is_file())
         return iter(sorted(k for k in keys if k.startswith(prefix)))
 
+    @_translated
     def delete(self, key: str) -> None:
         self._refuse_if_locked(key)
         target = self._keys / check_key(key)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 
-from sohoa.storage.base import check_key
+from sohoa.storage.base import InvalidKey, check_key
 
 _PLAIN = frozenset(string.ascii_letters + string.digits + "_-")
 _MAX_SEGMENT_BYTES = 240  # a file name on the filesystem store holds 255 bytes
@@ -26,7 +26,7 @@ def code_segment(code: str) -> str:
         out.append(char if plain or dot else "".join(f"~{b:02X}" for b in char.encode()))
     segment = "".join(out)
     if not segment or len(segment.encode()) > _MAX_SEGMENT_BYTES:
-        raise ValueError(f"code too long or empty for a key: {code[:40]!r}")
+        raise InvalidKey(code[:40], "code too long or empty for a key")
     return segment
 
 

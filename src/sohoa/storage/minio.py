@@ -7,6 +7,7 @@ answered with (that of the very version served, so an object rewritten meanwhile
 A version is the object's ETag; `replace_bytes` is a PUT with `If-Match` on it, which the server refuses
 (412) when another write came first. Connection errors are retried
 with backoff by the HTTP pool; a server that stays unreachable gives StorageUnavailable with its address.
+Every call to the client goes through `_translated`, the one table from the client's errors to sohoa's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import io
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -34,6 +36,7 @@ from sohoa.storage.base import (
     ObjectInfo,
     ObjectLocked,
     ObjectNotFound,
+    StorageError,
     StorageUnavailable,
     VersionConflict,
     check_key,
@@ -47,6 +50,7 @@ _SHA_META = "sha256"
 _PART_SIZE = 16 * 1024 * 1024
 _NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
 _PRECONDITION = {"PreconditionFailed", "ConditionalRequestConflict"}
+_BUSY = {"ServiceUnavailable", "SlowDown", "XMinioServerNotInitialized", "XMinioStorageFull"}
 
 
 def _info(key: str, headers: Any) -> ObjectInfo:
@@ -89,21 +93,45 @@ class MinioStore:
         self.client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http
         )
-        self._call(self._ensure_buckets, retention_days, retention_mode)
+        self._call("", self._ensure_buckets, retention_days, retention_mode)
 
     def __repr__(self) -> str:
         return f"MinioStore({self.endpoint!r}, bucket={self.bucket!r})"
 
-    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    @contextmanager
+    def _translated(self, key: str = "") -> Iterator[None]:
+        """The client's errors as sohoa's: a missing object, a lost condition (the caller says which race
+        it lost), a busy or unreachable server, anything else the server refused."""
         try:
-            return fn(*args, **kwargs)
+            yield
+        except S3Error as exc:
+            if exc.code in _NOT_FOUND:
+                raise ObjectNotFound(key) from exc
+            if exc.code in _PRECONDITION:
+                raise VersionConflict(key) from exc
+            if exc.code in _BUSY:
+                raise StorageUnavailable(
+                    f"Kho lưu trữ MinIO tại {self.endpoint} đang bận hoặc đầy ({exc.code})",
+                    f"the MinIO object store at {self.endpoint} is busy or full ({exc.code})",
+                ) from exc
+            raise StorageError(
+                f"Kho lưu trữ MinIO từ chối yêu cầu ({exc.code})",
+                f"the MinIO object store refused the request for {key or 'a bucket'}: {exc.code}",
+            ) from exc
         except (Urllib3Error, ConnectionError, OSError) as exc:
-            if isinstance(exc, S3Error):
-                raise
             raise StorageUnavailable(
                 f"Không kết nối được kho lưu trữ MinIO tại {self.endpoint}",
                 f"cannot reach the MinIO object store at {self.endpoint}: {type(exc).__name__}",
             ) from exc
+
+    def _call(self, key: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._translated(key):
+            return fn(*args, **kwargs)
+
+    def _chunks(self, key: str, response: Any) -> Iterator[bytes]:
+        # Only the network's errors are translated: the caller's own (writing each chunk) stay as they are.
+        with self._translated(key):
+            yield from response.stream(_CHUNK)
 
     def _ensure_buckets(self, retention_days: int, retention_mode: str) -> None:
         if not self.client.bucket_exists(self.bucket):
@@ -140,11 +168,9 @@ class MinioStore:
         try:
             # The public put_object turns every header it does not know into user metadata, so the
             # conditional header is sent through the client's single-request PutObject.
-            self._call(self.client._put_object, bucket, key, data, headers=headers)
-        except S3Error as exc:
-            if exc.code in _PRECONDITION:
-                raise ObjectExists(key) from exc
-            raise
+            self._call(key, self.client._put_object, bucket, key, data, headers=headers)
+        except VersionConflict as exc:
+            raise ObjectExists(key) from exc
         return ObjectInfo(key=key, size=len(data), sha256=sha, content_type=content_type)
 
     def replace_bytes(
@@ -152,20 +178,13 @@ class MinioStore:
     ) -> str:
         check_key(key)
         if self._locked_stat(key) is not None:
-            raise ObjectLocked(f"object is write-once and already exists: {key}")
+            raise ObjectLocked(key)
         headers = {
             "Content-Type": content_type,
             f"x-amz-meta-{_SHA_META}": hashlib.sha256(data).hexdigest(),
             "If-Match": f'"{if_version}"',  # the server compares and writes as one step
         }
-        try:
-            result = self._call(self.client._put_object, self.bucket, key, data, headers=headers)
-        except S3Error as exc:
-            if exc.code in _PRECONDITION:
-                raise VersionConflict(key) from exc
-            if exc.code in _NOT_FOUND:
-                raise ObjectNotFound(key) from exc
-            raise
+        result = self._call(key, self.client._put_object, self.bucket, key, data, headers=headers)
         return (result.etag or "").strip('"')
 
     def put_file(
@@ -181,9 +200,10 @@ class MinioStore:
     ) -> ObjectInfo:
         check_key(key)
         if self._locked_stat(key) is not None:
-            raise ObjectLocked(f"object is write-once and already exists: {key}")
+            raise ObjectLocked(key)
         bucket = self.locked_bucket if locked else self.bucket
         self._call(
+            key,
             self.client.put_object,
             bucket,
             key,
@@ -199,11 +219,9 @@ class MinioStore:
 
     def _stat_in(self, bucket: str, key: str) -> ObjectInfo | None:
         try:
-            obj = self._call(self.client.stat_object, bucket, key)
-        except S3Error as exc:
-            if exc.code in _NOT_FOUND:
-                return None
-            raise
+            obj = self._call(key, self.client.stat_object, bucket, key)
+        except ObjectNotFound:
+            return None
         meta = {k.lower(): v for k, v in (obj.metadata or {}).items()}
         sha = meta.get(f"x-amz-meta-{_SHA_META}", "")
         return ObjectInfo(key=key, size=obj.size or 0, sha256=sha, content_type=obj.content_type or "")
@@ -234,10 +252,9 @@ class MinioStore:
         check_key(key)
         for bucket in (self.bucket, self.locked_bucket):
             try:
-                return self._call(self.client.get_object, bucket, key)
-            except S3Error as exc:
-                if exc.code not in _NOT_FOUND:
-                    raise
+                return self._call(key, self.client.get_object, bucket, key)
+            except ObjectNotFound:
+                continue
         raise ObjectNotFound(key)
 
     def get_bytes(self, key: str) -> bytes:
@@ -247,7 +264,7 @@ class MinioStore:
         response = self._open(key)
         try:
             info, etag = _info(key, response.headers), response.headers.get("ETag") or ""
-            data = response.read()
+            data = self._call(key, response.read)
         finally:
             response.close()
             response.release_conn()
@@ -265,7 +282,7 @@ class MinioStore:
                 response = self._open(key)
                 try:
                     info = _info(key, response.headers)
-                    for chunk in response.stream(_CHUNK):
+                    for chunk in self._chunks(key, response):
                         digest.update(chunk)
                         out.write(chunk)
                 finally:
@@ -284,11 +301,11 @@ class MinioStore:
         allows a new version and forbids removing the old): the good bytes become the current version and the
         damaged one stays, retained, as evidence."""
         bucket, info = self._locate(key)
-        version = self._call(self.client.stat_object, bucket, key).version_id
-        response = self._call(self.client.get_object, bucket, key, version_id=version)
+        version = self._call(key, self.client.stat_object, bucket, key).version_id
+        response = self._call(key, self.client.get_object, bucket, key, version_id=version)
         digest = hashlib.sha256()
         try:
-            for chunk in response.stream(_CHUNK):
+            for chunk in self._chunks(key, response):
                 digest.update(chunk)
         finally:
             response.close()
@@ -297,9 +314,10 @@ class MinioStore:
             return None
         path = Path(path)
         if sha256_file(path) != info.sha256:
-            raise ObjectLocked(f"only the bytes recorded for {key} may be written back over it")
+            raise ObjectLocked(key, "restore")
         with path.open("rb") as f:
             self._call(
+                key,
                 self.client.put_object,
                 bucket,
                 key,
@@ -314,15 +332,17 @@ class MinioStore:
     def list(self, prefix: str = "") -> Iterator[str]:
         names: set[str] = set()
         for bucket in (self.bucket, self.locked_bucket):
-            objects = self._call(self.client.list_objects, bucket, prefix=prefix or None, recursive=True)
-            names.update(o.object_name for o in self._call(list, objects) if not o.is_dir)
+            objects = self._call(
+                prefix, self.client.list_objects, bucket, prefix=prefix or None, recursive=True
+            )
+            names.update(o.object_name for o in self._call(prefix, list, objects) if not o.is_dir)
         return iter(sorted(names))
 
     def delete(self, key: str) -> None:
         check_key(key)
         if self._locked_stat(key) is not None:
-            raise ObjectLocked(f"object is write-once and cannot be deleted: {key}")
-        self._call(self.client.remove_object, self.bucket, key)
+            raise ObjectLocked(key, "delete")
+        self._call(key, self.client.remove_object, self.bucket, key)
 
     def presigned_url(self, key: str, expires: timedelta = timedelta(minutes=5)) -> str:
         """A short-lived download link that needs no credentials, naming the public endpoint when one is
@@ -333,7 +353,7 @@ class MinioStore:
             secure, _, host = self.public_endpoint.rpartition("://")
             # Presigning is local work once the region is known; ask it of the reachable endpoint, since the
             # public name may not resolve from the server.
-            region = self._call(self.client._get_region, bucket)
+            region = self._call(key, self.client._get_region, bucket)
             access_key, secret_key = self._keys
             client = Minio(
                 host.rstrip("/"),
@@ -342,4 +362,4 @@ class MinioStore:
                 secure=secure == "https" if secure else self._secure,
                 region=region,
             )
-        return self._call(client.presigned_get_object, bucket, key, expires=expires)
+        return self._call(key, client.presigned_get_object, bucket, key, expires=expires)

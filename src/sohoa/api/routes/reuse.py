@@ -12,9 +12,8 @@ from sohoa.api.auth import WhoDep
 from sohoa.api.deps import BackendsDep
 from sohoa.archive.dossiers import OwnerDocument, owner_documents
 from sohoa.archive.indicators import DigitizationMetrics, digitization_metrics, period
-from sohoa.errors import BadInput
 from sohoa.records.access import Role
-from sohoa.records.identifiers import InvalidIdentifier, validate_owner_id
+from sohoa.records.identifiers import validate_owner_id
 
 router = APIRouter(tags=["reuse"])
 
@@ -32,11 +31,7 @@ def list_owner_documents(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> list[OwnerDocument]:
     """The owner's digitized documents, newest first, each with why it is (or is not) reusable."""
-    try:
-        owner = validate_owner_id(owner_id).value
-    except InvalidIdentifier as exc:
-        vi, _, en = str(exc).partition(" / ")
-        raise BadInput(vi, en or vi) from exc
+    owner = validate_owner_id(owner_id).value
     check_owner(backends, who, owner)
     return owner_documents(backends.index, owner, doc_type=type, valid_on=valid_on)[offset : offset + limit]
 

@@ -37,5 +37,5 @@ def install(app: FastAPI) -> None:
         return to_login(exc)
 
     @app.exception_handler(NotForYou)
-    async def not_for_you(request: Request, _: NotForYou) -> Response:
-        return error_page(request, 403, "Bạn không có quyền xem trang này.", "You may not see this page.")
+    async def not_for_you(request: Request, exc: NotForYou) -> Response:
+        return error_page(request, exc.http_status, exc.vi, exc.en)

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from sohoa.api.auth import csrf_token
 from sohoa.api.backends import Backends
 from sohoa.api.web.i18n import LANGS, text
+from sohoa.errors import Forbidden, Unauthorized
 from sohoa.records.access import Principal, Role
 from sohoa.records.titles import paper_title
 
@@ -24,13 +25,25 @@ TEMPLATES.env.globals["paper_title"] = paper_title
 LANG_COOKIE = "sohoa_lang"
 
 
-class SignInFirst(Exception):
+class SignInFirst(Unauthorized):
+    """A web page for signed-in people, asked for by no one signed in: answered by the way to sign in."""
+
     def __init__(self, path: str) -> None:
+        super().__init__("Hãy đăng nhập trước", "sign in first")
         self.path = path
 
+    def __reduce__(self) -> tuple[type[SignInFirst], tuple[str]]:  # type: ignore[override]
+        return type(self), (self.path,)
 
-class NotForYou(Exception):
-    pass
+
+class NotForYou(Forbidden):
+    """A web page for other roles than the one signed in."""
+
+    def __init__(self) -> None:
+        super().__init__("Bạn không có quyền xem trang này.", "You may not see this page.")
+
+    def __reduce__(self) -> tuple[type[NotForYou], tuple[()]]:  # type: ignore[override]
+        return type(self), ()
 
 
 def lang_of(request: Request) -> str:
