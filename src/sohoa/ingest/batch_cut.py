@@ -79,7 +79,7 @@ def cut_into_documents(
             store.download(text_key, text)
             analysis = results[number].analysis
             assert analysis is not None
-            done[k] = PageDone(k, analysis, str(image), str(text))
+            done[k] = PageDone(k, analysis, str(image), str(text), stored_image=image_key)
         if old.doc_id and old.pages == group.pages:
             # The same pages, one turned the right way: the same master, its derivatives rebuilt.
             reread_document(store, index, load_document(store, old.doc_id), done, folder)

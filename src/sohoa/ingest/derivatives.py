@@ -36,7 +36,10 @@ def store_pages(
         page = done[number]
         image_key = keys.page_image(doc_id, number)
         words_key = keys.page_words(doc_id, number)
-        store.put_file(image_key, Path(page.image_path), content_type="image/jpeg")
+        if page.stored_image:
+            store.copy(page.stored_image, image_key)  # on the server: the bytes are not sent back up
+        else:
+            store.put_file(image_key, Path(page.image_path), content_type="image/jpeg")
         store.put_bytes(
             words_key,
             json.dumps([w.model_dump() for w in page.analysis.words], ensure_ascii=False).encode(),
