@@ -355,6 +355,7 @@ def test_scan_refuses_to_resume_a_batch_that_does_not_exist(tmp_path: Path) -> N
 def test_staff_fix_pages_at_review_and_only_the_documents_touched_change(tmp_path: Path) -> None:
     from sohoa.errors import BadInput, Conflict, NotFound
     from sohoa.ingest.batches import fix_page, load_batch, run_batch
+    from sohoa.ingest.context import IngestContext
     from sohoa.ingest.executor import InlineExecutor
     from sohoa.records.batches import FixAction, PageFix
     from sohoa.search.sqlite import SqliteIndex
@@ -367,7 +368,7 @@ def test_staff_fix_pages_at_review_and_only_the_documents_touched_change(tmp_pat
     batch = run_batch([stack], store=store, index=index, agency=AGENCY, executor=InlineExecutor())
     first, second = batch.groups
     assert first.pages == [2] and first.blank_pages == [3] and first.page_count_mismatch
-    fix = lambda **kw: fix_page(store, index, batch.id, PageFix(by="staff", **kw))  # noqa: E731
+    fix = lambda **kw: fix_page(IngestContext(store, index), batch.id, PageFix(by="staff", **kw))  # noqa: E731
 
     # The "blank back" was a page after all: the dossier's document is made again with it.
     batch = fix(page=3, action=FixAction.NOT_BLANK)

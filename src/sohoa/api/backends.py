@@ -13,6 +13,7 @@ from asn1crypto import x509
 
 from sohoa.api.limits import LoginThrottle
 from sohoa.api.settings import Settings
+from sohoa.ingest.context import IngestContext
 from sohoa.ingest.executor import Executor, LocalProcessExecutor
 from sohoa.ingest.sniff import Limits
 from sohoa.ocr.pipeline import OcrOptions
@@ -34,6 +35,20 @@ class Backends:
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     throttle: LoginThrottle = field(default_factory=lambda: LoginThrottle(5))
     trust_anchors: list[x509.Certificate] = field(default_factory=list)
+
+    @property
+    def ingest(self) -> IngestContext:
+        """What the ingest pipeline works with, from these backends and settings: the one place it is
+        made, for the API and the CLI alike."""
+        return IngestContext(
+            store=self.store,
+            index=self.index,
+            executor=self.executor,
+            options=self.options,
+            limits=self.limits,
+            scratch_root=self.settings.scratch_dir,
+            trust_anchors=tuple(self.trust_anchors),
+        )
 
     def close(self) -> None:
         self.executor.close()

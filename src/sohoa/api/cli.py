@@ -62,13 +62,15 @@ def ingest(
     ] = None,
 ) -> None:
     """Digitize files: one file = one document. Files already stored are recognised by content."""
-    from sohoa.ingest import IngestMeta, IngestOutcome, ingest_file
+    from sohoa.ingest.intake import Intake, Source, submit
+    from sohoa.ingest.pipeline import IngestMeta, IngestOutcome
 
     files = scan_files(paths)
     if not files:
         err.print("[red]Không có tệp nào để số hóa / no files to ingest[/]")
         raise typer.Exit(ExitCode.BAD_INPUT)
     backends = _backends()
+    ctx = backends.ingest
     failures = 0
     try:
         with (
@@ -96,18 +98,11 @@ def ingest(
                     by="cli",
                 )
                 try:
-                    outcome = ingest_file(
-                        file,
-                        store=backends.store,
-                        index=backends.index,
-                        meta=meta,
-                        executor=backends.executor,
-                        options=backends.options,
-                        limits=backends.limits,
-                        scratch_root=backends.settings.scratch_dir,
-                        trust_anchors=backends.trust_anchors,
+                    (outcome,) = submit(
+                        ctx,
+                        Intake(Source.CLI, (file,), meta),
                         progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),
-                    )
+                    ).outcomes
                 except BadInput as exc:
                     bar.update(task, description=f"[red]✗ {file.name[:38]}")
                     return file, exc

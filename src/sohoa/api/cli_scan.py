@@ -6,8 +6,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-import uuid
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -19,38 +17,26 @@ from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_common import backends_or_fail, console, err
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, SohoaError
+from sohoa.ingest.intake import Intake, Source, stack
+from sohoa.ingest.pipeline import IngestMeta
+from sohoa.ingest.runs import new_scan_id
 from sohoa.records.batches import Batch
 from sohoa.records.models import DocumentKind
 
 
-def _run(
-    backends: Backends,
-    files: Iterable[Path],
-    name: str,
-    by: str,
-    agency: str | None,
-    batch_id: str | None = None,
-) -> Batch:
-    from sohoa.ingest.batches import run_batch
+def _run(backends: Backends, intake: Intake) -> Batch:
+    from sohoa.ingest.intake import submit
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err) as bar:
-        task = bar.add_task(name[:40], total=None)
-        return run_batch(
-            files,
-            store=backends.store,
-            index=backends.index,
-            batch_id=batch_id,
-            name=name,
-            by=by,
-            agency=agency,
-            executor=backends.executor,
-            options=backends.options,
-            limits=backends.limits,
-            scratch_root=backends.settings.scratch_dir,
-            trust_anchors=backends.trust_anchors,
+        task = bar.add_task((intake.meta.name if intake.meta else "")[:40], total=None)
+        taken = submit(
+            backends.ingest,
+            intake,
             progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),
         )
+    assert taken.batch is not None  # a stack is cut at its cover sheets: one batch
+    return taken.batch
 
 
 def _report(batch: Batch) -> None:
@@ -83,7 +69,8 @@ def batch(
     """Digitize a scanned stack: cut at cover sheets, blank backs set aside, page counts checked. Run it again
     on the same files after an interruption and it finishes the batch."""
     with backends_or_fail() as backends:
-        _report(_run(backends, files, name or files[0].name, by, agency))
+        meta = IngestMeta(name=name or files[0].name, by=by, agency=agency)
+        _report(_run(backends, stack(Source.CLI, files, meta)))
 
 
 def watch(
@@ -94,21 +81,19 @@ def watch(
     once: Annotated[bool, typer.Option(help="stop when the folder is empty")] = False,
 ) -> None:
     """Digitize each file saved into FOLDER once it is completely written; move it to done/ or failed/."""
+    from sohoa.ingest.runs import watch_hot_folder
     from sohoa.scanners.hotfolder import HotFolder
-    from sohoa.scanners.hotfolder import watch as watch_folder
+
+    def report(path: Path, batch: Batch | None, error: BadInput | None) -> None:
+        if error is not None:
+            err.print(f"[red]{path.name}:[/] {error.vi} / {error.en}")
+        elif batch is not None:
+            _report(batch)
 
     backends = make_backends(Settings())
-
-    def handle(path: Path) -> str | None:
-        try:
-            _report(_run(backends, [path], path.name, by, agency))
-        except BadInput as exc:
-            err.print(f"[red]{path.name}:[/] {exc.vi} / {exc.en}")
-            return f"{exc.vi} / {exc.en}"
-        return None
-
     try:
-        watch_folder(HotFolder(folder, settle=settle), handle, poll=min(1.0, settle / 2), once=once)
+        meta = IngestMeta(by=by, agency=agency)
+        watch_hot_folder(backends.ingest, HotFolder(folder, settle=settle), meta, once=once, report=report)
     except KeyboardInterrupt:
         pass
     finally:
@@ -135,7 +120,7 @@ def scan(
     from sohoa.ingest.batches import load_batch
     from sohoa.scanners.sane import ScanSettings, scan_pages
 
-    batch_id = resume or f"scan-{uuid.uuid4().hex[:16]}"
+    batch_id = resume or new_scan_id()
     with backends_or_fail() as backends:
         if resume:
             load_batch(backends.store, resume)  # an id that names no batch is refused, not started afresh
@@ -144,7 +129,8 @@ def scan(
         pages = scan_pages(ScanSettings(device, source, duplex, dpi, mode, count), folder)
         name = f"scan {time.strftime('%Y-%m-%d %H:%M')}"
         try:
-            _report(_run(backends, pages, name, by, agency, batch_id=batch_id))
+            meta = IngestMeta(name=name, by=by, agency=agency)
+            _report(_run(backends, stack(Source.SCANNER, pages, meta, batch_id=batch_id)))
         except SohoaError:
             err.print(f"Các trang đã quét được giữ lại; tiếp tục / to go on: sohoa scan --resume {batch_id}")
             raise

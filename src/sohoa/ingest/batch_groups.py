@@ -17,23 +17,24 @@ from pathlib import Path
 
 import img2pdf
 import pikepdf
-from asn1crypto import x509
 from PIL import Image
 
 from sohoa.archive.dossiers import link_scanned
 from sohoa.archive.lifecycle import update_document
+from sohoa.ingest.context import IngestContext
 from sohoa.ingest.pages import PageDone
-from sohoa.ingest.pipeline import IngestMeta, IngestOutcome, commit_document
+from sohoa.ingest.pipeline import IngestMeta, IngestOutcome, Master, commit_document, place, signatures_of
 from sohoa.ingest.sniff import SourceInfo
 from sohoa.records.batches import Batch, BatchGroup, ReviewItem
 from sohoa.records.dossiers import DossierView
 from sohoa.records.models import Document, DocumentKind, DossierRef
 from sohoa.records.signatures import VERDICT_VI, SignatureCheck, overall
 from sohoa.search.base import SearchIndex
-from sohoa.signatures import verify_pdf
 from sohoa.storage.base import ObjectStore
+from sohoa.storage.fixity import sha256_file
 
 _PDF = "application/pdf"
+Signed = dict[int, tuple[SignatureCheck, ...]]  # the checks of each signed PDF of a stack, by its first page
 
 
 @dataclass(frozen=True)
@@ -53,22 +54,21 @@ def source_of(sources: Sequence[StackSource], number: int) -> StackSource:
     return next(s for s in reversed(sources) if s.first <= number)
 
 
-def check_signatures(
-    sources: Sequence[StackSource], trust_anchors: Sequence[x509.Certificate]
-) -> dict[int, list[SignatureCheck]]:
+def check_signatures(ctx: IngestContext, sources: Sequence[StackSource]) -> Signed:
     """The signatures of each signed PDF of the stack (by its first page), checked as single-file ingest
-    checks them."""
+    checks them (the same function)."""
     found = {}
     for source in sources:
-        if source.info.media_type == _PDF:
-            checks = verify_pdf(source.path, list(trust_anchors))
-            if checks:
-                found[source.first] = checks
+        checks = signatures_of(ctx, source.path, source.info.media_type)
+        if checks:
+            found[source.first] = checks
     return found
 
 
 def signature_review(
-    groups: Sequence[BatchGroup], sources: Sequence[StackSource], signed: dict[int, list[SignatureCheck]]
+    groups: Sequence[BatchGroup],
+    sources: Sequence[StackSource],
+    signed: Signed,
 ) -> list[ReviewItem]:
     """A review item for each group holding pages of a signed PDF that is not the whole of its content."""
     items = []
@@ -112,14 +112,13 @@ def master_pdf(sources: Sequence[StackSource], numbers: list[int], out: Path) ->
 
 
 def commit_group(
-    store: ObjectStore,
-    index: SearchIndex,
+    ctx: IngestContext,
     batch: Batch,
     n: int,
     group: BatchGroup,
     done: dict[int, PageDone],
     sources: Sequence[StackSource],
-    signed: dict[int, list[SignatureCheck]],
+    signed: Signed,
     folder: Path,
 ) -> IngestOutcome:
     """Store group `n` (its pages already read, in `done`) as a document."""
@@ -138,11 +137,12 @@ def commit_group(
         None,
     )
     if whole is not None:
-        master, checks = whole.path, signed[whole.first]
+        path, checks = whole.path, signed[whole.first]
     else:
-        master, checks = folder / "master.pdf", []
-        master_pdf(sources, group.pages, master)
-    return commit_document(store, index, master, _PDF, "pdf", meta, done, folder, signatures=checks)
+        path, checks = folder / "master.pdf", ()
+        master_pdf(sources, group.pages, path)
+    master = Master(path, sha256_file(path), _PDF, "pdf", checks)
+    return commit_document(ctx, master, place(ctx, meta), done, folder)
 
 
 def join_dossier(

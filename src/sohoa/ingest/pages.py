@@ -37,6 +37,7 @@ class PageDone:
     analysis: PageAnalysis
     image_path: str
     text_pdf_path: str
+    stored_image: str | None = None  # the image's key when it is in storage already (a page of a batch)
 
 
 def load_page(task: PageTask) -> tuple[np.ndarray, int]:

@@ -1,5 +1,6 @@
 """Ingest one file as one document: inspect → hash → check its signatures → OCR its pages on the executor →
-store → index. The steps taken are the document's history (records.digitization): copy, extract, code, store.
+extract its fields → store → index. The steps taken are the document's history (records.digitization): copy,
+extract, code, store. `commit_document` is the commit step every way in shares (a stack's groups too).
 
 Order of writes (a document is visible once its manifest exists):
 master, page images and words, searchable PDF, manifest, then the by-sha256 pointer. Everything is keyed by
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -24,15 +24,15 @@ from sohoa.archive.documents import document_record, load_document, page_records
 from sohoa.archive.dossiers import link_scanned, load_dossier
 from sohoa.archive.holdings import doc_id_for, held_by, holder_pointer, pointer_body
 from sohoa.archive.integrity import repair_master
-from sohoa.archive.lifecycle import save_document
 from sohoa.archive.pending import Pending, indexed_or_pending
 from sohoa.errors import Conflict, NotFound
+from sohoa.ingest.context import IngestContext
+from sohoa.ingest.derivatives import put_master, store_pages
 from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor, InlineExecutor
 from sohoa.ingest.pages import PageDone, PageTask, run_page
 from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.fields import extract_fields
-from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.ocr.tesseract import engine_name
 from sohoa.records.codes import check_agency, result_code
@@ -40,13 +40,13 @@ from sohoa.records.digitization import Step, advance
 from sohoa.records.doctypes import DOC_TYPES, type_code
 from sohoa.records.dossiers import DossierView
 from sohoa.records.identifiers import validate_owner_id
-from sohoa.records.models import Document, DocumentKind, DossierRef, FieldName, Page, nfc
+from sohoa.records.models import Document, DocumentKind, DossierRef, ExtractedField, FieldName, nfc
 from sohoa.records.signatures import SignatureCheck
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import RecordIndex
 from sohoa.signatures import verify_pdf
 from sohoa.storage import keys
-from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
+from sohoa.storage.base import ObjectExists, ObjectStore
 from sohoa.storage.fixity import sha256_file
 from sohoa.storage.manifests import write_manifest
 
@@ -88,95 +88,94 @@ def validate_meta(meta: IngestMeta) -> IngestMeta:
     return meta
 
 
-def ingest_file(
+@dataclass(frozen=True, slots=True)
+class Master:
+    """The file a document is made of, as captured, hashed once: its sha256 names the document."""
+
+    path: Path
+    sha256: str
+    media_type: str
+    extension: str
+    signatures: tuple[SignatureCheck, ...] = ()  # what its digital signatures say, checked once
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a document belongs: what the person said, the dossier it joins (one of the digitizing
+    agency's, when sohoa knows it) and that agency."""
+
+    meta: IngestMeta
+    dossier: DossierView | None
+    agency: str | None
+
+
+def place(ctx: IngestContext, meta: IngestMeta) -> Placement:
+    """Check what the person said (a bad owner ID is refused before any work) and find its dossier; a
+    document of a known dossier is its applicant's unless the person said otherwise."""
+    meta = validate_meta(meta)
+    dossier = _known_dossier(ctx.store, meta.dossier_code, meta.agency)
+    if dossier is not None and meta.owner_id is None:
+        meta = replace(meta, owner_id=dossier.applicant.id_number)
+    return Placement(meta, dossier, dossier.agency if dossier else meta.agency)
+
+
+def signatures_of(ctx: IngestContext, path: Path, media_type: str) -> tuple[SignatureCheck, ...]:
+    """A file's signatures checked against the context's trust anchors: one rule for every way in, since
+    results often arrive signed and what the signatures say is part of the record and its reuse verdict."""
+    if media_type != "application/pdf":
+        return ()
+    return tuple(verify_pdf(path, list(ctx.trust_anchors)))
+
+
+def ingest_one(
+    ctx: IngestContext,
     path: Path,
-    *,
-    store: ObjectStore,
-    index: SearchIndex,
     meta: IngestMeta | None = None,
-    executor: Executor | None = None,
-    options: OcrOptions | None = None,
-    limits: Limits | None = None,
     progress: Callable[[Progress], None] | None = None,
-    scratch_root: Path | None = None,
-    trust_anchors: Sequence[x509.Certificate] = (),
 ) -> IngestOutcome:
+    """One file as one document: inspect, hash, check signatures, read its pages on the executor, commit."""
     path = Path(path)
-    meta = validate_meta(meta or IngestMeta(name=path.name))  # before any work: a bad owner ID is refused
-    limits = limits or Limits()
-    info = inspect(path, limits)
+    placed = place(ctx, meta or IngestMeta(name=path.name))
+    info = inspect(path, ctx.limits)
     sha = sha256_file(path)
-    dossier = _known_dossier(store, meta.dossier_code, meta.agency)
-    agency = dossier.agency if dossier else meta.agency
-    existing = _existing(store, index, sha, path, by=meta.by, agency=agency)
+    # A file already held is not read again (its stored master is checked, and repaired if damaged).
+    existing = _existing(ctx, sha, path, by=placed.meta.by, agency=placed.agency)
     if existing is not None:
         return existing
-
-    doc_id = doc_id_for(sha, agency)
-    # Results often arrive signed: what the signatures say is part of the record, and of the reuse verdict.
-    checks = verify_pdf(path, list(trust_anchors)) if info.media_type == "application/pdf" else []
-    executor = executor or InlineExecutor()
-    options = options or OcrOptions()
-    scratch = Path(tempfile.mkdtemp(prefix=f"sohoa-{doc_id}-", dir=scratch_root))
+    master = Master(path, sha, info.media_type, info.extension, signatures_of(ctx, path, info.media_type))
+    scratch = ctx.scratch(f"sohoa-{doc_id_for(sha, placed.agency)}-")
     try:
         tasks = [
-            PageTask(str(path), info.media_type, n, dpi, str(scratch), options)
-            for n, dpi in enumerate(info.page_dpi or (limits.dpi,) * info.pages, 1)
+            PageTask(str(path), info.media_type, n, dpi, str(scratch), ctx.options)
+            for n, dpi in enumerate(info.page_dpi or (ctx.limits.dpi,) * info.pages, 1)
         ]
         done: dict[int, PageDone] = {}
-        for result in executor.map_unordered(run_page, tasks):
+        for result in ctx.executor.map_unordered(run_page, tasks):
             done[result.number] = result
             if progress:
-                progress(Progress(meta.name, len(done), info.pages))
-        return commit_document(
-            store, index, path, info.media_type, info.extension, meta, done, scratch, signatures=checks
-        )
+                progress(Progress(placed.meta.name, len(done), info.pages))
+        return commit_document(ctx, master, placed, done, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def commit_document(
-    store: ObjectStore,
-    index: SearchIndex,
-    master: Path,
-    media_type: str,
-    extension: str,
-    meta: IngestMeta,
-    done: dict[int, PageDone],
-    scratch: Path,
-    *,
-    signatures: Sequence[SignatureCheck] = (),
+    ctx: IngestContext, master: Master, placed: Placement, done: dict[int, PageDone], scratch: Path
 ) -> IngestOutcome:
     """Store pages already read (`done`, numbered from 1) as one document whose master is `master`, index
-    it and link it to its dossier. The same master twice at one agency is one document (the first); at
-    another agency it is that agency's own document (`ingest.holdings`)."""
-    meta = validate_meta(meta)
-    dossier = _known_dossier(store, meta.dossier_code, meta.agency)
-    if dossier is not None and meta.owner_id is None:
-        meta = replace(meta, owner_id=dossier.applicant.id_number)
-    sha = sha256_file(master)
-    agency = dossier.agency if dossier else meta.agency
-    existing = _existing(store, index, sha, master, by=meta.by, agency=agency)
+    it and link it to its dossier: the one commit step of every way in. The same master twice at one
+    agency is one document (the first); at another agency it is that agency's own document
+    (`archive.holdings`)."""
+    # Looked up again here, not only before reading: the same file may have been committed meanwhile
+    # (side by side, or a stack cut again after a crash), and its stored master is then checked instead.
+    existing = _existing(ctx, master.sha256, master.path, by=placed.meta.by, agency=placed.agency)
     if existing is not None:
         return existing
-    document, created = _store_document(
-        store,
-        index,
-        doc_id_for(sha, agency),
-        sha,
-        master,
-        media_type,
-        extension,
-        meta,
-        done,
-        scratch,
-        agency=agency,
-        procedure_code=dossier.procedure_code if dossier else None,
-        signatures=list(signatures),
-    )
+    document, created = _store_document(ctx, master, placed, done, read_fields(done, placed.meta), scratch)
+    store, index = ctx.store, ctx.index
     indexed_or_pending(store, Pending.DOCUMENT, document.id, lambda: _index_document(index, document))
-    if dossier is not None:
-        link_scanned(store, dossier.code, document.id, by=meta.by)
+    if placed.dossier is not None:
+        link_scanned(store, placed.dossier.code, document.id, by=placed.meta.by)
     return IngestOutcome(document, created=created)
 
 
@@ -222,97 +221,34 @@ def claim_result_code(store: ObjectStore, doc_id: str, code_of_type: str, owner_
 
 
 def _existing(
-    store: ObjectStore, index: SearchIndex, sha: str, path: Path, *, by: str, agency: str | None
+    ctx: IngestContext, sha: str, path: Path, *, by: str, agency: str | None
 ) -> IngestOutcome | None:
     """`agency`'s document already holding this master, if any (another agency's is never looked at).
     Its stored master is checked against the file in hand (the same bytes, by sha256) and written back if
-    damaged, so ingesting the original again is how a damaged master is repaired (ingest.integrity; the
+    damaged, so ingesting the original again is how a damaged master is repaired (archive.integrity; the
     damaged bytes are kept as evidence)."""
-    document = held_by(store, sha, agency)
+    document = held_by(ctx.store, sha, agency)
     if document is None:
         return None
-    repaired = repair_master(store, index, document, path, by=by) is not None
+    repaired = repair_master(ctx.store, ctx.index, document, path, by=by) is not None
     return IngestOutcome(document, created=False, repaired=repaired)
 
 
-def _put_once(store: ObjectStore, key: str, path: Path, sha: str, content_type: str) -> None:
-    """Masters are write-once: after a crash the same bytes may already be there, which is fine."""
-    try:
-        if store.stat(key).sha256 == sha:
-            return
-    except ObjectNotFound:
-        pass
-    store.put_file(key, path, content_type=content_type, locked=True)
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What was read off the pages, and what it makes of the document: its fields, its type, and whether
+    it gets a result code (a result with a known owner)."""
+
+    fields: list[ExtractedField]
+    doc_type: str | None
+    code_of_type: str
+    coded: bool
 
 
-def _store_pages(
-    store: ObjectStore, doc_id: str, done: dict[int, PageDone], scratch: Path, *, title: str
-) -> tuple[list[Page], str]:
-    """The derivatives of pages already read: each page's image and words, and the searchable PDF."""
-    pages: list[Page] = []
-    pdf_parts: list[tuple[bytes, bytes, int]] = []
-    for number in sorted(done):
-        page = done[number]
-        image_key = keys.page_image(doc_id, number)
-        words_key = keys.page_words(doc_id, number)
-        store.put_file(image_key, Path(page.image_path), content_type="image/jpeg")
-        store.put_bytes(
-            words_key,
-            json.dumps([w.model_dump() for w in page.analysis.words], ensure_ascii=False).encode(),
-            content_type="application/json",
-        )
-        pages.append(
-            Page(
-                number=number,
-                image_key=image_key,
-                words_key=words_key,
-                **page.analysis.model_dump(exclude={"words"}),
-            )
-        )
-        pdf_parts.append(
-            (Path(page.image_path).read_bytes(), Path(page.text_pdf_path).read_bytes(), page.analysis.dpi)
-        )
-    pdf_path = scratch / "searchable.pdf"
-    build_searchable_pdf(pdf_parts, pdf_path, title=title)
-    pdf_key = keys.searchable_pdf(doc_id)
-    store.put_file(pdf_key, pdf_path, content_type="application/pdf")
-    return pages, pdf_key
-
-
-def reread_document(
-    store: ObjectStore, index: SearchIndex, document: Document, done: dict[int, PageDone], scratch: Path
-) -> Document:
-    """Replace a document's derivatives with pages read again (a page turned the right way at review).
-    The master, as captured, does not change; the page images, words and searchable PDF are rebuilt."""
-    pages, pdf_key = _store_pages(
-        store, document.id, done, scratch, title=document.title or document.master_name
-    )
-    read = [p for p in pages if not p.blank]
-    document.pages, document.page_count, document.searchable_pdf_key = pages, len(pages), pdf_key
-    document.mean_confidence = round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0
-    return save_document(store, index, document)
-
-
-def _store_document(
-    store: ObjectStore,
-    index: SearchIndex,
-    doc_id: str,
-    sha: str,
-    path: Path,
-    media_type: str,
-    extension: str,
-    meta: IngestMeta,
-    done: dict[int, PageDone],
-    scratch: Path,
-    *,
-    agency: str | None,
-    procedure_code: str | None,
-    signatures: list[SignatureCheck],
-) -> tuple[Document, bool]:
-    """The document stored, and whether this call made it: of the same file committed side by side, each
-    writes the same keys and exactly one creates the by-sha256 pointer (the others: "already stored")."""
-    # Everything that can refuse the document is decided before the first write, so a refusal leaves
-    # nothing behind; every write after it goes to keys of this content, which a retry rewrites or reuses.
+def read_fields(done: dict[int, PageDone], meta: IngestMeta) -> Extracted:
+    """Extract the fields from the words of the pages read, and decide the type (what the person said, or
+    the heading read) and the result code's prefix: everything that can refuse the document is decided
+    here, before the first write, so a refusal leaves nothing behind."""
     fields = extract_fields(
         [
             (n, done[n].analysis.words, done[n].analysis.width)
@@ -326,10 +262,28 @@ def _store_document(
     coded = meta.kind is DocumentKind.RESULT and meta.owner_id is not None
     if coded:
         keys.result_code_claim(result_code(code_of_type, meta.owner_id or ""))  # a key it can be kept under
+    return Extracted(fields, doc_type, code_of_type, coded)
 
-    master_key = keys.document_master(doc_id, sha, extension)
-    _put_once(store, master_key, path, sha, media_type)
-    pages, pdf_key = _store_pages(store, doc_id, done, scratch, title=meta.title or meta.name)
+
+def _store_document(
+    ctx: IngestContext,
+    master: Master,
+    placed: Placement,
+    done: dict[int, PageDone],
+    extracted: Extracted,
+    scratch: Path,
+) -> tuple[Document, bool]:
+    """The document stored, and whether this call made it: of the same file committed side by side, each
+    writes the same keys and exactly one creates the by-sha256 pointer (the others: "already stored")."""
+    # Every write goes to keys of this content, which a retry rewrites or reuses.
+    store, meta, agency, sha = ctx.store, placed.meta, placed.agency, master.sha256
+    doc_id = doc_id_for(sha, agency)
+    fields, doc_type, code_of_type = extracted.fields, extracted.doc_type, extracted.code_of_type
+    procedure_code = placed.dossier.procedure_code if placed.dossier else None
+    media_type = master.media_type
+    master_key = keys.document_master(doc_id, sha, master.extension)
+    put_master(store, master_key, master.path, sha, media_type)
+    pages, pdf_key = store_pages(store, doc_id, done, scratch, title=meta.title or meta.name)
     history = advance([], Step.COPY, by=meta.by, pages=str(len(pages)), source=media_type)
     history = advance(history, Step.EXTRACT, by=meta.by, fields=str(len(fields)))
     read = [p for p in pages if not p.blank]
@@ -349,19 +303,19 @@ def _store_document(
         master_sha256=sha,
         master_name=nfc(meta.name),
         master_media_type=media_type,
-        master_size=path.stat().st_size,
+        master_size=master.path.stat().st_size,
         searchable_pdf_key=pdf_key,
-        signatures=signatures,
+        signatures=list(master.signatures),
         pages=pages,
         page_count=len(pages),
         ocr_engine=engine_name(),
         mean_confidence=round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0,
     )
-    if coded and document.owner_id:
+    if extracted.coded and document.owner_id:
         document.result_code = claim_result_code(store, doc_id, code_of_type, document.owner_id)
         history = advance(history, Step.CODE, by=meta.by, code=document.result_code)
-    if isinstance(index, RecordIndex):
-        document.near_duplicates = near_duplicates(store, index, document)
+    if isinstance(ctx.index, RecordIndex):
+        document.near_duplicates = near_duplicates(store, ctx.index, document)
     document.history = advance(history, Step.STORE, by=meta.by)
     # The manifest makes the document visible, the pointer makes it known by content: both last.
     write_manifest(store, keys.document_manifest(doc_id), document)
@@ -370,3 +324,29 @@ def _store_document(
     except ObjectExists:
         return load_document(store, doc_id), False
     return document, True
+
+
+def ingest_file(
+    path: Path,
+    *,
+    store: ObjectStore,
+    index: SearchIndex,
+    meta: IngestMeta | None = None,
+    executor: Executor | None = None,
+    options: OcrOptions | None = None,
+    limits: Limits | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    scratch_root: Path | None = None,
+    trust_anchors: Sequence[x509.Certificate] = (),
+) -> IngestOutcome:
+    """`ingest_one` with the context spelled out as keywords (for scripts and tests)."""
+    ctx = IngestContext(
+        store,
+        index,
+        executor or InlineExecutor(),
+        options or OcrOptions(),
+        limits or Limits(),
+        scratch_root,
+        tuple(trust_anchors),
+    )
+    return ingest_one(ctx, path, meta, progress)

@@ -73,6 +73,20 @@ class HotFolder:
                     rest.append(path)
         return rest
 
+    def take_at_rest(self, limit: int) -> list[Path]:
+        """Take the files at rest now (at most `limit`, in name order; the rest wait for the next time)."""
+        return [self.take(p) for p in self.at_rest()[:limit]]
+
+    def put_back_all(self, taken: list[Path]) -> None:
+        for path in taken:
+            self.put_back(path)
+
+    def finish_all(self, taken: list[Path], error: str | None = None) -> None:
+        """Move taken files on together (to done/, or failed/ with the reason); one gone is skipped."""
+        for path in taken:
+            with contextlib.suppress(FileNotFoundError):
+                self.finish(path, error)
+
     def put_back(self, taken: Path) -> Path:
         """Undo `take`: the file is left for a person to see to."""
         target = self.root / taken.name

@@ -168,6 +168,12 @@ class ObjectStore(Protocol):
         is gone, ObjectLocked for a write-once object."""
         ...
 
+    def copy(self, src_key: str, dst_key: str, *, locked: bool = False) -> ObjectInfo:
+        """Store the object under `src_key` also under `dst_key`, done by the store itself (the bytes never
+        travel to the caller), with its sha256 and content type. As atomic as a put and refused like one
+        onto a write-once key (ObjectLocked); ObjectNotFound if `src_key` is missing."""
+        ...
+
     def get_bytes(self, key: str) -> bytes:
         """The whole object, checked against the sha256 recorded with the very version read (a concurrent
         rewrite is never mistaken for damage)."""

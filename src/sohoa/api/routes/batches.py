@@ -6,13 +6,9 @@ assign pages that came without a cover)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import shutil
 import tempfile
-import threading
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,32 +24,27 @@ from sohoa.api.backends import Backends
 from sohoa.api.deps import BackendsDep
 from sohoa.api.uploads import spool_to
 from sohoa.archive.dossier_codes import foreign_dossier
-from sohoa.errors import BadInput, Conflict, NotFound, SohoaError
+from sohoa.errors import BadInput, Conflict, NotFound
+from sohoa.ingest import runs
 from sohoa.ingest.batches import (
     PageResult,
     assign_group,
     fix_page,
     list_batches,
     load_batch,
-    mark_failed,
     page_image_key,
     page_result,
-    prepare_batch,
-    run_batch,
 )
+from sohoa.ingest.intake import Source, prepare, stack
+from sohoa.ingest.pipeline import IngestMeta
+from sohoa.ingest.runs import MAX_FILES
 from sohoa.records.access import Principal
 from sohoa.records.basics import LOCAL_TZ, utcnow
 from sohoa.records.batches import Batch, BatchStatus, FixAction, PageFix
-from sohoa.storage import keys
-from sohoa.storage.manifests import write_manifest
+from sohoa.scanners.hotfolder import HotFolder
 
 router = APIRouter(tags=["batches"])
-log = logging.getLogger("sohoa.api")
 _POLL_SECONDS = 0.5
-_MAX_FILES = 200
-# Batches this process is reading now: the same stack uploaded twice is started once.
-_running: set[str] = set()
-_running_lock = threading.Lock()
 
 
 class BatchSummary(BaseModel):
@@ -103,8 +94,8 @@ def start_batch(
     """Start a batch from uploaded scan files (read in the background; follow it with GET or the event
     stream). Every file is checked first: one refused file refuses the batch, and nothing is stored."""
     settings = backends.settings
-    if not files or len(files) > _MAX_FILES:
-        raise BadInput(f"Cần từ 1 đến {_MAX_FILES} tệp", f"send 1 to {_MAX_FILES} files")
+    if not files or len(files) > MAX_FILES:
+        raise BadInput(f"Cần từ 1 đến {MAX_FILES} tệp", f"send 1 to {MAX_FILES} files")
     settings.scratch_dir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="upload-batch-", dir=settings.scratch_dir))
     try:
@@ -114,102 +105,25 @@ def start_batch(
             size = spool_to(upload.file, path, limit=settings.max_upload_bytes, used=size)
             paths.append(path)
         label = (name or files[0].filename or "upload").strip()[:200] or "upload"
-        batch = prepare_batch(
-            paths,
-            store=backends.store,
-            name=label,
-            by=who.username,
-            agency=who.agency,
-            limits=backends.limits,
-            labels=[(u.filename or f"{k}")[:200] for k, u in enumerate(files, 1)],
+        intake = stack(
+            Source.BATCH_UPLOAD,
+            tuple(paths),
+            IngestMeta(name=label, by=who.username, agency=who.agency),
+            labels=tuple((u.filename or f"{k}")[:200] for k, u in enumerate(files, 1)),
         )
+        batch = prepare(backends.ingest, intake)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    if batch.agency != who.agency:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise _another_agency()
-    return _start_reading(request, backends, batch, paths, who, folder=folder)
+    runs.start(backends.ingest, intake, batch, scratch=folder)
+    return _accepted(request, batch)
 
 
-def _another_agency() -> Conflict:
-    return Conflict(
-        "Các tệp này đã được số hóa ở cơ quan khác", "these files were digitized by another agency"
-    )
-
-
-def _start_reading(
-    request: Request,
-    backends: Backends,
-    batch: Batch,
-    paths: list[Path],
-    who: Principal,
-    *,
-    folder: Path | None = None,
-    finish: Callable[[str | None], None] = lambda error: None,
-) -> JSONResponse:
-    """Read a prepared batch in a background thread, unless it is done or already being read; 202."""
-    with _running_lock:
-        started = batch.status is not BatchStatus.DONE and batch.id not in _running
-        if started:
-            _running.add(batch.id)
-    if started:
-        threading.Thread(
-            target=_read_in_background,
-            args=(backends, paths, folder, batch.id, batch.name, who),
-            kwargs={"finish": finish},
-            daemon=True,
-        ).start()
-    else:
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-        finish(None)
+def _accepted(request: Request, batch: Batch) -> JSONResponse:
     note(request, record=batch.id)
     return JSONResponse(
         batch.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/batches/{batch.id}"}
     )
-
-
-def _read_in_background(
-    backends: Backends,
-    paths: Iterable[Path],
-    folder: Path | None,
-    batch_id: str,
-    name: str,
-    who: Principal,
-    *,
-    arriving: bool = False,
-    finish: Callable[[str | None], None] = lambda error: None,
-) -> None:
-    error = None
-    try:
-        run_batch(
-            paths,
-            store=backends.store,
-            index=backends.index,
-            batch_id=batch_id if arriving else None,
-            name=name,
-            by=who.username,
-            agency=who.agency,
-            executor=backends.executor,
-            options=backends.options,
-            limits=backends.limits,
-            scratch_root=backends.settings.scratch_dir,
-            trust_anchors=backends.trust_anchors,
-        )
-    except SohoaError as exc:
-        error = f"{exc.vi} / {exc.en}"
-        mark_failed(backends.store, batch_id, error)
-    except Exception:
-        log.exception("batch %s failed", batch_id)
-        error = "Lỗi khi đọc lô quét / the batch failed; see the server log"
-        mark_failed(backends.store, batch_id, error)
-    finally:
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
-        with _running_lock:
-            _running.discard(batch_id)
-        finish(error)
 
 
 @router.post("/batches/folder", status_code=202, response_model=Batch)
@@ -217,42 +131,14 @@ def start_from_folder(request: Request, backends: BackendsDep, who: WhoDep) -> J
     """Read the files at rest in this station's hot folder (SOHOA_HOT_FOLDER) as one batch, in name order.
     They move to processing/ while read, then to done/ (or failed/, with the reason). A refused file
     refuses the batch: every file is put back and nothing is stored."""
-    from sohoa.scanners.hotfolder import HotFolder
-
     root = backends.settings.hot_folder
     if root is None:
         raise Conflict(
             "Trạm quét này chưa có thư mục quét (SOHOA_HOT_FOLDER)", "this station has no hot folder set"
         )
     folder = HotFolder(root, settle=backends.settings.hot_folder_settle)
-    ready = folder.at_rest()
-    if not ready:
-        raise Conflict("Thư mục quét không có tệp nào sẵn sàng", "no finished file in the hot folder")
-    if len(ready) > _MAX_FILES:
-        ready = ready[:_MAX_FILES]  # the rest wait for the next batch
-    taken = [folder.take(p) for p in ready]
-    try:
-        batch = prepare_batch(
-            taken,
-            store=backends.store,
-            name=f"{root.name}: {ready[0].name}" + (f" … ({len(ready)})" if len(ready) > 1 else ""),
-            by=who.username,
-            agency=who.agency,
-            limits=backends.limits,
-        )
-        if batch.agency != who.agency:
-            raise _another_agency()
-    except BaseException:
-        for path in taken:
-            folder.put_back(path)
-        raise
-
-    def finish(error: str | None) -> None:
-        for path in taken:
-            with contextlib.suppress(FileNotFoundError):
-                folder.finish(path, error)
-
-    return _start_reading(request, backends, batch, taken, who, finish=finish)
+    batch = runs.start_hot_folder(backends.ingest, folder, IngestMeta(by=who.username, agency=who.agency))
+    return _accepted(request, batch)
 
 
 class ScanRequest(BaseModel):
@@ -275,26 +161,15 @@ def start_scan(body: ScanRequest, request: Request, backends: BackendsDep, who: 
     with GET or the event stream; a scanner error ends the batch as failed, with the scanner's message."""
     from sohoa.scanners.sane import ScanSettings, scan_pages
 
-    settings = backends.settings
-    settings.scratch_dir.mkdir(parents=True, exist_ok=True)
-    batch_id = f"scan-{uuid.uuid4().hex[:16]}"
     name = (body.name or "").strip() or f"scan {utcnow().astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
-    batch = Batch(id=batch_id, name=name, sources=[], total_pages=0, by=who.username, agency=who.agency)
-    write_manifest(backends.store, keys.batch_manifest(batch_id), batch)  # visible before the first page
-    folder = Path(tempfile.mkdtemp(prefix=f"{batch_id}-", dir=settings.scratch_dir))
+    meta = IngestMeta(name=name, by=who.username, agency=who.agency)
+    ctx = backends.ingest
+    batch = runs.open_scan(ctx, meta)  # visible before the first page
+    folder = ctx.scratch(f"{batch.id}-")
     scan = ScanSettings(body.device, body.source, body.duplex, body.dpi, body.mode, body.count)
-    with _running_lock:
-        _running.add(batch_id)
-    threading.Thread(
-        target=_read_in_background,
-        args=(backends, scan_pages(scan, folder), folder, batch_id, name, who),
-        kwargs={"arriving": True},
-        daemon=True,
-    ).start()
-    note(request, record=batch_id)
-    return JSONResponse(
-        batch.model_dump(mode="json"), status_code=202, headers={"Location": f"/api/v1/batches/{batch_id}"}
-    )
+    intake = stack(Source.SCANNER, scan_pages(scan, folder), meta, batch_id=batch.id)
+    runs.start(ctx, intake, batch, scratch=folder)
+    return _accepted(request, batch)
 
 
 def visible_batch(backends: Backends, who: Principal, batch_id: str) -> Batch:
@@ -363,14 +238,9 @@ def fix(
     """Staff fix a page at review; the documents it touches are made again, the others stay as they are."""
     visible_batch(backends, who, batch_id)
     return fix_page(
-        backends.store,
-        backends.index,
+        backends.ingest,
         batch_id,
         PageFix(page=number, action=body.action, turn=body.turn, group=body.group, by=who.username),
-        options=backends.options,
-        limits=backends.limits,
-        scratch_root=backends.settings.scratch_dir,
-        trust_anchors=backends.trust_anchors,
     )
 
 

@@ -22,7 +22,8 @@ from sohoa.api.uploads import spool
 from sohoa.archive.dossier_codes import foreign_dossier, label_dossier
 from sohoa.archive.edits import audit_detail, edit_document
 from sohoa.archive.lifecycle import confirm_fields, revoke
-from sohoa.ingest import IngestMeta, ingest_file
+from sohoa.ingest.intake import Intake, Source, submit
+from sohoa.ingest.pipeline import IngestMeta
 from sohoa.records.confirmations import FieldChange
 from sohoa.records.models import Document, DocumentKind, FieldName
 
@@ -52,26 +53,17 @@ def upload_document(
     with tempfile.NamedTemporaryFile(dir=settings.scratch_dir, prefix="upload-") as tmp:
         spool(file.file, tmp, limit=settings.max_upload_bytes)
         tmp.flush()
-        outcome = ingest_file(
-            Path(tmp.name),
-            store=backends.store,
-            index=backends.index,
-            meta=IngestMeta(
-                name=Path(file.filename or "upload").name[:255],
-                owner_id=owner_id or None,
-                doc_type=doc_type or None,
-                dossier_code=None if foreign else dossier_code or None,
-                title=title or None,
-                kind=kind,
-                by=who.username,
-                agency=who.agency,
-            ),
-            executor=backends.executor,
-            options=backends.options,
-            limits=backends.limits,
-            scratch_root=settings.scratch_dir,
-            trust_anchors=backends.trust_anchors,
+        meta = IngestMeta(
+            name=Path(file.filename or "upload").name[:255],
+            owner_id=owner_id or None,
+            doc_type=doc_type or None,
+            dossier_code=None if foreign else dossier_code or None,
+            title=title or None,
+            kind=kind,
+            by=who.username,
+            agency=who.agency,
         )
+        (outcome,) = submit(backends.ingest, Intake(Source.UPLOAD, (Path(tmp.name),), meta)).outcomes
     document = outcome.document
     if foreign and outcome.created:
         document = label_dossier(backends.store, backends.index, document.id, dossier_code or "")
