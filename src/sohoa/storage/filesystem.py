@@ -180,6 +180,7 @@ class FilesystemStore:
         self._write_record(key, info, locked, exclusive=exclusive, if_version=if_version)
         return info
 
+    @_translated
     def copy(self, src_key: str, dst_key: str, *, locked: bool = False) -> ObjectInfo:
         """See ObjectStore.copy. Blobs are kept by content, so a copy is one more key record naming the same
         blob, written as every record is (atomic rename, under the key's lock)."""

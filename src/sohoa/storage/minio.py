@@ -221,17 +221,13 @@ class MinioStore:
         check_key(dst_key)
         bucket, info = self._locate(src_key)
         if self._locked_stat(dst_key) is not None:
-            raise ObjectLocked(f"object is write-once and already exists: {dst_key}")
-        version = self._call(self.client.stat_object, bucket, src_key).version_id
+            raise ObjectLocked(dst_key)
+        version = self._call(src_key, self.client.stat_object, bucket, src_key).version_id
         target = self.locked_bucket if locked else self.bucket
-        try:
-            self._call(
-                self.client.copy_object, target, dst_key, CopySource(bucket, src_key, version_id=version)
-            )
-        except S3Error as exc:
-            if exc.code in _NOT_FOUND:
-                raise ObjectNotFound(src_key) from exc  # removed between the look and the copy
-            raise
+        # A source removed between the look and the copy comes out as ObjectNotFound(src_key).
+        self._call(
+            src_key, self.client.copy_object, target, dst_key, CopySource(bucket, src_key, version_id=version)
+        )
         return ObjectInfo(key=dst_key, size=info.size, sha256=info.sha256, content_type=info.content_type)
 
     # reading
