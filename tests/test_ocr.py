@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import validate_pdfa
-from sohoa.ocr import cleanup, tesseract, textlines
+from sohoa.ocr import cleanup, orientation, tesseract
 from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.ocr.pipeline import OcrOptions, PageOutput, encode_page_image, process_page
 from sohoa.ocr.rasterize import load_image
@@ -92,14 +92,14 @@ def test_text_lines_tell_how_a_page_is_turned(degradation: Degradation) -> None:
     for turn in (0, 90, 180, 270):
         turned = Degradation(**{**vars(degradation), "turn": turn})
         page = make_page(seed=240 + turn, lines=16, degradation=turned)
-        answers[(360 - turn) % 360] = textlines.orientation(_small_ink(page.image))
+        answers[(360 - turn) % 360] = orientation.by_lines(_small_ink(page.image))
     assert all(got in (upright, None) for upright, got in answers.items()), answers
     assert sum(got is not None for got in answers.values()) >= 3, answers
 
 
 def test_text_lines_leave_a_page_of_few_lines_to_osd() -> None:
     image = render_page(["Trang này để trống."], size="A5", header=False).rotate(-90, expand=True)
-    assert textlines.orientation(_small_ink(image)) is None
+    assert orientation.by_lines(_small_ink(image)) is None
 
 
 @pytest.mark.parametrize("degradation", [Degradation(turn=90), Degradation(turn=180, noise=5.0)])

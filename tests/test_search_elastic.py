@@ -13,7 +13,8 @@ from elasticsearch import Elasticsearch
 from conftest import make_elastic
 from sohoa.errors import ServiceUnavailable
 from sohoa.search.base import PageRecord, SearchQuery
-from sohoa.search.elastic import _TEMPLATE_BODY, ElasticIndex
+from sohoa.search.elastic import ElasticIndex
+from sohoa.search.elastic_schema import _TEMPLATE_BODY
 
 
 def test_index_template_keeps_text_folded_and_keywords(services: dict[str, str]) -> None:

@@ -26,7 +26,6 @@ from sohoa.errors import Forbidden, NotFound
 from sohoa.records.access import Principal, Role, may_read
 from sohoa.records.dossiers import DossierView
 from sohoa.records.models import Document, utcnow
-from sohoa.search.records import RecordIndex
 
 
 def _not_found(doc_id: str) -> NotFound:
@@ -38,11 +37,8 @@ def handling_dossier(backends: Backends, who: Principal, owner_id: str | None) -
     them as applicant, open or closed less than the access window ago (the newest, if several)."""
     if who.role is not Role.OFFICER or not who.agency or not owner_id:
         return None
-    index = backends.index
-    if not isinstance(index, RecordIndex):
-        return None
     since = utcnow() - timedelta(days=backends.settings.dossier_access_days)
-    return index.access_dossier(owner_id, who.agency, since)
+    return backends.index.access_dossier(owner_id, who.agency, since)
 
 
 def handles_owner(backends: Backends, who: Principal, owner_id: str | None) -> bool:

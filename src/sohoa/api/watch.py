@@ -17,7 +17,7 @@ from sohoa.archive.audit import audit_events, record_event
 from sohoa.errors import ServiceUnavailable
 from sohoa.records.access import AuditAction, AuditEvent, Principal
 from sohoa.records.models import utcnow
-from sohoa.search.records import AuditQuery, RecordIndex
+from sohoa.search.records import AuditQuery
 
 WINDOW = timedelta(hours=1)
 log = logging.getLogger("sohoa.watch")
@@ -28,8 +28,6 @@ def watch_new_dossier(
 ) -> AuditEvent | None:
     """Flag `who` when this dossier (for `applicant`, not yet on the trail) makes more different applicants
     within the hour than `SOHOA_FLAG_APPLICANTS_PER_HOUR`; every dossier past the limit is flagged."""
-    if not isinstance(backends.index, RecordIndex):
-        return None
     now = utcnow()
     query = AuditQuery(
         actor=who.username, actions=[AuditAction.CREATE], succeeded=True, at_from=now - WINDOW, limit=500

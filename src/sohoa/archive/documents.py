@@ -14,7 +14,7 @@ from sohoa.records.dossiers import Dossier, ReuseEvent
 from sohoa.records.models import LOCAL_TZ, Document, FieldName
 from sohoa.records.reuse import SUMMARY_FACTS, ReuseFacts, validity_on
 from sohoa.search.base import PageRecord, SearchIndex
-from sohoa.search.records import DocumentRecord, DossierRecord, RecordIndex, ReuseRecord
+from sohoa.search.records import DocumentRecord, DossierRecord, ReuseRecord
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore
 from sohoa.storage.manifests import read_manifest, read_manifest_versioned
@@ -129,52 +129,49 @@ def reuse_record(event: ReuseEvent) -> ReuseRecord:
 def reindex(
     store: ObjectStore, index: SearchIndex, *, progress: Callable[[int], None] | None = None, batch: int = 500
 ) -> int:
-    """Drop the index and rebuild it from storage alone (pages, and on a RecordIndex the document
-    summaries, dossiers, reuse events and the audit trail); returns the pages indexed. A reuse a crash left
+    """Drop the index and rebuild it from storage alone (pages, document summaries, dossiers, reuse
+    events and the audit trail); returns the pages indexed. A reuse a crash left
     half-written is finished on the way (its marker is in storage), so counts and events agree."""
     index.clear()
-    records = index if isinstance(index, RecordIndex) else None
     pages: list[PageRecord] = []
     summaries: list[DocumentRecord] = []
     total = 0
     for n, document in enumerate(iter_documents(store), 1):
         pages.extend(page_records(document))
-        if records is not None:
-            summaries.append(document_record(document, len(document_reuses(store, document.id))))
+        summaries.append(document_record(document, len(document_reuses(store, document.id))))
         if len(pages) >= batch:
             total += index.index_pages(pages)
             pages = []
-        if records is not None and len(summaries) >= batch:
-            records.index_documents(summaries)
+        if len(summaries) >= batch:
+            index.index_documents(summaries)
             summaries = []
         if progress:
             progress(n)
     if pages:
         total += index.index_pages(pages)
-    if records is not None:
-        if summaries:
-            records.index_documents(summaries)
-        _reindex_records(store, records, batch)
+    if summaries:
+        index.index_documents(summaries)
+    _reindex_records(store, index, batch)
     return total
 
 
-def _reindex_records(store: ObjectStore, records: RecordIndex, batch: int) -> None:
+def _reindex_records(store: ObjectStore, index: SearchIndex, batch: int) -> None:
     """Reuse events, dossiers and the audit trail; read after the documents, whose unfinished reuses are
     finished by then."""
     events = [
         ReuseEvent.model_validate_json(store.get_bytes(k)) for k in store.list(keys.REUSE_EVENTS_PREFIX)
     ]
-    records.index_reuses([reuse_record(e) for e in events])
+    index.index_reuses([reuse_record(e) for e in events])
     dossiers = [
         read_manifest(store, k, Dossier)
         for k in store.list(keys.DOSSIERS_PREFIX)
         if k.endswith("/manifest.json")
     ]
-    records.index_dossiers([dossier_record(d) for d in dossiers])
+    index.index_dossiers([dossier_record(d) for d in dossiers])
     audit: list[AuditEvent] = []
     for key in store.list(keys.AUDIT_PREFIX):
         audit.append(AuditEvent.model_validate_json(store.get_bytes(key)))
         if len(audit) >= batch:
-            records.index_audit(audit)
+            index.index_audit(audit)
             audit = []
-    records.index_audit(audit)
+    index.index_audit(audit)

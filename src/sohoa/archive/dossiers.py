@@ -33,17 +33,12 @@ from sohoa.records.dossiers import (
 from sohoa.records.models import LOCAL_TZ, utcnow
 from sohoa.records.reuse import SUMMARY_FACTS, Reusability, ReuseFacts, reusability
 from sohoa.search.base import SearchIndex
-from sohoa.search.records import DocumentRecord, RecordIndex
+from sohoa.search.records import DocumentRecord
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
 from sohoa.storage.manifests import read_manifest, update_manifest
 
 _MAX_SEQUENCE = 9999
-
-
-def _records(index: SearchIndex) -> RecordIndex:
-    assert isinstance(index, RecordIndex), f"{index!r} keeps no records"
-    return index
 
 
 def _json(model: BaseModel) -> bytes:
@@ -77,7 +72,7 @@ def create_dossier(
             store,
             Pending.DOSSIER,
             dossier.code,
-            partial(_records(index).index_dossiers, [dossier_record(dossier)]),
+            partial(index.index_dossiers, [dossier_record(dossier)]),
         )
         return dossier
     raise Conflict(
@@ -115,7 +110,7 @@ def set_status(
         changed, _ = update_manifest(store, keys.dossier_manifest(code), Dossier, move)
     except (ObjectNotFound, ValueError) as exc:
         raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found") from exc
-    _records(index).index_dossiers([dossier_record(changed)])
+    index.index_dossiers([dossier_record(changed)])
     return changed
 
 
@@ -182,15 +177,14 @@ def reuse_document(
             ),
         )
     finish_reuse(store, event)
-    records = _records(index)
     indexed_or_pending(
-        store, Pending.REUSE, code, lambda: records.index_reuses([reuse_record(event)]), doc=doc_id
+        store, Pending.REUSE, code, lambda: index.index_reuses([reuse_record(event)]), doc=doc_id
     )
     indexed_or_pending(
         store,
         Pending.DOCUMENT,
         doc_id,
-        lambda: records.index_documents([document_record(document, reuse_count(store, doc_id))]),
+        lambda: index.index_documents([document_record(document, reuse_count(store, doc_id))]),
     )
     return event
 
@@ -213,5 +207,5 @@ def owner_documents(
     day = valid_on or datetime.now(LOCAL_TZ).date()
     return [
         OwnerDocument(document=r, reuse=reusability(facts_of(r), day, owner_id=owner_id))
-        for r in _records(index).owner_documents(owner_id, doc_type)
+        for r in index.owner_documents(owner_id, doc_type)
     ]

@@ -34,7 +34,7 @@ from sohoa.records.access import AuditAction
 from sohoa.records.dossiers import DossierStatus
 from sohoa.records.models import LOCAL_TZ
 from sohoa.search.base import SearchIndex
-from sohoa.search.records import AuditQuery, DossierTally, RecordIndex
+from sohoa.search.records import AuditQuery, DossierTally
 
 MAX_MONTHS = 120  # one answer covers at most ten years, a row a month
 # A result was issued: processing ended (the dossier was decided, or its result handed back).
@@ -83,7 +83,7 @@ class DigitizationMetrics(BaseModel):
     )
 
 
-def flags_in(index: RecordIndex, date_from: date, date_to: date, agency: str | None) -> int:
+def flags_in(index: SearchIndex, date_from: date, date_to: date, agency: str | None) -> int:
     """The unusual-pattern flags (api.watch) put on the trail over the period, at the agency or at all."""
     start = datetime.combine(date_from, time(), LOCAL_TZ)
     end = datetime.combine(date_to + timedelta(days=1), time(), LOCAL_TZ)
@@ -145,7 +145,6 @@ def digitization_metrics(
             f"Khoảng thời gian dài quá {MAX_MONTHS // 12} năm, hãy chia nhỏ",
             f"the period is longer than {MAX_MONTHS // 12} years: ask for shorter ones",
         )
-    assert isinstance(index, RecordIndex), f"{index!r} keeps no records"
     counts = index.digitization_counts(date_from, date_to, agency)
     tallies = index.dossier_tallies(date_from, date_to, agency)
     by_month: dict[str, list[DossierTally]] = {m: [] for m in _months(date_from, date_to)}

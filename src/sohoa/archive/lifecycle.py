@@ -17,7 +17,6 @@ from sohoa.errors import BadInput, Conflict, NotFound, PreconditionFailed
 from sohoa.records.confirmations import FieldChange, changes_by_name, confirmed
 from sohoa.records.models import Document, FieldName, Revocation, ValidityStatus, nfc, utcnow
 from sohoa.search.base import SearchIndex
-from sohoa.search.records import RecordIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore
 from sohoa.storage.manifests import update_manifest, write_manifest
@@ -26,8 +25,7 @@ from sohoa.storage.manifests import update_manifest, write_manifest
 def index_document(store: ObjectStore, index: SearchIndex, document: Document) -> Document:
     """Bring the index up to date with a stored document."""
     index.index_pages(page_records(document))
-    if isinstance(index, RecordIndex):
-        index.index_documents([document_record(document, reuse_count(store, document.id))])
+    index.index_documents([document_record(document, reuse_count(store, document.id))])
     return document
 
 

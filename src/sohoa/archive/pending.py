@@ -30,7 +30,6 @@ from sohoa.errors import ServiceUnavailable
 from sohoa.records.access import AuditEvent
 from sohoa.records.dossiers import Dossier
 from sohoa.search.base import SearchIndex
-from sohoa.search.records import RecordIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore, check_key
 from sohoa.storage.manifests import read_manifest
@@ -79,22 +78,18 @@ def pending(store: ObjectStore) -> list[str]:
 
 def _replay(store: ObjectStore, index: SearchIndex, body: dict[str, str | None]) -> None:
     kind, ref = Pending(body["kind"]), str(body["ref"])
-    records = index if isinstance(index, RecordIndex) else None
     if kind is Pending.DOCUMENT:
         document = load_document(store, ref)
         index.index_pages(page_records(document))
-        if records is not None:
-            records.index_documents([document_record(document, len(document_reuses(store, ref)))])
-    elif records is None:
-        return  # the other kinds live only in a record index
+        index.index_documents([document_record(document, len(document_reuses(store, ref)))])
     elif kind is Pending.DOSSIER:
-        records.index_dossiers([dossier_record(read_manifest(store, keys.dossier_manifest(ref), Dossier))])
+        index.index_dossiers([dossier_record(read_manifest(store, keys.dossier_manifest(ref), Dossier))])
     elif kind is Pending.REUSE:
         event = marked_reuse(store, str(body["doc"]), ref)
         if event is not None:
-            records.index_reuses([reuse_record(event)])
+            index.index_reuses([reuse_record(event)])
     else:
-        records.index_audit([AuditEvent.model_validate_json(store.get_bytes(ref))])
+        index.index_audit([AuditEvent.model_validate_json(store.get_bytes(ref))])
 
 
 def catch_up(store: ObjectStore, index: SearchIndex) -> int:

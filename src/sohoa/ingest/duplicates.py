@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from sohoa.archive.documents import load_document
 from sohoa.ocr.pipeline import hash_distance
 from sohoa.records.models import Document, DuplicateEvidence, FieldName
-from sohoa.search.records import RecordIndex
+from sohoa.search.base import SearchIndex
 from sohoa.storage.base import ObjectStore
 
 # Same paper: text at least this similar (0..1) and page hashes at most this many bits apart on average.
@@ -66,7 +66,7 @@ def compare(new: Document, old: Document) -> DuplicateEvidence | None:
     )
 
 
-def near_duplicates(store: ObjectStore, index: RecordIndex, document: Document) -> list[DuplicateEvidence]:
+def near_duplicates(store: ObjectStore, index: SearchIndex, document: Document) -> list[DuplicateEvidence]:
     records = []
     if document.owner_id:
         records += index.owner_documents(document.owner_id)

@@ -43,7 +43,6 @@ from sohoa.records.identifiers import validate_owner_id
 from sohoa.records.models import Document, DocumentKind, DossierRef, ExtractedField, FieldName, nfc
 from sohoa.records.signatures import SignatureCheck
 from sohoa.search.base import SearchIndex
-from sohoa.search.records import RecordIndex
 from sohoa.signatures import verify_pdf
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectStore
@@ -181,8 +180,7 @@ def commit_document(
 
 def _index_document(index: SearchIndex, document: Document) -> None:
     index.index_pages(page_records(document))
-    if isinstance(index, RecordIndex):
-        index.index_documents([document_record(document)])
+    index.index_documents([document_record(document)])
 
 
 def _known_dossier(store: ObjectStore, code: str | None, agency: str | None) -> DossierView | None:
@@ -314,8 +312,7 @@ def _store_document(
     if extracted.coded and document.owner_id:
         document.result_code = claim_result_code(store, doc_id, code_of_type, document.owner_id)
         history = advance(history, Step.CODE, by=meta.by, code=document.result_code)
-    if isinstance(ctx.index, RecordIndex):
-        document.near_duplicates = near_duplicates(store, ctx.index, document)
+    document.near_duplicates = near_duplicates(store, ctx.index, document)
     document.history = advance(history, Step.STORE, by=meta.by)
     # The manifest makes the document visible, the pointer makes it known by content: both last.
     write_manifest(store, keys.document_manifest(doc_id), document)

@@ -1,4 +1,5 @@
-"""Page cleanup with OpenCV: find the sheet on the lid, put it upright, straighten it, crop it.
+"""Page cleanup with OpenCV, pure image geometry: find the sheet on the lid, turn it by right angles,
+straighten it, crop it, and the grey image Tesseract reads. Which way is up is decided in ocr.orientation.
 
 All estimates run on small copies of the page (about 100-150 dpi), and the full-resolution image is
 transformed once at the end, so cleanup costs little next to recognition.
@@ -6,18 +7,9 @@ transformed once at the end, so cleanup costs little next to recognition.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-from sohoa.ocr import tesseract
-
-# OSD's orientation confidence above which its answer is taken without a second look. Measured on the
-# generated pages at 150 dpi: right answers scored 12-19. At 100 dpi OSD was wrong with confidence up to 6.9,
-# so it always gets a copy of at least 150 dpi.
-OSD_SURE = 3.0
-OSD_DPI = 150
 MAX_SKEW = 10.0
 MIN_SKEW = 0.1
 
@@ -132,48 +124,9 @@ def line_sharpness(ink_small: np.ndarray, angle: float) -> float:
     return float(np.sum(np.diff(rows) ** 2))
 
 
-@dataclass(frozen=True, slots=True)
-class Orientation:
-    rotate: int  # clockwise degrees to apply
-    sure: bool
-
-
 def rotate_right_angle(image: np.ndarray, clockwise: int) -> np.ndarray:
     codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
     return cv2.rotate(image, codes[clockwise]) if clockwise in codes else image
-
-
-def orientation_by_ocr(gray: np.ndarray, dpi: int, lang: str) -> dict[int, float]:
-    """Score each orientation by a quick OCR of a strip: mean confidence times words (capped)."""
-    scores = {}
-    for rotate in (0, 90, 180, 270):
-        turned = rotate_right_angle(gray, rotate)
-        h = turned.shape[0]
-        # A third of the page from where the ink starts: the header and first lines, or the only line.
-        inked = np.flatnonzero((turned < 128).sum(axis=1) > 2)
-        top = max(0, int(inked[0]) - 10) if inked.size else 0
-        strip = turned[top : top + max(h // 3, 50)]
-        conf, words = tesseract.quick_confidence(strip, dpi, lang=lang)
-        scores[rotate] = conf * min(words, 30)
-    return scores
-
-
-def clear_winner(scores: dict[int, float]) -> int | None:
-    best, second = sorted(scores, key=scores.__getitem__, reverse=True)[:2]
-    return best if scores[best] > 0 and scores[best] >= 1.5 * scores[second] else None
-
-
-def detect_orientation(gray_osd: np.ndarray, dpi_osd: int, lang: str) -> Orientation:
-    """OSD on a ~150-dpi copy; when it is unsure, compare a quick OCR in each orientation."""
-    osd = tesseract.detect_orientation(gray_osd, dpi_osd)
-    if osd is not None and osd.confidence >= OSD_SURE:
-        return Orientation(osd.rotate, sure=True)
-    scores = orientation_by_ocr(gray_osd, dpi_osd, lang)
-    winner = clear_winner(scores)
-    if winner is not None:
-        return Orientation(winner, sure=True)
-    fallback = osd.rotate if osd is not None else max(scores, key=scores.__getitem__)
-    return Orientation(fallback, sure=False)
 
 
 def straighten(image: np.ndarray, angle: float, fill: int | tuple[int, int, int]) -> np.ndarray:

@@ -1,9 +1,9 @@
 """One page in, what it says out: blank verdict, orientation, deskew, border crop, recognition, review flags.
 
 The page is analysed on a small copy (about 100 dpi) and transformed at full resolution once; Tesseract then
-reads it once, giving the words and the text layer of the searchable PDF together. The orientation comes from
-the text lines on the small copy (ocr.textlines); Tesseract's OSD runs only on pages whose lines do not tell,
-and a page read with little confidence has its orientation checked again by OCR.
+reads it once, giving the words and the text layer of the searchable PDF together. Which way up the page is,
+ocr.orientation decides: from the text lines on the small copy, Tesseract's OSD only on pages whose lines do
+not tell, and a page read with little confidence has its orientation checked again by OCR.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from itertools import groupby
 import cv2
 import numpy as np
 
-from sohoa.ocr import cleanup, tesseract, textlines
+from sohoa.ocr import cleanup, orientation, tesseract
 from sohoa.ocr.blank import is_blank
 from sohoa.ocr.pdf import blank_text_pdf
 from sohoa.records.models import PageAnalysis, Word
@@ -99,11 +99,6 @@ def _words_and_text(recognition: tesseract.Recognition) -> tuple[list[Word], str
     return words, "\n".join(lines)
 
 
-# Mean word confidence below which the orientation is re-checked by OCR: right-side-up pages of any quality
-# measured here scored above 70; a page read sideways or upside down scores 20-50.
-SUSPICIOUS_CONFIDENCE = 60.0
-
-
 @dataclass
 class _Read:
     rotate: int
@@ -182,32 +177,19 @@ def process_page(
     if blank_unsure:
         reasons.append("maybe_blank")
 
-    osd_factor = max(1, round(dpi / cleanup.OSD_DPI))
-    osd_dpi = max(1, dpi // osd_factor)
-    gray_osd = cleanup.shrink(cleanup.to_gray(image), osd_factor)
-    gray_osd = np.where(cv2.resize(inner, gray_osd.shape[::-1]) > 0, gray_osd, 255).astype(np.uint8)
-    by_lines = None
-    if options.rotate is None and options.orient and options.orient_by_lines:
-        paper_only = np.where(inner > 0, cleanup.ocr_gray(small_colour), 255).astype(np.uint8)
-        by_lines = textlines.orientation(cv2.bitwise_and(cleanup.ink(paper_only), inner))
-    if options.rotate is not None:
-        orientation = cleanup.Orientation(options.rotate % 360, sure=True)
-    elif by_lines is not None:
-        orientation = cleanup.Orientation(by_lines, sure=True)
-    elif options.orient:
-        orientation = cleanup.detect_orientation(gray_osd, osd_dpi, options.lang)
-    else:
-        orientation = cleanup.Orientation(0, sure=True)
-    sure = orientation.sure
-    page = _read(image, orientation.rotate, ink, mask, factor, dpi, options)
-    if options.orient and options.rotate is None and page.mean_conf < SUSPICIOUS_CONFIDENCE:
-        # A page read with this little confidence may be the wrong way round after all: ask the text itself.
-        winner = cleanup.clear_winner(cleanup.orientation_by_ocr(gray_osd, osd_dpi, options.lang))
-        if winner is not None and winner != orientation.rotate:
-            retry = _read(image, winner, ink, mask, factor, dpi, options)
-            if retry.mean_conf > page.mean_conf:
-                page = retry
-        sure = sure and winner is not None
+    osd = orientation.osd_copy(image, inner, dpi)
+    first = orientation.first_look(
+        osd,
+        small_colour,
+        inner,
+        given=options.rotate,
+        orient=options.orient,
+        lines=options.orient_by_lines,
+        lang=options.lang,
+    )
+    page, sure = orientation.read_upright(
+        lambda turn: _read(image, turn, ink, mask, factor, dpi, options), first, osd, options.lang
+    )
     if not sure:
         reasons.append("orientation_uncertain")
     if not page.words:

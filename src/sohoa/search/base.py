@@ -1,4 +1,5 @@
-"""The SearchIndex protocol and the records it takes and gives.
+"""The SearchIndex protocol, the one index contract every backend implements, and the page records it takes
+and gives (the other records it keeps, for reuse, the indicators and the audit trail, are search.records).
 
 An index is a view: every page record it holds can be rebuilt from storage (`sohoa reindex`). Its query
 rules are the same on every backend:
@@ -23,6 +24,7 @@ from sohoa.errors import InvalidValue, ServiceUnavailable, SohoaError
 from sohoa.records.basics import today
 from sohoa.records.models import ValidityStatus
 from sohoa.search.folding import fold, tokens, words_in_a_row
+from sohoa.search.records import RecordIndex
 
 
 class PageRecord(BaseModel):
@@ -151,7 +153,11 @@ class InvalidQuery(InvalidValue):
 
 
 @runtime_checkable
-class SearchIndex(Protocol):
+class SearchIndex(RecordIndex, Protocol):
+    """The one index contract: the pages for text search below, and the records beside them (document
+    summaries, dossiers, reuse events, the audit trail: search.records.RecordIndex). SqliteIndex and
+    ElasticIndex implement all of it, so a caller holding a SearchIndex always has the records too."""
+
     def index_pages(self, pages: list[PageRecord]) -> int:
         """Add or replace pages (keyed by doc_id and page); returns how many were indexed."""
         ...

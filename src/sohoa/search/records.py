@@ -1,7 +1,8 @@
 """What the index keeps besides pages, for reuse and for the indicators: one summary per document, dossier
 and reuse event, and the look-ups on them. Like pages, every record here is rebuilt from storage by reindex.
 
-A backend implements RecordIndex beside SearchIndex (SqliteIndex and ElasticIndex do both).
+RecordIndex is the records part of the one index contract, search.base.SearchIndex, which every backend
+(SqliteIndex, ElasticIndex) implements whole: callers type their index as SearchIndex.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ class AuditPage(BaseModel):
 
 @runtime_checkable
 class RecordIndex(Protocol):
+    """The records part of search.base.SearchIndex (which extends it)."""
+
     def index_documents(self, documents: list[DocumentRecord]) -> None:
         """Add or replace document summaries (keyed by doc_id)."""
         ...

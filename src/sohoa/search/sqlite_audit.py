@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
 
 from sohoa.records.access import AuditEvent
 from sohoa.search.records import AuditPage, AuditQuery
+from sohoa.search.sqlite_schema import utc_text
 
 _INSERT = (
     "INSERT OR REPLACE INTO audit (id, at, actor, role, action, record, route, detail, client, status, "
@@ -17,13 +17,10 @@ _INSERT = (
 )
 
 
-def _utc(moment: datetime) -> str:
-    """A fixed-width UTC timestamp, so that text order is time order (as search.sqlite writes them)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
 def index_audit(conn: sqlite3.Connection, events: list[AuditEvent]) -> None:
-    rows = [e.model_dump(mode="json") | {"at": _utc(e.at), "detail": json.dumps(e.detail)} for e in events]
+    rows = [
+        e.model_dump(mode="json") | {"at": utc_text(e.at), "detail": json.dumps(e.detail)} for e in events
+    ]
     conn.executemany(_INSERT, rows)
 
 
@@ -44,10 +41,10 @@ def _where(query: AuditQuery) -> tuple[str, dict[str, object]]:
         where.append("status < 400")
     if query.at_from:
         where.append("at >= :at_from")
-        params["at_from"] = _utc(query.at_from)
+        params["at_from"] = utc_text(query.at_from)
     if query.at_to:
         where.append("at < :at_to")
-        params["at_to"] = _utc(query.at_to)
+        params["at_to"] = utc_text(query.at_to)
     return " AND ".join(where), params
 
 
