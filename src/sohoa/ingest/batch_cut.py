@@ -77,9 +77,11 @@ def cut_into_documents(
             image_key, text_key = page_files(store, batch, number)
             store.download(image_key, image)
             store.download(text_key, text)
-            analysis = results[number].analysis
-            assert analysis is not None
-            done[k] = PageDone(k, analysis, str(image), str(text), stored_image=image_key)
+            result = results[number]
+            assert result.analysis is not None
+            done[k] = PageDone(
+                k, result.analysis, str(image), str(text), stored_image=image_key, engine=result.engine
+            )
         if old.doc_id and old.pages == group.pages:
             # The same pages, one turned the right way: the same master, its derivatives rebuilt.
             reread_document(store, index, load_document(store, old.doc_id), done, folder)

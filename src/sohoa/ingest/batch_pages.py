@@ -25,6 +25,7 @@ class PageResult(BaseModel):
 
     page: BatchPage
     analysis: PageAnalysis | None = None
+    engine: str = ""  # what read it ("": a cover sheet, or a page kept before pages named their engine)
 
 
 def page_image_key(store: ObjectStore, batch: Batch, number: int) -> str | None:
@@ -83,6 +84,7 @@ def keep_page(store: ObjectStore, batch_id: str, done: StackPageDone, run: str) 
                 run=run,
             ),
             analysis=a,
+            engine=page.engine,
         )
     data = result.model_dump_json().encode()
     # Another worker on the same batch may have finished it first: the first result stands.

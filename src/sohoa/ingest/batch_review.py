@@ -77,7 +77,7 @@ def fix_page(ctx: IngestContext, batch_id: str, fix: PageFix) -> Batch:
                 review_reasons=list(a.review_reasons),
                 run=f"fix-{k}",
             )
-            data = PageResult(page=page, analysis=a).model_dump_json().encode()
+            data = PageResult(page=page, analysis=a, engine=done.engine).model_dump_json().encode()
             store.put_bytes(keys.batch_fix(batch_id, k, "json"), data, content_type="application/json")
         batch.fixes.append(fix)
         return cut_into_documents(ctx, batch, stack.sources, scratch, version)

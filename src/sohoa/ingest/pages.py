@@ -1,5 +1,5 @@
-"""The page task a worker runs: load one page of a source file, send it through ocr/, leave the outputs in
-a scratch directory. Tasks are small and picklable so any executor can carry them."""
+"""The page task a worker runs: one page of a source file read by ocr/ (one call, `ocr.reading.read_page`),
+its outputs left in a scratch directory. Tasks are small and picklable so any executor can carry them."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from sohoa.errors import CorruptFile
-from sohoa.ocr.pipeline import OcrOptions, encode_page_image, process_page
+from sohoa.ocr.pipeline import OcrOptions, process_page
 from sohoa.ocr.rasterize import load_image, page_pixels
+from sohoa.ocr.reading import PageReading, read_page, read_pixels
 from sohoa.records.batches import CoverSheet
 from sohoa.records.models import PageAnalysis
 from sohoa.scanners.coversheet import read_cover
@@ -38,6 +39,7 @@ class PageDone:
     image_path: str
     text_pdf_path: str
     stored_image: str | None = None  # the image's key when it is in storage already (a page of a batch)
+    engine: str = ""  # what read it ("": not known, a page of a batch read before pages named it)
 
 
 def load_page(task: PageTask) -> tuple[np.ndarray, int]:
@@ -46,18 +48,18 @@ def load_page(task: PageTask) -> tuple[np.ndarray, int]:
 
 
 def run_page(task: PageTask) -> PageDone:
-    image, dpi = load_page(task)
-    return _read_page(task, image, dpi)
+    reading = read_page(task.source, task.media_type, task.number, task.dpi, task.options)
+    return _kept(task, reading)
 
 
-def _read_page(task: PageTask, image: np.ndarray, dpi: int) -> PageDone:
-    out = process_page(image, dpi=dpi, options=task.options)
+def _kept(task: PageTask, reading: PageReading) -> PageDone:
+    """The reading's files left in the task's scratch directory: what a worker hands back is small."""
     scratch = Path(task.scratch)
     image_path = scratch / f"{task.label}.jpg"
-    image_path.write_bytes(encode_page_image(out.image))
+    image_path.write_bytes(reading.image)
     text_pdf_path = scratch / f"{task.label}.text.pdf"
-    text_pdf_path.write_bytes(out.text_pdf)
-    return PageDone(task.label, out.analysis, str(image_path), str(text_pdf_path))
+    text_pdf_path.write_bytes(reading.text_pdf)
+    return PageDone(task.label, reading.analysis, str(image_path), str(text_pdf_path), engine=reading.engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,7 @@ def run_stack_page(task: PageTask) -> StackPageDone:
     cover = read_cover(image)
     if cover is not None:
         return StackPageDone(task.label, cover=cover)
-    return StackPageDone(task.label, page=_read_page(task, image, dpi))
+    return StackPageDone(task.label, page=_kept(task, read_pixels(image, dpi, task.options)))
 
 
 def ocr_image_to_text(task: tuple[str, str, str]) -> tuple[str, str | None]:

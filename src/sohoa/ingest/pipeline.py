@@ -34,7 +34,6 @@ from sohoa.ingest.pages import PageDone, PageTask, run_page
 from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pipeline import OcrOptions
-from sohoa.ocr.tesseract import engine_name
 from sohoa.records.codes import check_agency, result_code
 from sohoa.records.digitization import Step, advance
 from sohoa.records.doctypes import DOC_TYPES, type_code
@@ -263,6 +262,11 @@ def read_fields(done: dict[int, PageDone], meta: IngestMeta) -> Extracted:
     return Extracted(fields, doc_type, code_of_type, coded)
 
 
+def engines_of(done: dict[int, PageDone]) -> str:
+    """What read the pages (each page names its engine: pages may be read on other machines)."""
+    return ", ".join(sorted({page.engine for page in done.values() if page.engine}))
+
+
 def _store_document(
     ctx: IngestContext,
     master: Master,
@@ -306,7 +310,7 @@ def _store_document(
         signatures=list(master.signatures),
         pages=pages,
         page_count=len(pages),
-        ocr_engine=engine_name(),
+        ocr_engine=engines_of(done),
         mean_confidence=round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0,
     )
     if extracted.coded and document.owner_id:
