@@ -1,66 +1,85 @@
-"""A document's derivatives, from pages already read: each page's image and words, and the searchable PDF
-built from them; and its master, written once. Rebuilt, master untouched, when a page is read again at
-review."""
+"""A document read as a whole, from its pages read: the fields extracted from their words and the searchable
+PDF built from their images and text layers (the two document-level steps of ocr/), both decided and made
+before anything is written; and the derivatives rebuilt, master untouched, when a page is read again at
+review. What is kept where is the archive's business (`archive.writes`)."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
 
-from sohoa.archive.lifecycle import save_document
+from sohoa.archive.writes import check_result_code, replace_derivatives
 from sohoa.ingest.pages import PageDone
+from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pdf import build_searchable_pdf
-from sohoa.records.models import Document, Page
+from sohoa.records.doctypes import DOC_TYPES, type_code
+from sohoa.records.models import Document, DocumentKind, ExtractedField, FieldName
 from sohoa.search.base import SearchIndex
-from sohoa.storage import keys
-from sohoa.storage.base import ObjectNotFound, ObjectStore
+from sohoa.storage.base import ObjectStore
 
 
-def put_master(store: ObjectStore, key: str, path: Path, sha: str, content_type: str) -> None:
-    """Masters are write-once: after a crash the same bytes may already be there, which is fine."""
-    try:
-        if store.stat(key).sha256 == sha:
-            return
-    except ObjectNotFound:
-        pass
-    store.put_file(key, path, content_type=content_type, locked=True)
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What was read off the pages, and what it makes of the document: its fields, its type, whether it
+    gets a result code (a result with a known owner), the searchable PDF built, and what read it."""
+
+    fields: list[ExtractedField]
+    doc_type: str | None
+    code_of_type: str
+    coded: bool
+    searchable_pdf: Path
+    engine: str
 
 
-def store_pages(
-    store: ObjectStore, doc_id: str, done: dict[int, PageDone], scratch: Path, *, title: str
-) -> tuple[list[Page], str]:
-    """The derivatives of pages already read: each page's image and words, and the searchable PDF."""
-    pages: list[Page] = []
-    pdf_parts: list[tuple[bytes, bytes, int]] = []
-    for number in sorted(done):
-        page = done[number]
-        image_key = keys.page_image(doc_id, number)
-        words_key = keys.page_words(doc_id, number)
-        if page.stored_image:
-            store.copy(page.stored_image, image_key)  # on the server: the bytes are not sent back up
-        else:
-            store.put_file(image_key, Path(page.image_path), content_type="image/jpeg")
-        store.put_bytes(
-            words_key,
-            json.dumps([w.model_dump() for w in page.analysis.words], ensure_ascii=False).encode(),
-            content_type="application/json",
-        )
-        pages.append(
-            Page(
-                number=number,
-                image_key=image_key,
-                words_key=words_key,
-                **page.analysis.model_dump(exclude={"words"}),
-            )
-        )
-        pdf_parts.append(
-            (Path(page.image_path).read_bytes(), Path(page.text_pdf_path).read_bytes(), page.analysis.dpi)
-        )
-    pdf_path = scratch / "searchable.pdf"
-    build_searchable_pdf(pdf_parts, pdf_path, title=title)
-    pdf_key = keys.searchable_pdf(doc_id)
-    store.put_file(pdf_key, pdf_path, content_type="application/pdf")
-    return pages, pdf_key
+def read_document(
+    done: dict[int, PageDone],
+    *,
+    doc_type: str | None,
+    kind: DocumentKind,
+    owner_id: str | None,
+    title: str,
+    scratch: Path,
+) -> Extracted:
+    """Extract the fields from the words of the pages read, decide the type (what the person said, or the
+    heading read) and the result code's prefix, and build the searchable PDF: everything that can refuse
+    the document is decided here, before the first write, so a refusal leaves nothing behind."""
+    fields = extract_fields(
+        [
+            (n, done[n].analysis.words, done[n].analysis.width)
+            for n in sorted(done)
+            if not done[n].analysis.blank
+        ]
+    )
+    found = {f.name: f.value for f in fields}
+    doc_type = doc_type or _doc_type_of(found.get(FieldName.DOC_TYPE))
+    code_of_type = type_code(doc_type)
+    coded = kind is DocumentKind.RESULT and owner_id is not None
+    if coded:
+        check_result_code(code_of_type, owner_id or "")
+    pdf = searchable_pdf(done, scratch, title=title)
+    return Extracted(fields, doc_type, code_of_type, coded, pdf, engines_of(done))
+
+
+def _doc_type_of(heading: str | None) -> str | None:
+    if not heading:
+        return None
+    return next((t.slug for t in DOC_TYPES if heading.upper().startswith(t.heading)), None)
+
+
+def engines_of(done: dict[int, PageDone]) -> str:
+    """What read the pages (each page names its engine: pages may be read on other machines)."""
+    return ", ".join(sorted({page.engine for page in done.values() if page.engine}))
+
+
+def searchable_pdf(done: dict[int, PageDone], scratch: Path, *, title: str) -> Path:
+    """The searchable PDF of pages already read (their cleaned images under their text layers)."""
+    parts = [
+        (Path(page.image_path).read_bytes(), Path(page.text_pdf_path).read_bytes(), page.analysis.dpi)
+        for page in (done[n] for n in sorted(done))
+    ]
+    path = scratch / "searchable.pdf"
+    build_searchable_pdf(parts, path, title=title)
+    return path
 
 
 def reread_document(
@@ -68,10 +87,5 @@ def reread_document(
 ) -> Document:
     """Replace a document's derivatives with pages read again (a page turned the right way at review).
     The master, as captured, does not change; the page images, words and searchable PDF are rebuilt."""
-    pages, pdf_key = store_pages(
-        store, document.id, done, scratch, title=document.title or document.master_name
-    )
-    read = [p for p in pages if not p.blank]
-    document.pages, document.page_count, document.searchable_pdf_key = pages, len(pages), pdf_key
-    document.mean_confidence = round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0
-    return save_document(store, index, document)
+    pdf = searchable_pdf(done, scratch, title=document.title or document.master_name)
+    return replace_derivatives(store, index, document, done, pdf)

@@ -2,16 +2,16 @@
 extract its fields → store → index. The steps taken are the document's history (records.digitization): copy,
 extract, code, store. `commit_document` is the commit step every way in shares (a stack's groups too).
 
-Order of writes (a document is visible once its manifest exists):
-master, page images and words, searchable PDF, manifest, then the by-sha256 pointer. Everything is keyed by
-the master's sha256 and the digitizing agency (one record per agency holding the file: `ingest.holdings`),
+Order of writes (a document is visible once its manifest exists), each made by the archive
+(`archive.writes`) from values this module hands it: master, page images and words, searchable PDF,
+manifest, then the by-sha256 pointer. Everything is keyed by the master's sha256 and the digitizing agency
+(one record per agency holding the file: `archive.holdings`),
 so a run cut off half-way and started again rewrites the same keys and duplicates nothing; the index is
 updated last and can always be rebuilt from storage (`reindex`).
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -20,33 +20,28 @@ from pathlib import Path
 
 from asn1crypto import x509
 
-from sohoa.archive.documents import document_record, load_document, page_records
 from sohoa.archive.dossiers import link_scanned, load_dossier
-from sohoa.archive.holdings import doc_id_for, held_by, holder_pointer, pointer_body
+from sohoa.archive.holdings import doc_id_for, held_by
 from sohoa.archive.integrity import repair_master
-from sohoa.archive.pending import Pending, indexed_or_pending
-from sohoa.errors import Conflict, NotFound
+from sohoa.archive.writes import claim_result_code, mean_confidence, publish, store_derivatives, store_master
+from sohoa.errors import NotFound
 from sohoa.ingest.context import IngestContext
-from sohoa.ingest.derivatives import put_master, store_pages
+from sohoa.ingest.derivatives import Extracted, read_document
 from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor, InlineExecutor
 from sohoa.ingest.pages import PageDone, PageTask, run_page
 from sohoa.ingest.sniff import Limits, inspect
-from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pipeline import OcrOptions
-from sohoa.records.codes import check_agency, result_code
+from sohoa.records.codes import check_agency
 from sohoa.records.digitization import Step, advance
-from sohoa.records.doctypes import DOC_TYPES, type_code
 from sohoa.records.dossiers import DossierView
 from sohoa.records.identifiers import validate_owner_id
-from sohoa.records.models import Document, DocumentKind, DossierRef, ExtractedField, FieldName, nfc
+from sohoa.records.models import Document, DocumentKind, DossierRef, nfc
 from sohoa.records.signatures import SignatureCheck
 from sohoa.search.base import SearchIndex
 from sohoa.signatures import verify_pdf
-from sohoa.storage import keys
-from sohoa.storage.base import ObjectExists, ObjectStore
+from sohoa.storage.base import ObjectStore
 from sohoa.storage.fixity import sha256_file
-from sohoa.storage.manifests import write_manifest
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,17 +164,19 @@ def commit_document(
     existing = _existing(ctx, master.sha256, master.path, by=placed.meta.by, agency=placed.agency)
     if existing is not None:
         return existing
-    document, created = _store_document(ctx, master, placed, done, read_fields(done, placed.meta), scratch)
-    store, index = ctx.store, ctx.index
-    indexed_or_pending(store, Pending.DOCUMENT, document.id, lambda: _index_document(index, document))
+    meta = placed.meta
+    extracted = read_document(
+        done,
+        doc_type=meta.doc_type,
+        kind=meta.kind,
+        owner_id=meta.owner_id,
+        title=meta.title or meta.name,
+        scratch=scratch,
+    )
+    document, created = _store_document(ctx, master, placed, done, extracted)
     if placed.dossier is not None:
-        link_scanned(store, placed.dossier.code, document.id, by=placed.meta.by)
+        link_scanned(ctx.store, placed.dossier.code, document.id, by=meta.by)
     return IngestOutcome(document, created=created)
-
-
-def _index_document(index: SearchIndex, document: Document) -> None:
-    index.index_pages(page_records(document))
-    index.index_documents([document_record(document)])
 
 
 def _known_dossier(store: ObjectStore, code: str | None, agency: str | None) -> DossierView | None:
@@ -193,28 +190,6 @@ def _known_dossier(store: ObjectStore, code: str | None, agency: str | None) -> 
     except (NotFound, ValueError):
         return None
     return dossier if agency is None or dossier.agency == agency else None
-
-
-def _doc_type_of(heading: str | None) -> str | None:
-    if not heading:
-        return None
-    return next((t.slug for t in DOC_TYPES if heading.upper().startswith(t.heading)), None)
-
-
-def claim_result_code(store: ObjectStore, doc_id: str, code_of_type: str, owner_id: str) -> str:
-    """The digitization result code, unique: the first free of CODE.OWNER, CODE.OWNER.2, …"""
-    for n in range(1, 1000):
-        code = result_code(code_of_type, owner_id, n)
-        claim = json.dumps({"doc_id": doc_id}).encode()
-        try:
-            store.create_bytes(keys.result_code_claim(code), claim, content_type="application/json")
-        except ObjectExists:
-            # After a crash the same document may have claimed it already.
-            if json.loads(store.get_bytes(keys.result_code_claim(code)))["doc_id"] == doc_id:
-                return code
-            continue
-        return code
-    raise Conflict("Không cấp được mã kết quả số hóa", "no digitization result code left")
 
 
 def _existing(
@@ -231,70 +206,26 @@ def _existing(
     return IngestOutcome(document, created=False, repaired=repaired)
 
 
-@dataclass(frozen=True, slots=True)
-class Extracted:
-    """What was read off the pages, and what it makes of the document: its fields, its type, and whether
-    it gets a result code (a result with a known owner)."""
-
-    fields: list[ExtractedField]
-    doc_type: str | None
-    code_of_type: str
-    coded: bool
-
-
-def read_fields(done: dict[int, PageDone], meta: IngestMeta) -> Extracted:
-    """Extract the fields from the words of the pages read, and decide the type (what the person said, or
-    the heading read) and the result code's prefix: everything that can refuse the document is decided
-    here, before the first write, so a refusal leaves nothing behind."""
-    fields = extract_fields(
-        [
-            (n, done[n].analysis.words, done[n].analysis.width)
-            for n in sorted(done)
-            if not done[n].analysis.blank
-        ]
-    )
-    found = {f.name: f.value for f in fields}
-    doc_type = meta.doc_type or _doc_type_of(found.get(FieldName.DOC_TYPE))
-    code_of_type = type_code(doc_type)
-    coded = meta.kind is DocumentKind.RESULT and meta.owner_id is not None
-    if coded:
-        keys.result_code_claim(result_code(code_of_type, meta.owner_id or ""))  # a key it can be kept under
-    return Extracted(fields, doc_type, code_of_type, coded)
-
-
-def engines_of(done: dict[int, PageDone]) -> str:
-    """What read the pages (each page names its engine: pages may be read on other machines)."""
-    return ", ".join(sorted({page.engine for page in done.values() if page.engine}))
-
-
 def _store_document(
-    ctx: IngestContext,
-    master: Master,
-    placed: Placement,
-    done: dict[int, PageDone],
-    extracted: Extracted,
-    scratch: Path,
+    ctx: IngestContext, master: Master, placed: Placement, done: dict[int, PageDone], extracted: Extracted
 ) -> tuple[Document, bool]:
-    """The document stored, and whether this call made it: of the same file committed side by side, each
-    writes the same keys and exactly one creates the by-sha256 pointer (the others: "already stored")."""
+    """The document stored through the archive, and whether this call made it (of the same file committed
+    side by side, exactly one does: `archive.writes.publish`)."""
     # Every write goes to keys of this content, which a retry rewrites or reuses.
     store, meta, agency, sha = ctx.store, placed.meta, placed.agency, master.sha256
     doc_id = doc_id_for(sha, agency)
-    fields, doc_type, code_of_type = extracted.fields, extracted.doc_type, extracted.code_of_type
     procedure_code = placed.dossier.procedure_code if placed.dossier else None
     media_type = master.media_type
-    master_key = keys.document_master(doc_id, sha, master.extension)
-    put_master(store, master_key, master.path, sha, media_type)
-    pages, pdf_key = store_pages(store, doc_id, done, scratch, title=meta.title or meta.name)
+    master_key = store_master(store, doc_id, master.path, sha, master.extension, media_type)
+    pages, pdf_key = store_derivatives(store, doc_id, done, extracted.searchable_pdf)
     history = advance([], Step.COPY, by=meta.by, pages=str(len(pages)), source=media_type)
-    history = advance(history, Step.EXTRACT, by=meta.by, fields=str(len(fields)))
-    read = [p for p in pages if not p.blank]
+    history = advance(history, Step.EXTRACT, by=meta.by, fields=str(len(extracted.fields)))
     document = Document(
         id=doc_id,
         kind=meta.kind,
-        doc_type=doc_type,
+        doc_type=extracted.doc_type,
         agency=agency,
-        fields=fields,
+        fields=extracted.fields,
         title=meta.title,
         owner_id=meta.owner_id,
         dossier=DossierRef(code=meta.dossier_code, owner_id=meta.owner_id, procedure_code=procedure_code)
@@ -310,21 +241,16 @@ def _store_document(
         signatures=list(master.signatures),
         pages=pages,
         page_count=len(pages),
-        ocr_engine=engines_of(done),
-        mean_confidence=round(sum(p.mean_confidence for p in read) / len(read), 2) if read else 0.0,
+        ocr_engine=extracted.engine,
+        mean_confidence=mean_confidence(pages),
     )
     if extracted.coded and document.owner_id:
-        document.result_code = claim_result_code(store, doc_id, code_of_type, document.owner_id)
+        document.result_code = claim_result_code(store, doc_id, extracted.code_of_type, document.owner_id)
         history = advance(history, Step.CODE, by=meta.by, code=document.result_code)
     document.near_duplicates = near_duplicates(store, ctx.index, document)
     document.history = advance(history, Step.STORE, by=meta.by)
     # The manifest makes the document visible, the pointer makes it known by content: both last.
-    write_manifest(store, keys.document_manifest(doc_id), document)
-    try:
-        store.create_bytes(holder_pointer(sha, agency), pointer_body(doc_id), content_type="application/json")
-    except ObjectExists:
-        return load_document(store, doc_id), False
-    return document, True
+    return publish(store, ctx.index, document)
 
 
 def ingest_file(
