@@ -22,7 +22,7 @@ from sohoa.ingest.batch_records import (
 )
 from sohoa.ingest.batch_review import assign_group, fix_page
 from sohoa.ingest.context import IngestContext
-from sohoa.ingest.executor import Executor, InlineExecutor
+from sohoa.ingest.executor import Executor
 from sohoa.ingest.pipeline import Progress
 from sohoa.ingest.sniff import Limits
 from sohoa.ingest.stack import prepare_batch, run_stack
@@ -66,13 +66,13 @@ def run_batch(
     trust_anchors: Sequence[x509.Certificate] = (),
 ) -> Batch:
     """`run_stack` with the context spelled out as keywords (for scripts and tests)."""
-    ctx = IngestContext(
+    ctx = IngestContext.given(
         store,
         index,
-        executor or InlineExecutor(),
-        options or OcrOptions(),
-        limits or Limits(),
-        scratch_root,
-        tuple(trust_anchors),
+        executor=executor,
+        options=options,
+        limits=limits,
+        scratch_root=scratch_root,
+        trust_anchors=trust_anchors,
     )
     return run_stack(ctx, paths, batch_id=batch_id, name=name, by=by, agency=agency, progress=progress)

@@ -10,6 +10,7 @@ intake (`ingest.intake`). The per-page counterpart, what a worker needs for one 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,29 @@ class IngestContext:
     limits: Limits = field(default_factory=Limits)
     scratch_root: Path | None = None  # None: the system's temporary directory
     trust_anchors: tuple[x509.Certificate, ...] = ()
+
+    @classmethod
+    def given(
+        cls,
+        store: ObjectStore,
+        index: SearchIndex,
+        *,
+        executor: Executor | None = None,
+        options: OcrOptions | None = None,
+        limits: Limits | None = None,
+        scratch_root: Path | None = None,
+        trust_anchors: Sequence[x509.Certificate] = (),
+    ) -> IngestContext:
+        """The context from keywords, None meaning the default (the keyword forms of the entry points)."""
+        return cls(
+            store,
+            index,
+            executor or InlineExecutor(),
+            options or OcrOptions(),
+            limits or Limits(),
+            scratch_root,
+            tuple(trust_anchors),
+        )
 
     def scratch(self, prefix: str) -> Path:
         """A new scratch directory of this run (the caller removes it)."""

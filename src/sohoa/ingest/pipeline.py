@@ -28,7 +28,7 @@ from sohoa.errors import NotFound
 from sohoa.ingest.context import IngestContext
 from sohoa.ingest.derivatives import Extracted, read_document
 from sohoa.ingest.duplicates import near_duplicates
-from sohoa.ingest.executor import Executor, InlineExecutor
+from sohoa.ingest.executor import Executor
 from sohoa.ingest.pages import PageDone, PageTask, run_page
 from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.pipeline import OcrOptions
@@ -267,13 +267,13 @@ def ingest_file(
     trust_anchors: Sequence[x509.Certificate] = (),
 ) -> IngestOutcome:
     """`ingest_one` with the context spelled out as keywords (for scripts and tests)."""
-    ctx = IngestContext(
+    ctx = IngestContext.given(
         store,
         index,
-        executor or InlineExecutor(),
-        options or OcrOptions(),
-        limits or Limits(),
-        scratch_root,
-        tuple(trust_anchors),
+        executor=executor,
+        options=options,
+        limits=limits,
+        scratch_root=scratch_root,
+        trust_anchors=trust_anchors,
     )
     return ingest_one(ctx, path, meta, progress)
