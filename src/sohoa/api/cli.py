@@ -20,7 +20,7 @@ from rich.table import Table
 
 from sohoa.api import cli_fields, cli_files, cli_metrics, cli_pending, cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.cli_common import audit, console, err, explain, fail
+from sohoa.api.cli_common import audit, backends_or_fail, console, err, explain, fail
 from sohoa.api.cli_documents import edit as edit_command
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
@@ -279,15 +279,26 @@ def reuse(
 
 @app.command()
 def reindex() -> None:
-    """Drop the search index and rebuild it from storage alone."""
+    """Rebuild the search index from storage alone into a new index that replaces the live one at the end
+    (search keeps answering meanwhile). A stored record that cannot be read is named on stderr and skipped;
+    the others are indexed, and the command then exits 5 (damaged records), as ingest exits with its
+    failures' code after the files it could take."""
     from sohoa.archive import reindex as rebuild
 
-    backends = _backends()
-    try:
-        pages = rebuild(backends.store, backends.index)
-    finally:
-        backends.close()
-    console.print(f"{pages} trang đã lập chỉ mục / pages indexed")
+    skipped: list[str] = []
+
+    def report(key: str, reason: str) -> None:
+        skipped.append(key)
+        err.print(f"[red]{key}:[/] không đọc được, bỏ qua / unreadable, skipped: {reason}", soft_wrap=True)
+
+    with backends_or_fail("reindex") as backends:
+        pages = rebuild(backends.store, backends.index, skipped=report)
+    console.print(
+        f"{pages} trang đã lập chỉ mục, {len(skipped)} bản ghi bị bỏ qua / "
+        f"pages indexed, {len(skipped)} records skipped"
+    )
+    if skipped:
+        raise typer.Exit(ExitCode.DAMAGED)
 
 
 @app.command()

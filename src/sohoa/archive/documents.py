@@ -1,10 +1,15 @@
 """Reading records back from storage, turning them into what the index holds (pages, document summaries,
-dossiers, reuse events), and rebuilding the whole index from storage alone."""
+dossiers, reuse events), and rebuilding the whole index from storage alone: into a new index that takes the
+live one's place at the end, each record that cannot be read reported and skipped."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from pydantic import ValidationError
 
 from sohoa.archive.reuses import document_reuses
 from sohoa.errors import NotFound
@@ -18,6 +23,9 @@ from sohoa.search.records import DocumentRecord, DossierRecord, ReuseRecord
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore
 from sohoa.storage.manifests import read_manifest, read_manifest_versioned
+
+log = logging.getLogger("sohoa.archive")
+T = TypeVar("T")
 
 _DOC_ID = re.compile(r"[0-9a-f]{24}")
 
@@ -126,19 +134,83 @@ def reuse_record(event: ReuseEvent) -> ReuseRecord:
     )
 
 
+# Told of each stored record a rebuild cannot read: its key and why.
+Skipped = Callable[[str, str], None]
+
+
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'JSON'}: {e['msg']}" for e in exc.errors()[:3])
+    return str(exc)[:300]
+
+
+def _read(store: ObjectStore, key: str, read: Callable[[bytes], T], skipped: Skipped) -> T | None:
+    """The record under `key`, or None once `skipped` is told why it cannot be read (not JSON, or not the
+    model). A store that cannot be reached is no reason to skip: that ends the rebuild."""
+    try:
+        return read(store.get_bytes(key))
+    except ObjectNotFound:
+        return None  # deleted since it was listed
+    except ValueError as exc:  # pydantic's ValidationError, a manifest that is not JSON included
+        skipped(key, _unreadable(exc))
+        return None
+
+
+def _log_skip(key: str, reason: str) -> None:
+    log.error("reindex skipped %s: %s", key, reason)
+
+
 def reindex(
-    store: ObjectStore, index: SearchIndex, *, progress: Callable[[int], None] | None = None, batch: int = 500
+    store: ObjectStore,
+    index: SearchIndex,
+    *,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 500,
+    skipped: Skipped = _log_skip,
 ) -> int:
-    """Drop the index and rebuild it from storage alone (pages, document summaries, dossiers, reuse
-    events and the audit trail); returns the pages indexed. A reuse a crash left
-    half-written is finished on the way (its marker is in storage), so counts and events agree."""
-    index.clear()
+    """Rebuild the index from storage alone (pages, document summaries, dossiers, reuse events and the
+    audit trail) into a new index that takes the live one's place at the end (SearchIndex.rebuilding), so
+    searches answer from the old one meanwhile; returns the pages indexed. A record that cannot be read is
+    told to `skipped` and left out, never a reason to stop. A reuse a crash left half-written is finished on
+    the way (its marker is in storage), so counts and events agree."""
+    with index.rebuilding() as fresh:
+        total = _reindex_documents(store, fresh, progress, batch, skipped)
+        _reindex_records(store, fresh, batch, skipped)
+    return total
+
+
+def _document(store: ObjectStore, key: str, skipped: Skipped) -> tuple[Document, int] | None:
+    """A stored document and its reuse count, or None once told to `skipped`."""
+    document = _read(store, key, Document.model_validate_json, skipped)
+    if document is None:
+        return None
+    if len(document.pages) < document.page_count:
+        skipped(key, f"{len(document.pages)}/{document.page_count} pages in the manifest")
+        return None
+    try:
+        return document, len(document_reuses(store, document.id))
+    except ValueError as exc:  # a reuse marker of the document that cannot be read
+        skipped(key, f"reuse marker: {_unreadable(exc)}")
+        return None
+
+
+def _reindex_documents(
+    store: ObjectStore,
+    index: SearchIndex,
+    progress: Callable[[int], None] | None,
+    batch: int,
+    skipped: Skipped,
+) -> int:
     pages: list[PageRecord] = []
     summaries: list[DocumentRecord] = []
     total = 0
-    for n, document in enumerate(iter_documents(store), 1):
-        pages.extend(page_records(document))
-        summaries.append(document_record(document, len(document_reuses(store, document.id))))
+    manifests = (k for k in store.list(keys.DOCUMENTS_PREFIX) if keys.doc_id_of_manifest(k) is not None)
+    for n, key in enumerate(manifests, 1):
+        read = _document(store, key, skipped)
+        if read is not None:
+            document, reuses = read
+            pages.extend(page_records(document))
+            summaries.append(document_record(document, reuses))
         if len(pages) >= batch:
             total += index.index_pages(pages)
             pages = []
@@ -151,26 +223,27 @@ def reindex(
         total += index.index_pages(pages)
     if summaries:
         index.index_documents(summaries)
-    _reindex_records(store, index, batch)
     return total
 
 
-def _reindex_records(store: ObjectStore, index: SearchIndex, batch: int) -> None:
+def _reindex_records(store: ObjectStore, index: SearchIndex, batch: int, skipped: Skipped) -> None:
     """Reuse events, dossiers and the audit trail; read after the documents, whose unfinished reuses are
     finished by then."""
     events = [
-        ReuseEvent.model_validate_json(store.get_bytes(k)) for k in store.list(keys.REUSE_EVENTS_PREFIX)
+        _read(store, k, ReuseEvent.model_validate_json, skipped) for k in store.list(keys.REUSE_EVENTS_PREFIX)
     ]
-    index.index_reuses([reuse_record(e) for e in events])
+    index.index_reuses([reuse_record(e) for e in events if e is not None])
     dossiers = [
-        read_manifest(store, k, Dossier)
+        _read(store, k, Dossier.model_validate_json, skipped)
         for k in store.list(keys.DOSSIERS_PREFIX)
         if k.endswith("/manifest.json")
     ]
-    index.index_dossiers([dossier_record(d) for d in dossiers])
+    index.index_dossiers([dossier_record(d) for d in dossiers if d is not None])
     audit: list[AuditEvent] = []
     for key in store.list(keys.AUDIT_PREFIX):
-        audit.append(AuditEvent.model_validate_json(store.get_bytes(key)))
+        event = _read(store, key, AuditEvent.model_validate_json, skipped)
+        if event is not None:
+            audit.append(event)
         if len(audit) >= batch:
             index.index_audit(audit)
             audit = []

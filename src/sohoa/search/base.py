@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Protocol, runtime_checkable
 
@@ -171,7 +172,13 @@ class SearchIndex(RecordIndex, Protocol):
         ...
 
     def clear(self) -> None:
-        """Drop every page (before a rebuild from storage)."""
+        """Drop every page and record."""
+        ...
+
+    def rebuilding(self) -> AbstractContextManager[SearchIndex]:
+        """An empty index of the same kind beside this one, for a rebuild from storage: when the block
+        ends without error it takes this one's place in one step (searches answer from the old until then,
+        never from an empty one) and the old is removed; on error it is removed and this one is untouched."""
         ...
 
     def close(self) -> None: ...

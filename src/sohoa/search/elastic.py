@@ -3,28 +3,34 @@ records beside them in indices of their own (search.base.SearchIndex, the one in
 
 It is composed by concern: the indices, their mappings and upgrades (search.elastic_schema), the pages and
 their search (search.elastic_pages), the records (search.elastic_records, with search.elastic_audit and
-search.elastic_indicators). Calls to the server go through `_guard`.
+search.elastic_indicators), the generations a full rebuild switches between (search.elastic_generations).
+Calls to the server go through `_guard`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from elasticsearch import Elasticsearch
 
+from sohoa.search import elastic_generations as generations
 from sohoa.search.elastic_errors import translated
 from sohoa.search.elastic_pages import ElasticPages
 from sohoa.search.elastic_records import ElasticRecords
-from sohoa.search.elastic_schema import RECORD_MAPPINGS
 
 T = TypeVar("T")
 
 
 class ElasticIndex(ElasticPages, ElasticRecords):
-    def __init__(self, url: str, *, index: str = "sohoa-pages", timeout: float = 30) -> None:
+    def __init__(
+        self, url: str, *, index: str = "sohoa-pages", timeout: float = 30, template: bool = True
+    ) -> None:
         self.url = url
         self.index = index
+        self.timeout = timeout
+        self.template = template
         self.client = Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=3)
         self._absent = self.client.options(ignore_status=404)  # deleting what is already gone is done
         self._guard(self._ensure_index)
@@ -37,15 +43,38 @@ class ElasticIndex(ElasticPages, ElasticRecords):
             return fn(*args, **kwargs)
 
     def clear(self) -> None:
-        for name in (self.index, *(self._records(kind) for kind in RECORD_MAPPINGS)):
-            self._guard(self._absent.indices.delete, index=name)
+        self._delete_indices()
         self._guard(self._ensure_index)
 
     def drop(self) -> None:
         """Remove the indices and the template altogether (tests, and uninstalling)."""
-        for name in (self.index, *(self._records(kind) for kind in RECORD_MAPPINGS)):
-            self._guard(self._absent.indices.delete, index=name)
+        self._delete_indices()
         self._guard(self._absent.indices.delete_index_template, name=self.index)
+
+    def _delete_indices(self) -> None:
+        for name in generations.names(self.index):
+            for target in self._guard(generations.concrete, self.client, name):
+                self._guard(self._absent.indices.delete, index=target)
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[ElasticIndex]:
+        """A new generation of empty indices; when the block ends without error every name moves to it in
+        one atomic step and the old generation is deleted. On error the new one is deleted, the live one
+        untouched."""
+        generation = self._guard(generations.live_generation, self.client, self.index) + 1
+        fresh_base = generations.generation_base(self.index, generation)
+        fresh = ElasticIndex(self.url, index=fresh_base, timeout=self.timeout, template=False)
+        try:
+            fresh.clear()  # the leftovers of a rebuild that died before its switch
+            yield fresh
+            retired = self._guard(generations.switch, self.client, self.index, generation)
+        except BaseException:
+            fresh.drop()
+            raise
+        finally:
+            fresh.close()
+        for name in retired:
+            self._guard(self._absent.indices.delete, index=name)
 
     def close(self) -> None:
         self.client.close()

@@ -80,6 +80,7 @@ class ElasticSchema:
 
     url: str
     index: str  # the pages index; the record indices are named after it (`_records`)
+    template: bool  # whether the pages index is also made from an index template named after it
     client: Elasticsearch
     # ElasticIndex._guard: runs a call to the server, its transport errors turned into ServiceUnavailable.
     _guard: Callable[..., Any]
@@ -103,14 +104,15 @@ class ElasticSchema:
                 except ApiError as exc:
                     if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
                         raise
-        self.client.indices.put_index_template(
-            name=self.index, index_patterns=[self.index], template=_TEMPLATE_BODY, priority=100
-        )
+        if self.template:
+            self.client.indices.put_index_template(
+                name=self.index, index_patterns=[self.index], template=_TEMPLATE_BODY, priority=100
+            )
         if self.client.indices.exists(index=self.index):
             self._grow_pages_mapping()
         else:
             try:
-                self.client.indices.create(index=self.index)
+                self.client.indices.create(index=self.index, **_TEMPLATE_BODY)
             except ApiError as exc:
                 if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
                     raise
@@ -122,7 +124,9 @@ class ElasticSchema:
         except BadRequestError:
             # An index made by an older release differs in a setting a mapping update cannot change
             # (index_phrases): it still answers every query, only slower, until `sohoa reindex` remakes it.
-            current = self.client.indices.get_mapping(index=self.index)[self.index]["mappings"]["properties"]
+            # Keyed by the concrete index, which is not the name when the name is an alias.
+            (mapping,) = self.client.indices.get_mapping(index=self.index).body.values()
+            current = mapping["mappings"]["properties"]
             missing = {name: spec for name, spec in pages.items() if name not in current}
             if missing:
                 self.client.indices.put_mapping(index=self.index, properties=missing)
