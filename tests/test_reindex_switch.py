@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, Pair
+import sohoa
+from conftest import Pair
 from sohoa.archive import reindex
 from sohoa.records.models import Document, Page
 from sohoa.search.base import PageRecord, SearchIndex, SearchQuery
@@ -24,6 +25,7 @@ from sohoa.storage.filesystem import FilesystemStore
 from sohoa.storage.manifests import write_manifest
 
 GOOD = 3
+SRC = str(Path(sohoa.__file__).parents[1])  # the code under test, for the CLI run in a subprocess
 
 
 def _store_document(store: ObjectStore, n: int, *, pages: int = 1, page_count: int | None = None) -> str:
@@ -84,7 +86,7 @@ def test_the_cli_names_each_skipped_record_counts_them_and_exits_5(tmp_path: Pat
     store = FilesystemStore(data / "store")
     good = [_store_document(store, n) for n in range(1, GOOD + 1)]
     bad = _bad_manifests(store)
-    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "COLUMNS": "200", "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "SOHOA_DATA_DIR": str(data), "COLUMNS": "200", "PYTHONPATH": SRC}
     run = subprocess.run(
         [sys.executable, "-c", "from sohoa.api.cli import main; main()", "reindex"],
         capture_output=True,
