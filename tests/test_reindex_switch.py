@@ -11,9 +11,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import sohoa
 from conftest import Pair
 from sohoa.archive import reindex
+from sohoa.errors import ServiceUnavailable
 from sohoa.records.models import Document, Page
 from sohoa.search.base import PageRecord, SearchIndex, SearchQuery
 from sohoa.search.elastic import ElasticIndex
@@ -164,3 +167,23 @@ def _generations(pair: Pair) -> list[str]:
     assert [f for f in files if f not in {path.name, f"{path.name}-wal", f"{path.name}-shm"}] == []
     # One file, rewritten in place: which content it holds is told by the pages, not by a name.
     return [f"{path.name}:{sorted(_found(pair.index, 'giay khai sinh'))}"]
+
+
+class FailingStore(PausingStore):
+    """The real store, whose read of one key finds the store gone: a rebuild that cannot finish."""
+
+    def get_bytes(self, key: str, **kw: Any) -> bytes:
+        if key == self._key:
+            raise ServiceUnavailable("Không kết nối được kho lưu trữ", "cannot reach the store")
+        return self._store.get_bytes(key, **kw)
+
+
+def test_a_rebuild_that_cannot_finish_leaves_the_live_index_as_it_was(pair: Pair) -> None:
+    good = [_store_document(pair.store, n) for n in range(1, GOOD + 1)]
+    reindex(pair.store, pair.index)
+    before = _generations(pair)
+    failing = FailingStore(pair.store, keys.document_manifest(good[-1]))
+    with pytest.raises(ServiceUnavailable):
+        reindex(failing, pair.index)  # type: ignore[arg-type]
+    assert _generations(pair) == before  # the half-built generation is gone, the live one kept
+    assert sorted(_found(pair.index, "giay khai sinh")) == good
