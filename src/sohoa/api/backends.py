@@ -12,6 +12,7 @@ from pathlib import Path
 from asn1crypto import x509
 
 from sohoa.api.limits import LoginThrottle
+from sohoa.api.scratch import sweep
 from sohoa.api.settings import Settings
 from sohoa.ingest.context import IngestContext
 from sohoa.ingest.executor import Executor, LocalProcessExecutor
@@ -101,6 +102,8 @@ def load_secret(settings: Settings) -> bytes:
 
 def make_backends(settings: Settings) -> Backends:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # What a crashed process left in tmp/ goes at the next start (`sohoa serve`, any command).
+    sweep(settings.scratch_root)
     settings.scratch_dir.mkdir(parents=True, exist_ok=True)
     return Backends(
         settings=settings,

@@ -20,11 +20,11 @@ from rich.table import Table
 
 from sohoa.api import cli_fields, cli_files, cli_metrics, cli_pending, cli_scan, cli_signatures
 from sohoa.api.backends import Backends, make_backends
-from sohoa.api.cli_common import audit, backends_or_fail, console, err, explain, fail
+from sohoa.api.cli_common import audit, backends_or_fail, console, err, explain, fail, file_failed, severity
 from sohoa.api.cli_documents import edit as edit_command
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
-from sohoa.errors import BadInput, ExitCode, SohoaError
+from sohoa.errors import ExitCode, SohoaError
 from sohoa.records.access import AuditAction
 from sohoa.records.models import DocumentKind
 from sohoa.scanners import scan_files
@@ -71,7 +71,7 @@ def ingest(
         raise typer.Exit(ExitCode.BAD_INPUT)
     backends = _backends()
     ctx = backends.ingest
-    failures = 0
+    worst = ExitCode.OK
     try:
         with (
             Progress(
@@ -86,7 +86,7 @@ def ingest(
             ThreadPoolExecutor(max_workers=backends.settings.workers) as files_pool,
         ):
 
-            def one(file: Path) -> tuple[Path, IngestOutcome | BadInput]:
+            def one(file: Path) -> tuple[Path, IngestOutcome | Exception]:
                 task = bar.add_task(file.name[:40], total=None)
                 meta = IngestMeta(
                     name=file.name,
@@ -103,15 +103,14 @@ def ingest(
                         Intake(Source.CLI, (file,), meta),
                         progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),
                     ).outcomes
-                except BadInput as exc:
+                except Exception as exc:  # one file's failure must not cancel the files after it
                     bar.update(task, description=f"[red]✗ {file.name[:38]}")
                     return file, exc
                 return file, outcome
 
             for file, result in files_pool.map(one, files):
-                if isinstance(result, BadInput):
-                    failures += 1
-                    err.print(f"[red]{file}:[/] {result.vi} / {result.en}")
+                if isinstance(result, Exception):
+                    worst = max(worst, file_failed(file, result, backends), key=severity)
                     continue
                 doc = result.document
                 state = "mới / new" if result.created else "đã có / already stored"
@@ -122,8 +121,8 @@ def ingest(
         raise fail(exc) from exc
     finally:
         backends.close()
-    if failures:
-        raise typer.Exit(ExitCode.BAD_INPUT)
+    if worst is not ExitCode.OK:
+        raise typer.Exit(worst)
 
 
 @app.command()

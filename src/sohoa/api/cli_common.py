@@ -7,6 +7,7 @@ admin role; a read is recorded before its answer is printed, as the API records 
 from __future__ import annotations
 
 import getpass
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +18,12 @@ from rich.console import Console
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.settings import Settings
 from sohoa.archive.audit import record_event
-from sohoa.errors import Damaged, SohoaError
+from sohoa.errors import Damaged, ExitCode, SohoaError
 from sohoa.records.access import AuditAction, AuditEvent, Role
 
 console = Console()
 err = Console(stderr=True)
+log = logging.getLogger("sohoa.cli")
 
 
 def explain(exc: SohoaError, backends: Backends | None = None, command: str = "") -> int:
@@ -83,3 +85,25 @@ def audit(
         status=status,
     )
     record_event(backends.store, backends.index, event)
+
+
+def severity(code: ExitCode) -> tuple[bool, bool, int]:
+    """How bad an exit code is, to end a command that handled many files with the worst of theirs: any
+    failure over success, a failure of a service or of sohoa over a refused file, then the higher code."""
+    return code is not ExitCode.OK, code is not ExitCode.BAD_INPUT, int(code)
+
+
+def file_failed(file: object, exc: Exception, backends: Backends) -> ExitCode:
+    """Print why one file of many was not stored, on one line naming it, and give its exit code: refused
+    (the file is at fault, "bị từ chối / refused") or failed (a service or sohoa, "thất bại / failed")."""
+    if not isinstance(exc, SohoaError):
+        # A bug, not the file's fault: its traceback goes to the log, the other files go on.
+        log.error("ingest of %s failed", file, exc_info=exc)
+        name = type(exc).__name__
+        exc = SohoaError("Lỗi không lường trước, xem nhật ký", f"unexpected {name}; see the log")
+    refused = exc.exit_code is ExitCode.BAD_INPUT
+    label = "bị từ chối / refused" if refused else "thất bại / failed"
+    err.print(f"[red]{file}: {label}:[/] {exc.vi} / {exc.en}", soft_wrap=True)
+    if isinstance(exc, Damaged):
+        explain(exc, backends, "ingest")  # logged by key and put on the audit trail
+    return ExitCode(exc.exit_code)

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sohoa.api.scratch import own_scratch
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOHOA_", env_file=".env", extra="ignore")
@@ -103,5 +105,10 @@ class Settings(BaseSettings):
         return self.signing_keys_dir or self.data_dir / "keys"
 
     @property
-    def scratch_dir(self) -> Path:
+    def scratch_root(self) -> Path:
         return self.data_dir / "tmp"
+
+    @property
+    def scratch_dir(self) -> Path:
+        """This process's scratch folder under `scratch_root`, locked while it lives (`api.scratch`)."""
+        return own_scratch(self.scratch_root)

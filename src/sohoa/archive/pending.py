@@ -29,6 +29,7 @@ from sohoa.archive.reuses import document_reuses, marked_reuse
 from sohoa.errors import ServiceUnavailable
 from sohoa.records.access import AuditEvent
 from sohoa.records.dossiers import Dossier
+from sohoa.records.models import Document
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectNotFound, ObjectStore, check_key
@@ -72,6 +73,21 @@ def indexed_or_pending(
     return True
 
 
+def index_document(store: ObjectStore, index: SearchIndex, document: Document) -> None:
+    """Index a stored document as storage has it: its pages and its summary, with its reuses counted."""
+    index.index_pages(page_records(document))
+    index.index_documents([document_record(document, len(document_reuses(store, document.id)))])
+
+
+def index_again(store: ObjectStore, index: SearchIndex, document: Document) -> bool:
+    """Index a document storage already holds (a file ingested again): the index may have lost it (a write
+    refused while it was down, a rebuild cut short), and a write of the same pages replaces them, so
+    asking costs as much as writing. Marked pending when the index cannot take it now."""
+    return indexed_or_pending(
+        store, Pending.DOCUMENT, document.id, lambda: index_document(store, index, document)
+    )
+
+
 def pending(store: ObjectStore) -> list[str]:
     return list(store.list(PENDING_PREFIX))
 
@@ -79,9 +95,7 @@ def pending(store: ObjectStore) -> list[str]:
 def _replay(store: ObjectStore, index: SearchIndex, body: dict[str, str | None]) -> None:
     kind, ref = Pending(body["kind"]), str(body["ref"])
     if kind is Pending.DOCUMENT:
-        document = load_document(store, ref)
-        index.index_pages(page_records(document))
-        index.index_documents([document_record(document, len(document_reuses(store, ref)))])
+        index_document(store, index, load_document(store, ref))
     elif kind is Pending.DOSSIER:
         index.index_dossiers([dossier_record(read_manifest(store, keys.dossier_manifest(ref), Dossier))])
     elif kind is Pending.REUSE:

@@ -23,6 +23,7 @@ from asn1crypto import x509
 from sohoa.archive.dossiers import link_scanned, load_dossier
 from sohoa.archive.holdings import doc_id_for, held_by
 from sohoa.archive.integrity import repair_master
+from sohoa.archive.pending import index_again
 from sohoa.archive.writes import claim_result_code, mean_confidence, publish, store_derivatives, store_master
 from sohoa.errors import NotFound
 from sohoa.ingest.context import IngestContext
@@ -198,11 +199,13 @@ def _existing(
     """`agency`'s document already holding this master, if any (another agency's is never looked at).
     Its stored master is checked against the file in hand (the same bytes, by sha256) and written back if
     damaged, so ingesting the original again is how a damaged master is repaired (archive.integrity; the
-    damaged bytes are kept as evidence)."""
+    damaged bytes are kept as evidence); and it is indexed again, so one missing from the index (stored
+    while the index was down) is found by search after the file is brought again."""
     document = held_by(ctx.store, sha, agency)
     if document is None:
         return None
     repaired = repair_master(ctx.store, ctx.index, document, path, by=by) is not None
+    index_again(ctx.store, ctx.index, document)  # "already stored" must also mean "found by search"
     return IngestOutcome(document, created=False, repaired=repaired)
 
 
