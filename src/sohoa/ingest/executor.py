@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol, TypeVar
@@ -35,6 +36,21 @@ class InlineExecutor:
         pass
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Pool worker initializer: a worker whose parent died exits within a second instead of running on as an
+    orphan. A parent killed by SIGKILL never shuts its pool down, and a worker in the middle of a long page
+    would otherwise finish it (and hold its memory) for nobody. Polling the parent's pid, not
+    PR_SET_PDEATHSIG: that signal follows the thread that started the worker, and pools are fed (and grown)
+    from short-lived request and batch threads."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="sohoa-parent-watch", daemon=True).start()
+
+
 class LocalProcessExecutor:
     """A process pool over all cores, with at most two tasks in flight per worker so memory stays bounded."""
 
@@ -51,7 +67,9 @@ class LocalProcessExecutor:
                 # forkserver, spawned workers are our own children, so their CPU time (and Tesseract's) is
                 # counted where tools like `time` look for it.
                 context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+                )
             return self._pool
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
