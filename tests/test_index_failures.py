@@ -82,8 +82,11 @@ def _new(owner: str = CITIZEN_A, agency: str = AGENCY) -> dict:
     ).model_dump(mode="json", exclude={"received_at"})
 
 
+@pytest.mark.parametrize(
+    "command", [["catch-up"], ["reindex", "--pending"]], ids=["catch-up", "reindex-pending"]
+)
 def test_a_dossier_stored_while_the_index_refuses_answers_201_and_catches_up(
-    world: World, services: dict[str, str], tmp_path: Path
+    world: World, services: dict[str, str], tmp_path: Path, command: list[str]
 ) -> None:
     world.refuse()
     key = {"Idempotency-Key": str(uuid.uuid4())}
@@ -116,7 +119,7 @@ def test_a_dossier_stored_while_the_index_refuses_answers_201_and_catches_up(
     else:
         assert isinstance(world.store, FilesystemStore)
         env["SOHOA_DATA_DIR"] = str(world.store.root.parent)
-    r = CliRunner().invoke(cli, ["catch-up"], env=env)
+    r = CliRunner().invoke(cli, command, env=env)
     assert r.exit_code == 0, r.output
     assert "changes indexed" in r.stdout
     assert pending(world.store) == []

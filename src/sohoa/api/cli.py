@@ -277,11 +277,18 @@ def reuse(
 
 
 @app.command()
-def reindex() -> None:
+def reindex(
+    only_pending: Annotated[
+        bool, typer.Option("--pending", help="only the changes the index missed (as `sohoa catch-up`)")
+    ] = False,
+) -> None:
     """Rebuild the search index from storage alone into a new index that replaces the live one at the end
     (search keeps answering meanwhile). A stored record that cannot be read is named on stderr and skipped;
     the others are indexed, and the command then exits 5 (damaged records), as ingest exits with its
-    failures' code after the files it could take."""
+    failures' code after the files it could take. With --pending, index only what is marked pending."""
+    if only_pending:
+        cli_pending.catch_up()
+        return
     from sohoa.archive import reindex as rebuild
 
     skipped: list[str] = []
