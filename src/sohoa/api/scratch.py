@@ -8,8 +8,8 @@ at the next start (`sohoa serve`, any CLI command: `make_backends`) a folder who
 dead process's and is removed; one whose lock is held is a live process's (another `sohoa serve`, a
 `sohoa ingest` running beside it) and is never touched, however old. A lock rather than an age threshold:
 a live batch may run for hours, so no age says "abandoned", and a process's start time says nothing about
-other processes started before it. Pool workers forked while a folder is in use share its lock, so a folder
-outlives its parent as long as they do (they may still be writing into it).
+other processes started before it. Pool workers are spawned, not forked, so they do not inherit the lock
+(Python's files are not inheritable), and they exit within a second of their parent (`ingest.executor`).
 
 Loose entries directly under `tmp/` come from before these folders existed: they are removed when older
 than this process's start, as no live process of this version writes there.
