@@ -100,16 +100,29 @@ def load_secret(settings: Settings) -> bytes:
     return path.read_bytes()
 
 
+def make_executor(settings: Settings, store: ObjectStore) -> Executor:
+    """This machine's process pool, or Celery workers anywhere (`SOHOA_EXECUTOR=celery`)."""
+    if settings.executor == "celery":
+        from sohoa.api.worker import celery_app, queues
+        from sohoa.ingest.celery_executor import CeleryExecutor
+
+        return CeleryExecutor(
+            celery_app(settings), store, queue=queues(settings)["ocr"], inflight=settings.tasks_in_flight
+        )
+    return LocalProcessExecutor(settings.workers)
+
+
 def make_backends(settings: Settings) -> Backends:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # What a crashed process left in tmp/ goes at the next start (`sohoa serve`, any command).
     sweep(settings.scratch_root)
     settings.scratch_dir.mkdir(parents=True, exist_ok=True)
+    store = make_store(settings)
     return Backends(
         settings=settings,
-        store=make_store(settings),
+        store=store,
         index=make_index(settings),
-        executor=LocalProcessExecutor(settings.workers),
+        executor=make_executor(settings, store),
         limits=Limits(
             max_pixels=settings.max_pixels,
             max_pages=settings.max_pages,

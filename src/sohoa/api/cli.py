@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sohoa.api import cli_fields, cli_files, cli_metrics, cli_pending, cli_scan, cli_signatures
+from sohoa.api import cli_fields, cli_files, cli_metrics, cli_pending, cli_scan, cli_signatures, worker
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_common import audit, backends_or_fail, console, err, explain, fail, file_failed, severity
 from sohoa.api.cli_documents import edit as edit_command
@@ -44,6 +44,7 @@ app.command("download")(cli_files.download)
 app.command("edit")(edit_command)
 app.command("metrics")(cli_metrics.metrics)
 app.command("catch-up")(cli_pending.catch_up)
+app.command("worker")(worker.worker)
 
 
 def _backends() -> Backends:

@@ -89,6 +89,27 @@ class Settings(BaseSettings):
         default=None, description="the folder this station's scanners save into: the scan page reads it"
     )
     hot_folder_settle: float = Field(default=2.0, ge=0, le=600, description="seconds a file must rest")
+    executor: Literal["local", "celery"] = Field(
+        default="local",
+        description="who reads the pages: this machine's process pool, or Celery workers on any machine "
+        "(`sohoa worker`) reached through the broker",
+    )
+    broker_url: SecretStr | None = Field(
+        default=None, description="the Celery broker and result store, redis://:password@host:port/db"
+    )
+    queue_prefix: str = Field(
+        default="sohoa",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$",
+        description="names the queues ({prefix}.ocr for pages, {prefix}.default for the rest)",
+    )
+    task_visibility_seconds: int = Field(
+        default=600,
+        ge=5,
+        le=86400,
+        description="how long a task a worker took may stay unacknowledged before the broker gives it to "
+        "another worker (a worker that died); longer than the slowest page",
+    )
+    tasks_in_flight: int = Field(default=64, ge=1, le=10000, description="pages one run sends ahead")
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
 

@@ -1,5 +1,7 @@
 """The page task a worker runs: one page of a source file read by ocr/ (one call, `ocr.reading.read_page`),
-its outputs left in a scratch directory. Tasks are small and picklable so any executor can carry them."""
+its outputs left in a scratch directory. Tasks are small and picklable so any executor can carry them; a
+task also names its source's object key when the file is in storage, so a worker on another machine fetches
+it from there (`ingest.remote_pages`) instead of reading a path it cannot see."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class PageTask:
     scratch: str
     options: OcrOptions
     out_number: int | None = None  # the number it goes by (a page of a stack of files); default `number`
+    source_key: str | None = None  # where `source` is kept in storage, when it is (a stack's files)
 
     @property
     def label(self) -> int:

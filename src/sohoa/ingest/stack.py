@@ -182,7 +182,11 @@ class Stack:
         source = source_of(self.sources, number)
         at = number - source.first + 1
         dpi = source.info.page_dpi[at - 1] if source.info.page_dpi else self.limits.dpi
-        return PageTask(str(source.path), source.info.media_type, at, dpi, str(self.scratch), options, number)
+        assert self.batch is not None
+        key = self.batch.sources[self.sources.index(source)]
+        return PageTask(
+            str(source.path), source.info.media_type, at, dpi, str(self.scratch), options, number, key
+        )
 
     def add(self, path: Path, info: SourceInfo | None, new: Batch) -> StackSource:
         info = info or inspect(path, self.limits)

@@ -170,3 +170,17 @@ def audit_event(day: str, event_id: str) -> str:
 USERS_PREFIX = "users/"
 CREDENTIALS_PREFIX = "credentials/"
 AUDIT_PREFIX = "audit/"
+
+
+WORK_PREFIX = "work/"
+
+
+def work_run(run: str) -> str:
+    """The prefix of one run's files in transit between a sender and remote workers (sources uploaded for
+    them, pages they read), removed when the run ends; MinIO expires what a crashed run left
+    (`storage.minio`)."""
+    return check_key(f"{WORK_PREFIX}{run}") + "/"
+
+
+def work_file(work: str, name: str) -> str:
+    return check_key(f"{work}{name}")

@@ -1,0 +1,138 @@
+"""The Celery side of sohoa: the app both ends share (`celery_app`), the tasks a worker runs, and
+`sohoa worker`.
+
+Settings that make a page survive its worker (the reasons are Celery's documented ones for long, idempotent
+tasks): a task is acknowledged only when it has finished (`task_acks_late`), so a worker killed in the
+middle of a page leaves it unacknowledged; a prefork child that dies hands its task back at once
+(`task_reject_on_worker_lost`); a whole worker that dies (the machine lost, a SIGKILL) leaves its task with
+the broker, which gives it to another worker once the visibility timeout has passed (`SOHOA_TASK_VISIBILITY
+_SECONDS`, checked every few seconds by every live worker). Each worker process takes one task at a time
+(`worker_prefetch_multiplier=1`): OCR tasks are long, and a task reserved by a busy worker waits for
+nothing. Reading a page and keeping its result are idempotent by content, so a page delivered twice is
+committed once.
+
+Pages go to `{prefix}.ocr`; everything short (the index catch-up) to `{prefix}.default`, so it never waits
+behind an OCR backlog. A store or broker that does not answer is retried with backoff; bad input is
+answered, not retried (`ingest.remote_pages`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from sohoa.api.scratch import sweep
+from sohoa.api.settings import Settings
+from sohoa.errors import BadInput, ServiceUnavailable
+from sohoa.ingest.celery_executor import PAGE_TASK
+from sohoa.ingest.remote_pages import run_remote
+from sohoa.storage.base import ObjectStore
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+RETRIES = 8  # with backoff from 2 s doubling to at most a minute: about five minutes of a service away
+
+
+def queues(settings: Settings) -> dict[str, str]:
+    return {name: f"{settings.queue_prefix}.{name}" for name in ("ocr", "default")}
+
+
+def celery_app(settings: Settings) -> Celery:
+    """The Celery app of these settings (senders and workers build the same one)."""
+    if settings.broker_url is None:
+        raise BadInput(
+            "Chưa đặt SOHOA_BROKER_URL: cần địa chỉ hàng đợi (Redis) khi SOHOA_EXECUTOR=celery",
+            "SOHOA_BROKER_URL is not set: the celery executor needs a broker (redis://...)",
+        )
+    from celery import Celery  # here, not at the top: every CLI command imports this module
+
+    url = settings.broker_url.get_secret_value()
+    app = Celery("sohoa", broker=url, backend=url, set_as_current=False)
+    names = queues(settings)
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=names["default"],
+        task_routes={PAGE_TASK: {"queue": names["ocr"]}},
+        broker_transport_options={
+            "visibility_timeout": settings.task_visibility_seconds,
+            # Look for tasks of dead workers every few seconds, not every 100 (kombu's default).
+            "unacked_restore_interval": 5,
+            "unacked_restore_throttle": 1,
+        },
+        result_expires=86400,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+    )
+    return app
+
+
+def register_tasks(app: Celery, settings: Settings) -> None:
+    """The tasks a worker runs, bound to the store of its settings (made in each worker process)."""
+    cache = settings.scratch_dir / "sources"
+    stores: dict[int, ObjectStore] = {}
+
+    def store() -> ObjectStore:
+        # One client per process: prefork children must not share their parent's connections.
+        if os.getpid() not in stores:
+            from sohoa.api.backends import make_store
+
+            stores[os.getpid()] = make_store(settings)
+        return stores[os.getpid()]
+
+    @app.task(
+        name=PAGE_TASK,
+        autoretry_for=(ServiceUnavailable, ConnectionError),
+        retry_backoff=2,
+        retry_backoff_max=60,
+        max_retries=RETRIES,
+    )
+    def read_page(runner: str, payload: dict[str, Any], work: str) -> dict[str, Any]:
+        return run_remote(store(), runner, payload, work, cache)
+
+
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=256, help="pages read at once (default: SOHOA_WORKERS)")
+    ] = None,
+    queues_: Annotated[
+        str, typer.Option("--queues", help="which queues to take, comma-separated: ocr, default")
+    ] = "ocr,default",
+    loglevel: Annotated[str, typer.Option(help="Celery's log level")] = "INFO",
+) -> None:
+    """Run a Celery worker that reads pages for any sohoa server reaching the same broker and store."""
+    settings = Settings()
+    names = queues(settings)
+    wanted = [q.strip() for q in queues_.split(",") if q.strip()]
+    unknown = [q for q in wanted if q not in names]
+    if unknown or not wanted:
+        raise BadInput(
+            f"Hàng đợi không có: {', '.join(unknown) or '(trống)'}; chọn trong ocr, default",
+            f"unknown queue: {', '.join(unknown) or '(none)'}; choose from ocr, default",
+        )
+    app = celery_app(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    sweep(settings.scratch_root)  # what a worker killed before left in tmp/
+    register_tasks(app, settings)
+    Path(settings.scratch_dir / "sources").mkdir(parents=True, exist_ok=True)
+    argv = [
+        "worker",
+        f"--concurrency={concurrency or settings.workers}",
+        f"--queues={','.join(names[q] for q in wanted)}",
+        f"--loglevel={loglevel}",
+        f"--hostname=sohoa-{os.getpid()}@{socket.gethostname()}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    app.worker_main(argv)
