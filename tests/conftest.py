@@ -39,7 +39,7 @@ def _parse_exports(text: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def services() -> dict[str, str]:
-    """The running MinIO and Elasticsearch (started if needed); their addresses and credentials."""
+    """The running MinIO, Elasticsearch and Redis (started if needed); their addresses and credentials."""
     up = subprocess.run(
         ["bash", str(SERVICES), "up"], capture_output=True, text=True, timeout=1800, check=False
     )
@@ -47,7 +47,13 @@ def services() -> dict[str, str]:
         pytest.fail(f"deploy/services.sh up failed:\n{up.stdout[-4000:]}\n{up.stderr[-4000:]}", pytrace=False)
     env = subprocess.run(["bash", str(SERVICES), "env"], capture_output=True, text=True, check=True).stdout
     values = _parse_exports(env)
-    for name in ("SOHOA_MINIO_ENDPOINT", "SOHOA_MINIO_ACCESS_KEY", "SOHOA_MINIO_SECRET_KEY", "SOHOA_ES_URL"):
+    for name in (
+        "SOHOA_MINIO_ENDPOINT",
+        "SOHOA_MINIO_ACCESS_KEY",
+        "SOHOA_MINIO_SECRET_KEY",
+        "SOHOA_ES_URL",
+        "SOHOA_BROKER_URL",
+    ):
         if not values.get(name):
             pytest.fail(f"deploy/services.sh env did not give {name}:\n{env}", pytrace=False)
     return values
