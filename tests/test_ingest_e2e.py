@@ -1,24 +1,35 @@
-"""From files to search hits on the embedded default, with real Tesseract: the foundation's whole path."""
+"""From files to search hits with real Tesseract: the foundation's whole path, with the pages read by the
+embedded default (a local process pool, the filesystem store) and again by two Celery worker processes
+(`sohoa worker`, MinIO the only thing they share with the sender)."""
 
 from __future__ import annotations
 
 import json
 import unicodedata
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import jiwer
 import pytest
 
+from celery_workers import celery_env, start_worker
+from conftest import make_minio
 from corpus import bad_files, write_sample_scans
+from sohoa.api.backends import make_executor
+from sohoa.api.settings import Settings
 from sohoa.archive import load_document, reindex
 from sohoa.errors import BadInput, TooSlow
 from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.executor import LocalProcessExecutor
+from sohoa.ingest.executor import Executor, LocalProcessExecutor
 from sohoa.ocr.pipeline import OcrOptions
+from sohoa.samples.scangen import make_page
 from sohoa.search import SearchQuery
 from sohoa.search.folding import fold
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.storage import FilesystemStore, keys
+from sohoa.storage.base import ObjectStore
 
 # Over the batch (turned, skewed, noisy, JPEG'd pages), the character error rate must stay under 3%:
 # Tesseract reads clean 300-dpi Vietnamese at well under 1%; the margin is for the degraded pages, and a
@@ -30,27 +41,63 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-@pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    root = tmp_path_factory.mktemp("e2e")
-    truth = write_sample_scans(root / "scans")
-    store = FilesystemStore(root / "store")
-    index = SqliteIndex(root / "index.sqlite3")
-    executor = LocalProcessExecutor(2)
-    docs = {}
+@dataclass
+class Engine:
+    """Who reads the pages, and the store they reach."""
+
+    name: str
+    executor: Executor
+    store: Callable[[Path], ObjectStore]  # a store for a test (under its folder, or the workers' bucket)
+
+
+@pytest.fixture(scope="module", params=["local", "celery"])
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    if request.param == "local":
+        executor = LocalProcessExecutor(2)
+        try:
+            yield Engine("local", executor, lambda root: FilesystemStore(root / "store"))
+        finally:
+            executor.close()
+        return
+    services = request.getfixturevalue("services")
+    bucket = f"sohoa-test-{uuid.uuid4().hex[:12]}"
+    env = celery_env(services, bucket=bucket)
+    root = tmp_path_factory.mktemp("workers")
+    workers = [start_worker(env, root / "a"), start_worker(env, root / "b")]
     try:
-        for name in sorted(truth):
-            outcome = ingest_file(
-                root / "scans" / name,
-                store=store,
-                index=index,
-                meta=IngestMeta(name=name, owner_id="079195000001", doc_type="giay-to-mau"),
-                executor=executor,
-            )
-            assert outcome.created
-            docs[name] = outcome.document
+        store = make_minio(services, bucket)
+        settings = Settings(
+            executor="celery", broker_url=env["SOHOA_BROKER_URL"], queue_prefix=env["SOHOA_QUEUE_PREFIX"]
+        )
+        yield Engine("celery", make_executor(settings, store), lambda root: store)
     finally:
-        executor.close()
+        for worker in workers:
+            worker.stop()
+
+
+@pytest.fixture(scope="module")
+def scans(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("e2e")
+    return root, write_sample_scans(root / "scans")
+
+
+@pytest.fixture(scope="module")
+def ingested(engine: Engine, scans: tuple[Path, dict[str, str]]) -> dict:
+    root, truth = scans
+    store = engine.store(root)
+    index = SqliteIndex(root / f"index-{engine.name}.sqlite3")
+    docs = {}
+    for name in sorted(truth):
+        outcome = ingest_file(
+            root / "scans" / name,
+            store=store,
+            index=index,
+            meta=IngestMeta(name=name, owner_id="079195000001", doc_type="giay-to-mau"),
+            executor=engine.executor,
+        )
+        assert outcome.created
+        docs[name] = outcome.document
+    assert list(store.list(keys.WORK_PREFIX)) == []  # nothing left in transit to the workers
     return {"root": root, "truth": truth, "store": store, "index": index, "docs": docs}
 
 
@@ -144,8 +191,10 @@ def test_reindex_from_storage_gives_the_same_hits(ingested: dict, tmp_path: Path
 @pytest.mark.parametrize(
     "kind", ["empty", "not-a-scan", "truncated-pdf", "encrypted-pdf", "pixel-bomb", "garbage-png"]
 )
-def test_bad_input_is_refused_and_nothing_is_stored(ingested: dict, tmp_path: Path, kind: str) -> None:
-    path, code = bad_files(tmp_path / "bad", ingested["root"] / "scans" / "two-pages.pdf")[kind]
+def test_bad_input_is_refused_and_nothing_is_stored(
+    scans: tuple[Path, dict[str, str]], tmp_path: Path, kind: str
+) -> None:
+    path, code = bad_files(tmp_path / "bad", scans[0] / "scans" / "two-pages.pdf")[kind]
     store = FilesystemStore(tmp_path / "store")
     index = SqliteIndex(tmp_path / "index.sqlite3")
     with pytest.raises(BadInput) as info:
@@ -156,31 +205,33 @@ def test_bad_input_is_refused_and_nothing_is_stored(ingested: dict, tmp_path: Pa
     assert index.count() == 0
 
 
-def test_a_page_over_its_time_budget_is_refused_across_processes(ingested: dict, tmp_path: Path) -> None:
-    # The error is raised in a worker process; the caller must get it as itself, not a broken pool.
-    store = FilesystemStore(tmp_path / "store")
+def test_a_page_over_its_time_budget_is_refused_across_processes(
+    engine: Engine, scans: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    # The error is raised in a worker process (of the pool, or of Celery on the other side of the broker);
+    # the caller must get it as itself, not a broken pool or a task failure.
+    store = engine.store(tmp_path)
+    before = set(store.list(""))
     index = SqliteIndex(tmp_path / "index.sqlite3")
-    executor = LocalProcessExecutor(1)
-    try:
-        with pytest.raises(TooSlow, match=r"recognizing the page took over 0\.001 s"):
-            ingest_file(
-                ingested["root"] / "scans" / "two-pages.pdf",
-                store=store,
-                index=index,
-                executor=executor,
-                options=OcrOptions(timeout=0.001),
-            )
-    finally:
-        executor.close()
-    assert list(store.list("")) == []
+    page = tmp_path / "not-stored-yet.png"  # a file the engine's store does not hold
+    make_page(seed=4242, size="A5", lines=3).image.save(page, dpi=(300, 300))
+    with pytest.raises(TooSlow, match=r"recognizing the page took over 0\.001 s"):
+        ingest_file(
+            page,
+            store=store,
+            index=index,
+            executor=engine.executor,
+            options=OcrOptions(timeout=0.001),
+        )
+    assert set(store.list("")) == before
     assert index.count() == 0
 
 
-def test_invalid_owner_id_is_refused(ingested: dict, tmp_path: Path) -> None:
+def test_invalid_owner_id_is_refused(scans: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
     store = FilesystemStore(tmp_path / "store")
     with pytest.raises(BadInput, match="12"):
         ingest_file(
-            ingested["root"] / "scans" / "page-00.png",
+            scans[0] / "scans" / "page-00.png",
             store=store,
             index=SqliteIndex(":memory:"),
             meta=IngestMeta(owner_id="12345"),
