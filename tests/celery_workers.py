@@ -17,20 +17,23 @@ from pathlib import Path
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 
 
-def celery_env(services: dict[str, str], *, bucket: str, index: str | None = None) -> dict[str, str]:
-    """Settings of a sender and its workers: MinIO (and Elasticsearch when `index`), the celery executor on
-    queues of their own, and a short visibility timeout so a dead worker's page comes back in seconds."""
+def celery_env(
+    services: dict[str, str], *, bucket: str | None = None, index: str | None = None
+) -> dict[str, str]:
+    """Settings of a sender and its workers: MinIO (`bucket`; without one, the filesystem store of the
+    data folder they share, as on one machine) and Elasticsearch when `index`, the celery executor on queues
+    of their own, and a short visibility timeout so a dead worker's page comes back in seconds."""
     env = {
         **os.environ,
         **{k: v for k, v in services.items() if k.startswith("SOHOA_")},
-        "SOHOA_STORAGE": "minio",
-        "SOHOA_MINIO_BUCKET": bucket,
         "SOHOA_EXECUTOR": "celery",
         "SOHOA_QUEUE_PREFIX": f"t{uuid.uuid4().hex[:10]}",
         "SOHOA_TASK_VISIBILITY_SECONDS": "15",
         "SOHOA_WORKERS": "1",
         "COLUMNS": "200",
     }
+    if bucket is not None:
+        env.update(SOHOA_STORAGE="minio", SOHOA_MINIO_BUCKET=bucket)
     if index is not None:
         env.update(SOHOA_SEARCH="elasticsearch", SOHOA_ES_INDEX=index)
     return env
@@ -60,13 +63,16 @@ class Worker:
             self.kill()
 
 
-def start_worker(env: dict[str, str], folder: Path, *, concurrency: int = 1) -> Worker:
-    """A `sohoa worker` in `folder` (its own data folder), once it has said it is ready."""
+def start_worker(
+    env: dict[str, str], folder: Path, *, concurrency: int = 1, data: Path | None = None
+) -> Worker:
+    """A `sohoa worker` logging into `folder`, on a data folder of its own (or `data`, a sender's: the
+    filesystem store shared on one machine), once it has said it is ready."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "worker.log"
     process = subprocess.Popen(
         [SOHOA, "worker", "--concurrency", str(concurrency)],
-        env={**env, "SOHOA_DATA_DIR": str(folder / "data")},
+        env={**env, "SOHOA_DATA_DIR": str(data or folder / "data")},
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,

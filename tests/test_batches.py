@@ -9,10 +9,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from celery_workers import celery_env, start_worker
 from sohoa.archive import load_document
 from sohoa.ingest.batches import PageResult
 from sohoa.records.batches import Batch, BatchStatus, CoverSheet, PageKind
@@ -28,6 +30,23 @@ OTHER_AGENCY = "000.00.12.H29"
 
 def _env(data: Path) -> dict[str, str]:
     return {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "2", "COLUMNS": "200"}
+
+
+@pytest.fixture(params=["local", "celery"])
+def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[Path], dict[str, str]]]:
+    """The environment of a `sohoa` command whose pages are read by its own process pool, or by two Celery
+    worker processes (`sohoa worker`) on the same machine and data folder."""
+    if request.param == "local":
+        yield _env
+        return
+    env = celery_env(request.getfixturevalue("services"))
+    data = tmp_path / "data"
+    workers = [start_worker(env, tmp_path / f"worker-{n}", data=data) for n in (1, 2)]
+    try:
+        yield lambda folder: {**env, "SOHOA_DATA_DIR": str(folder)}
+    finally:
+        for worker in workers:
+            worker.stop()
 
 
 def _store(data: Path) -> FilesystemStore:
@@ -48,7 +67,9 @@ def _cover(n: int, expected: int) -> CoverSheet:
     )
 
 
-def test_a_stack_of_three_dossiers_through_the_hot_folder(tmp_path: Path) -> None:
+def test_a_stack_of_three_dossiers_through_the_hot_folder(
+    tmp_path: Path, reader: Callable[[Path], dict[str, str]]
+) -> None:
     page = lambda seed, **kw: make_page(seed=seed, size="A5", lines=4, **kw)  # noqa: E731
     a, b, c, e, f = (page(s) for s in (61, 62, 63, 65, 66))
     d = page(64, degradation=Degradation(turn=180))
@@ -77,7 +98,7 @@ def test_a_stack_of_three_dossiers_through_the_hot_folder(tmp_path: Path) -> Non
     target.write_bytes(data[: len(data) // 2])
     watcher = subprocess.Popen(
         [SOHOA, "watch", str(folder), "--settle", "2", "--once", "--agency", AGENCY],
-        env=_env(tmp_path / "data"),
+        env=reader(tmp_path / "data"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -125,13 +146,15 @@ def _results(store: FilesystemStore, batch_id: str) -> list[PageResult]:
     return [PageResult.model_validate_json(store.get_bytes(k)) for k in found]
 
 
-def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(tmp_path: Path) -> None:
+def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(
+    tmp_path: Path, reader: Callable[[Path], dict[str, str]]
+) -> None:
     images, truth = long_stack(32, seed=7)
     stack = tmp_path / "stack.pdf"
     write_pdf(images, stack)
     data, store = tmp_path / "data", _store(tmp_path / "data")
     command = [SOHOA, "batch", str(stack), "--agency", AGENCY]
-    first = subprocess.Popen(command, env=_env(data), start_new_session=True, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(command, env=reader(data), start_new_session=True, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     done_before: list[PageResult] = []
     while time.monotonic() < deadline:
@@ -146,7 +169,7 @@ def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(tmp_pat
     assert 10 <= len(done_before) < len(images), "the kill must land mid-batch"
     assert batch.status is BatchStatus.RUNNING
 
-    second = subprocess.run(command, env=_env(data), capture_output=True, text=True, timeout=600)
+    second = subprocess.run(command, env=reader(data), capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-2000:]
     [batch] = _batches(store)
     results = _results(store, batch.id)
@@ -161,7 +184,7 @@ def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(tmp_pat
     documents = [k for k in store.list("by-sha256/")]
     assert len(documents) == len(truth.groups) == batch.documents  # each dossier stored once
 
-    again = subprocess.run(command, env=_env(data), capture_output=True, text=True, timeout=600)
+    again = subprocess.run(command, env=reader(data), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and len(list(store.list("by-sha256/"))) == len(truth.groups)
 
 
