@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     hot_folder_settle: float = Field(default=2.0, ge=0, le=600, description="seconds a file must rest")
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
+    pending_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=86400,
+        description="how often `sohoa serve` (and the worker) index the changes stored while the index "
+        "refused them (a round at start, then every so many seconds); 0 turns it off",
+    )
 
     @property
     def store_dir(self) -> Path:
