@@ -146,6 +146,24 @@ def test_the_loop_keeps_trying_while_the_index_refuses_and_indexes_when_it_accep
     assert {d for n in (1, 2) for d in _found(real, f"trễ{n}")} == {d.id for d in docs}
 
 
+def test_a_record_that_cannot_be_read_does_not_hold_the_later_ones_back(
+    refusing: tuple[FilesystemStore, Refusing, SqliteIndex],
+) -> None:
+    store, index, real = refusing
+    bad, good = _document(store, 5), _document(store, 6)
+    index_again(store, index, bad)  # the older marker, replayed first
+    index_again(store, index, good)
+    store.put_bytes(keys.document_manifest(bad.id), b'{"id": "trun', content_type="application/json")
+    index.error = None
+    stop = start_catch_up(Held(store, index), 0.1)
+    try:
+        # Before, every round stopped at the damaged record: the good document never reached the index.
+        assert _until(lambda: _found(real, "trễ6") == [good.id], 5)
+    finally:
+        stop()
+    assert len(pending(store)) == 1  # the damaged one's marker, kept for when the record is mended
+
+
 def test_zero_seconds_starts_nothing(refusing: tuple[FilesystemStore, Refusing, SqliteIndex]) -> None:
     store, index, _ = refusing
     index_again(store, index, _document(store, 3))
