@@ -31,6 +31,8 @@ RUN=${SOHOA_RUN_DIR:-/tmp/sohoa-services}
 MINIO_PORT=${SOHOA_MINIO_PORT:-9000}
 MINIO_CONSOLE_PORT=${SOHOA_MINIO_CONSOLE_PORT:-9001}
 ES_PORT=${SOHOA_ES_PORT:-9200}
+# Nodes talk on the transport port; a second set on this machine must not take the first one's.
+ES_TRANSPORT_PORT=${SOHOA_ES_TRANSPORT_PORT:-$((ES_PORT + 100))}
 ES_HEAP=${SOHOA_ES_HEAP:-512m}
 # Not Redis's 6379: a machine's own Redis (Debian starts one with the package) must not be mistaken for ours.
 REDIS_PORT=${SOHOA_REDIS_PORT:-6390}
@@ -179,7 +181,7 @@ node.name: sohoa-1
 discovery.type: single-node
 network.host: 127.0.0.1
 http.port: $ES_PORT
-transport.port: $((ES_PORT + 100))
+transport.port: $ES_TRANSPORT_PORT
 path.data: $RUN/es-data
 path.logs: $RUN/es-logs
 xpack.security.enabled: false

@@ -30,6 +30,7 @@ from sohoa.api.settings import Settings
 from sohoa.archive.audit import record_event
 from sohoa.archive.integrity import report_damage
 from sohoa.errors import Damaged, ServiceUnavailable, SohoaError
+from sohoa.ingest.catchup import start_catch_up
 from sohoa.records.access import AuditEvent, Principal
 
 log = logging.getLogger("sohoa.api")
@@ -68,9 +69,12 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = backends is None
         app.state.backends = backends or make_backends(settings)
+        # Pending index writes replayed while the server runs (a test's own backends are left to the test).
+        stop_catch_up = start_catch_up(app.state.backends, settings.pending_seconds if owned else 0)
         try:
             yield
         finally:
+            stop_catch_up()
             if owned:
                 app.state.backends.close()
 

@@ -6,6 +6,7 @@ Errors print a bilingual message and exit non-zero with the code carried by the 
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -318,8 +319,11 @@ def serve(
 
     from sohoa.api.app import create_app
 
+    # What the periodic catch-up did is said beside uvicorn's own lines (no other logging is configured).
+    logging = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    logging["loggers"]["sohoa.pending"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     # Forwarded headers are the app's to believe or not (SOHOA_TRUSTED_PROXIES), never uvicorn's default.
-    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=False)
+    uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=False, log_config=logging)
 
 
 @app.command("sample-batch")

@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     tasks_in_flight: int = Field(default=64, ge=1, le=10000, description="pages one run sends ahead")
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
+    pending_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=86400,
+        description="how often `sohoa serve` (and the worker) index the changes stored while the index "
+        "refused them (a round at start, then every so many seconds); 0 turns it off",
+    )
 
     @property
     def store_dir(self) -> Path:

@@ -26,7 +26,7 @@ from sohoa.archive.documents import (
     reuse_record,
 )
 from sohoa.archive.reuses import document_reuses, marked_reuse
-from sohoa.errors import ServiceUnavailable
+from sohoa.errors import Damaged, NotFound, ServiceUnavailable
 from sohoa.records.access import AuditEvent
 from sohoa.records.dossiers import Dossier
 from sohoa.records.models import Document
@@ -40,6 +40,9 @@ log = logging.getLogger("sohoa.pending")
 # transport errors into ServiceUnavailable), SQLite locked or out of disk.
 INDEX_DOWN = (ServiceUnavailable, sqlite3.OperationalError)
 PENDING_PREFIX = "pending-index/"
+# What replaying a marker raises when the marker or the record it names cannot be read: not JSON, not the
+# model, gone, or damaged (a failure of the index or the store is none of these).
+UNREADABLE = (NotFound, Damaged, ObjectNotFound, ValueError, KeyError, TypeError)
 
 
 class Pending(StrEnum):
@@ -108,14 +111,20 @@ def _replay(store: ObjectStore, index: SearchIndex, body: dict[str, str | None])
 
 def catch_up(store: ObjectStore, index: SearchIndex) -> int:
     """Index what the markers name, oldest first, each from storage as it is now; returns how many were
-    replayed. Stops at the first failure (the index is still down), keeping that marker and the rest."""
+    replayed. Stops at the first failure of the index or the store (still down), keeping that marker and
+    the rest. A marker whose record cannot be read is logged and kept, and the rest replayed: one damaged
+    record must not hold every later change out of the index (the periodic rounds would stall on it)."""
     done = 0
     for key in pending(store):
         try:
-            body = json.loads(store.get_bytes(key))
+            marker = store.get_bytes(key)
         except ObjectNotFound:
             continue  # replayed by a catch-up running beside this one
-        _replay(store, index, body)
+        try:
+            _replay(store, index, json.loads(marker))
+        except UNREADABLE as exc:
+            log.error("catch-up skipped %s: it or its record cannot be read (%s); marker kept", key, exc)
+            continue
         store.delete(key)
         done += 1
     return done
