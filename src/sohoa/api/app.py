@@ -25,11 +25,23 @@ from sohoa.api import web
 from sohoa.api.auth import AuditDraft, authorize, route_of
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.limits import BodyLimit
-from sohoa.api.routes import admin, batches, documents, dossiers, pages, reuse, search, session, signatures
+from sohoa.api.routes import (
+    admin,
+    batches,
+    documents,
+    dossiers,
+    jobs,
+    pages,
+    reuse,
+    search,
+    session,
+    signatures,
+)
 from sohoa.api.settings import Settings
 from sohoa.archive.audit import record_event
 from sohoa.archive.integrity import report_damage
 from sohoa.errors import Damaged, ServiceUnavailable, SohoaError
+from sohoa.ingest.resume import keep_resuming
 from sohoa.records.access import AuditEvent, Principal
 
 log = logging.getLogger("sohoa.api")
@@ -68,9 +80,12 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = backends is None
         app.state.backends = backends or make_backends(settings)
+        # Jobs whose process died (a server killed mid-batch) are finished here, now and as owners die.
+        resuming = keep_resuming(app.state.backends.ingest, settings.job_heartbeat_seconds)
         try:
             yield
         finally:
+            resuming.set()
             if owned:
                 app.state.backends.close()
 
@@ -81,7 +96,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         lifespan=lifespan,
         dependencies=[Depends(authorize)],
     )
-    for module in (session, documents, signatures, batches, dossiers, reuse, pages, search, admin):
+    for module in (session, documents, signatures, batches, jobs, dossiers, reuse, pages, search, admin):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.middleware("http")

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     hot_folder_settle: float = Field(default=2.0, ge=0, le=600, description="seconds a file must rest")
     es_url: str = "http://127.0.0.1:9200"
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
+    job_heartbeat_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="seconds between two heartbeats of a running job; three missed, and another process "
+        "takes the job over (ingest.resume)",
+    )
 
     @property
     def store_dir(self) -> Path:
