@@ -107,6 +107,7 @@ def _fill(path: str, w: World) -> str:
         "token": "x.y",
         "batch_id": "0" * 24,
         "group": "0",
+        "job_id": "job-" + "0" * 16,
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

@@ -145,8 +145,10 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(
     path, code = bad_files(tmp_path, scans / "two-pages.pdf")[kind]
     store = client.app.state.backends.store
 
-    def content() -> list[str]:  # the refusal itself is on the audit trail; nothing else may appear
-        return [k for k in store.list("") if not k.startswith("audit/")]
+    def content() -> list[str]:
+        # The refusal itself is on the audit trail and in its failed job (ingest.jobs); nothing else may
+        # appear (an unfinished job's open-jobs/ marker neither).
+        return [k for k in store.list("") if not k.startswith(("audit/", "jobs/"))]
 
     before = content()
     with path.open("rb") as f:
@@ -218,13 +220,13 @@ def test_hostile_uploads_are_refused_cleanly(
 ) -> None:
     name, data, code = hostile[kind]
     store = client.app.state.backends.store
-    before = [k for k in store.list("") if not k.startswith("audit/")]
+    before = [k for k in store.list("") if not k.startswith(("audit/", "jobs/"))]  # both record refusals
     r = client.post("/api/v1/documents", files={"file": (name, data, "application/pdf")})
     assert 400 <= r.status_code < 500, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"].endswith(f"/{code}"), r.text
     assert r.json()["message_vi"] and r.json()["message_en"]
     assert "Traceback" not in r.text and "/tmp/" not in r.text and "/work/" not in r.text
-    assert [k for k in store.list("") if not k.startswith("audit/")] == before
+    assert [k for k in store.list("") if not k.startswith(("audit/", "jobs/"))] == before
     assert client.get("/api/v1/health").json()["status"] == "ok"
     assert client.get(f"/api/v1/documents/{uploaded['id']}").status_code == 200

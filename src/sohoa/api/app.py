@@ -25,12 +25,24 @@ from sohoa.api import web
 from sohoa.api.auth import AuditDraft, authorize, route_of
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.limits import BodyLimit
-from sohoa.api.routes import admin, batches, documents, dossiers, pages, reuse, search, session, signatures
+from sohoa.api.routes import (
+    admin,
+    batches,
+    documents,
+    dossiers,
+    jobs,
+    pages,
+    reuse,
+    search,
+    session,
+    signatures,
+)
 from sohoa.api.settings import Settings
 from sohoa.archive.audit import record_event
 from sohoa.archive.integrity import report_damage
 from sohoa.errors import Damaged, ServiceUnavailable, SohoaError
 from sohoa.ingest.catchup import start_catch_up
+from sohoa.ingest.resume import keep_resuming
 from sohoa.records.access import AuditEvent, Principal
 
 log = logging.getLogger("sohoa.api")
@@ -71,9 +83,12 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         app.state.backends = backends or make_backends(settings)
         # Pending index writes replayed while the server runs (a test's own backends are left to the test).
         stop_catch_up = start_catch_up(app.state.backends, settings.pending_seconds if owned else 0)
+        # Jobs whose process died (a server killed mid-batch) are finished here, now and as owners die.
+        resuming = keep_resuming(app.state.backends.ingest, settings.job_heartbeat_seconds)
         try:
             yield
         finally:
+            resuming.set()
             stop_catch_up()
             if owned:
                 app.state.backends.close()
@@ -85,7 +100,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         lifespan=lifespan,
         dependencies=[Depends(authorize)],
     )
-    for module in (session, documents, signatures, batches, dossiers, reuse, pages, search, admin):
+    for module in (session, documents, signatures, batches, jobs, dossiers, reuse, pages, search, admin):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.middleware("http")

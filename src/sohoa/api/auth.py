@@ -79,6 +79,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/metrics/digitization"): _rule({OFF, ADM}),
     ("GET", "/api/v1/audit"): _rule({ADM}, V.AUDIT),
     ("GET", "/api/v1/users"): _rule({ADM}),
+    ("GET", "/api/v1/jobs"): _rule({STF, OFF, ADM}),
+    ("GET", "/api/v1/jobs/{job_id}"): _rule({STF, OFF, ADM}),
 }
 
 

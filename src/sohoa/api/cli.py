@@ -19,7 +19,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sohoa.api import cli_fields, cli_files, cli_metrics, cli_pending, cli_scan, cli_signatures, worker
+from sohoa.api import (
+    cli_fields,
+    cli_files,
+    cli_jobs,
+    cli_metrics,
+    cli_pending,
+    cli_scan,
+    cli_signatures,
+    worker,
+)
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.cli_common import audit, backends_or_fail, console, err, explain, fail, file_failed, severity
 from sohoa.api.cli_documents import edit as edit_command
@@ -46,6 +55,7 @@ app.command("edit")(edit_command)
 app.command("metrics")(cli_metrics.metrics)
 app.command("catch-up")(cli_pending.catch_up)
 app.command("worker")(worker.worker)
+app.add_typer(cli_jobs.app, name="jobs")
 
 
 def _backends() -> Backends:
@@ -64,7 +74,9 @@ def ingest(
     ] = None,
 ) -> None:
     """Digitize files: one file = one document. Files already stored are recognised by content."""
-    from sohoa.ingest.intake import Intake, Source, submit
+    from sohoa.ingest.intake import Intake, Source
+    from sohoa.ingest.jobs import configure as configure_jobs
+    from sohoa.ingest.jobs import submit_job
     from sohoa.ingest.pipeline import IngestMeta, IngestOutcome
 
     files = scan_files(paths)
@@ -73,6 +85,7 @@ def ingest(
         raise typer.Exit(ExitCode.BAD_INPUT)
     backends = _backends()
     ctx = backends.ingest
+    configure_jobs(backends.settings.job_heartbeat_seconds)
     worst = ExitCode.OK
     try:
         with (
@@ -100,7 +113,8 @@ def ingest(
                     by="cli",
                 )
                 try:
-                    (outcome,) = submit(
+                    # Each file its own job: one failure is one failed job, the others go on.
+                    (outcome,) = submit_job(
                         ctx,
                         Intake(Source.CLI, (file,), meta),
                         progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),

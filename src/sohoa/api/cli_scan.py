@@ -25,12 +25,13 @@ from sohoa.records.models import DocumentKind
 
 
 def _run(backends: Backends, intake: Intake) -> Batch:
-    from sohoa.ingest.intake import submit
+    from sohoa.ingest.jobs import configure, submit_job
 
+    configure(backends.settings.job_heartbeat_seconds)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err) as bar:
         task = bar.add_task((intake.meta.name if intake.meta else "")[:40], total=None)
-        taken = submit(
+        taken = submit_job(
             backends.ingest,
             intake,
             progress=lambda p: bar.update(task, completed=p.pages_done, total=p.pages_total),

@@ -119,6 +119,13 @@ class Settings(BaseSettings):
         description="how often `sohoa serve` (and the worker) index the changes stored while the index "
         "refused them (a round at start, then every so many seconds); 0 turns it off",
     )
+    job_heartbeat_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="seconds between two heartbeats of a running job; three missed, and another process "
+        "takes the job over (ingest.resume)",
+    )
 
     @property
     def store_dir(self) -> Path:

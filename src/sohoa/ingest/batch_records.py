@@ -59,3 +59,15 @@ def mark_failed(store: ObjectStore, batch_id: str, error: str) -> None:
 
     with contextlib.suppress(ObjectNotFound, ValueError):  # refused before anything was stored
         update_manifest(store, keys.batch_manifest(batch_id), Batch, change)
+
+
+def link_job(store: ObjectStore, batch_id: str, job_id: str) -> None:
+    """The batch record names the job reading it, for a client following the batch."""
+
+    def change(batch: Batch) -> Batch | None:
+        if batch.job_id == job_id:
+            return None
+        batch.job_id = job_id
+        return batch
+
+    update_manifest(store, keys.batch_manifest(batch_id), Batch, change)

@@ -58,6 +58,7 @@ class Taken:
 
     outcomes: list[IngestOutcome] = field(default_factory=list)
     batch: Batch | None = None
+    job_id: str | None = None  # the job it ran as (`ingest.jobs`), when it ran as one
 
 
 def stack(

@@ -15,11 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from sohoa.errors import BadInput, Conflict, SohoaError
-from sohoa.ingest.batch_records import mark_failed
+from sohoa.ingest.batch_records import link_job, mark_failed
 from sohoa.ingest.context import IngestContext
-from sohoa.ingest.intake import Intake, Source, prepare, stack, submit
+from sohoa.ingest.intake import Intake, Source, prepare, stack
+from sohoa.ingest.jobs import open_job, run_job, submit_job
 from sohoa.ingest.pipeline import IngestMeta, Progress
 from sohoa.records.batches import Batch, BatchStatus
+from sohoa.records.jobs import Job
 from sohoa.scanners.hotfolder import HotFolder
 from sohoa.scanners.hotfolder import watch as watch_folder
 from sohoa.storage import keys
@@ -41,17 +43,30 @@ def start(
     *,
     scratch: Path | None = None,
     finish: Finish = lambda error: None,
+    job: Job | None = None,
 ) -> bool:
     """Read a prepared (or opened) batch in a background thread, unless it is done or already being read;
-    `scratch`, a folder holding the intake's files, is removed when the run ends. True if started."""
+    `scratch`, a folder holding the intake's files, is removed when the run ends. True if started.
+
+    The run is a job (`job`, or a new one written now, before the thread starts), whose id the batch record
+    and `batch` (as the caller answers it) carry, so a process that dies half-way leaves a job that the next
+    one finishes (`ingest.resume`)."""
     with _running_lock:
         started = batch.status is not BatchStatus.DONE and batch.id not in _running
         if started:
             _running.add(batch.id)
     if started:
+        try:
+            job = job or open_job(ctx.store, intake, batch=batch)
+            batch.job_id = job.id
+            link_job(ctx.store, batch.id, job.id)
+        except BaseException:
+            with _running_lock:
+                _running.discard(batch.id)
+            raise
         threading.Thread(
             target=read,
-            args=(ctx, intake, batch.id),
+            args=(ctx, intake, batch.id, job),
             kwargs={"scratch": scratch, "finish": finish},
             daemon=True,
         ).start()
@@ -68,13 +83,19 @@ def running(batch_id: str) -> bool:
 
 
 def read(
-    ctx: IngestContext, intake: Intake, batch_id: str, *, scratch: Path | None = None, finish: Finish
+    ctx: IngestContext,
+    intake: Intake,
+    batch_id: str,
+    job: Job,
+    *,
+    scratch: Path | None = None,
+    finish: Finish,
 ) -> None:
-    """A run's body: the stack read and cut; a failure is written on the batch record (what it read is
-    kept, and sending the same files again goes on from there); always finished."""
+    """A run's body: the stack read and cut as its job; a failure is written on the batch record (what it
+    read is kept, and sending the same files again goes on from there) and on the job; always finished."""
     error = None
     try:
-        submit(ctx, intake)
+        run_job(ctx, job, intake)
     except SohoaError as exc:
         error = f"{exc.vi} / {exc.en}"
         mark_failed(ctx.store, batch_id, error)
@@ -137,7 +158,7 @@ def watch_hot_folder(
     def handle(path: Path) -> str | None:
         intake = stack(Source.HOT_FOLDER, (path,), replace(meta, name=path.name))
         try:
-            batch = submit(ctx, intake, progress(path)).batch
+            batch = submit_job(ctx, intake, progress(path)).batch
         except BadInput as exc:
             report(path, None, exc)
             return f"{exc.vi} / {exc.en}"

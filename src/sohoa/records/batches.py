@@ -117,6 +117,7 @@ class Batch(BaseModel):
     agency: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    job_id: str | None = None  # the job reading it now, or that read it last (records.jobs)
 
     @property
     def documents(self) -> int:

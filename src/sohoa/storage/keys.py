@@ -153,6 +153,20 @@ def batch_fix(batch_id: str, fix: int, suffix: str) -> str:
 BATCHES_PREFIX = "batches/"
 
 
+def job_manifest(job_id: str) -> str:
+    """A job: one intake's work, written before it starts (records.jobs)."""
+    return check_key(f"jobs/{job_id}/job.json")
+
+
+def open_job_marker(job_id: str) -> str:
+    """Present while a job is unfinished: what a restarted process looks through, not every job."""
+    return check_key(f"open-jobs/{job_id}")
+
+
+JOBS_PREFIX = "jobs/"
+OPEN_JOBS_PREFIX = "open-jobs/"
+
+
 def user(username: str) -> str:
     return check_key(f"users/{username}.json")
 

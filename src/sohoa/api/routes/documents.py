@@ -22,7 +22,8 @@ from sohoa.api.uploads import spool
 from sohoa.archive.dossier_codes import foreign_dossier, label_dossier
 from sohoa.archive.edits import audit_detail, edit_document
 from sohoa.archive.lifecycle import confirm_fields, revoke
-from sohoa.ingest.intake import Intake, Source, submit
+from sohoa.ingest.intake import Intake, Source
+from sohoa.ingest.jobs import submit_job
 from sohoa.ingest.pipeline import IngestMeta
 from sohoa.records.confirmations import FieldChange
 from sohoa.records.models import Document, DocumentKind, FieldName
@@ -63,7 +64,7 @@ def upload_document(
             by=who.username,
             agency=who.agency,
         )
-        (outcome,) = submit(backends.ingest, Intake(Source.UPLOAD, (Path(tmp.name),), meta)).outcomes
+        (outcome,) = submit_job(backends.ingest, Intake(Source.UPLOAD, (Path(tmp.name),), meta)).outcomes
     document = outcome.document
     if foreign and outcome.created:
         document = label_dossier(backends.store, backends.index, document.id, dossier_code or "")
