@@ -6,10 +6,11 @@ they cannot start, every test that needs them fails with the service's log: they
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -163,3 +164,23 @@ def validate_pdfa(paths: list[Path]) -> dict[str, list[str]]:
     missing = {str(p) for p in paths} - set(verdicts)
     assert not missing, f"veraPDF gave no verdict on {missing}"
     return verdicts
+
+
+@pytest.fixture(params=["local", "celery"])
+def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[Path], dict[str, str]]]:
+    """The environment of a `sohoa` process on a data folder (the test's `data`, for the Celery workers),
+    whose pages are read by its own process pool, or by two Celery worker processes (`sohoa worker`) on
+    the same machine and data folder."""
+    if request.param == "local":
+        yield lambda data: {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "2", "COLUMNS": "200"}
+        return
+    from celery_workers import celery_env, start_worker
+
+    env = celery_env(request.getfixturevalue("services"))
+    data = tmp_path / "data"
+    workers = [start_worker(env, tmp_path / f"worker-{n}", data=data) for n in (1, 2)]
+    try:
+        yield lambda folder: {**env, "SOHOA_DATA_DIR": str(folder)}
+    finally:
+        for worker in workers:
+            worker.stop()

@@ -9,12 +9,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from celery_workers import celery_env, start_worker
 from sohoa.archive import load_document
 from sohoa.ingest.batches import PageResult
 from sohoa.records.batches import Batch, BatchStatus, CoverSheet, PageKind
@@ -30,23 +29,6 @@ OTHER_AGENCY = "000.00.12.H29"
 
 def _env(data: Path) -> dict[str, str]:
     return {**os.environ, "SOHOA_DATA_DIR": str(data), "SOHOA_WORKERS": "2", "COLUMNS": "200"}
-
-
-@pytest.fixture(params=["local", "celery"])
-def reader(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[Path], dict[str, str]]]:
-    """The environment of a `sohoa` command whose pages are read by its own process pool, or by two Celery
-    worker processes (`sohoa worker`) on the same machine and data folder."""
-    if request.param == "local":
-        yield _env
-        return
-    env = celery_env(request.getfixturevalue("services"))
-    data = tmp_path / "data"
-    workers = [start_worker(env, tmp_path / f"worker-{n}", data=data) for n in (1, 2)]
-    try:
-        yield lambda folder: {**env, "SOHOA_DATA_DIR": str(folder)}
-    finally:
-        for worker in workers:
-            worker.stop()
 
 
 def _store(data: Path) -> FilesystemStore:

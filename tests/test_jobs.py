@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -200,9 +200,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(data: Path, log: Path, base_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
-    env = _env(data, SOHOA_JOB_HEARTBEAT_SECONDS="0.5")
+    env = {**base_env, "SOHOA_WORKERS": "1", "SOHOA_JOB_HEARTBEAT_SECONDS": "0.5"}
     with log.open("ab") as out:
         server = subprocess.Popen(
             [SOHOA, "serve", "--port", str(port)], env=env, stdout=out, stderr=out, start_new_session=True
@@ -224,14 +224,16 @@ def _results(store: ObjectStore, batch_id: str) -> list[PageResult]:
     return [PageResult.model_validate_json(store.get_bytes(k)) for k in found]
 
 
-def test_a_serve_killed_mid_batch_finishes_it_when_started_again_without_a_new_upload(tmp_path: Path) -> None:
+def test_a_serve_killed_mid_batch_finishes_it_when_started_again_without_a_new_upload(
+    tmp_path: Path, reader: Callable[[Path], dict[str, str]]
+) -> None:
     images, truth = long_stack(8, seed=11, per_dossier=3)
     pdf = tmp_path / "stack.pdf"
     write_pdf(images, pdf)
     data, log = tmp_path / "data", tmp_path / "serve.log"
     store = FilesystemStore(data / "store")
     staff = make_people(store)["staff"]
-    first, base = _serve(data, log)
+    first, base = _serve(data, log, reader(data))
     second = None
     try:
         with pdf.open("rb") as f:
@@ -254,7 +256,8 @@ def test_a_serve_killed_mid_batch_finishes_it_when_started_again_without_a_new_u
         left = load_job(store, job_id)
         assert left.state is JobState.RUNNING and left.owner and left.owner.endswith(f":{first.pid}")
 
-        second, base = _serve(data, log)  # nothing uploaded again: the new server finds the job itself
+        # Nothing uploaded again: the new server finds the job itself.
+        second, base = _serve(data, log, reader(data))
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             job = httpx.get(f"{base}/api/v1/jobs/{job_id}", headers=staff.headers, timeout=10).json()

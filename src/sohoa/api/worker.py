@@ -110,6 +110,14 @@ def worker(
         str, typer.Option("--queues", help="which queues to take, comma-separated: ocr, default")
     ] = "ocr,default",
     loglevel: Annotated[str, typer.Option(help="Celery's log level")] = "INFO",
+    take_jobs: Annotated[
+        bool,
+        typer.Option(
+            "--take-jobs",
+            help="also finish the jobs of servers that died and index what the index missed (needs the "
+            "servers' own SOHOA_SEARCH settings: a worker on another index would index there)",
+        ),
+    ] = False,
 ) -> None:
     """Run a Celery worker that reads pages for any sohoa server reaching the same broker and store."""
     settings = Settings()
@@ -135,4 +143,30 @@ def worker(
         "--without-gossip",
         "--without-mingle",
     ]
+    if take_jobs:
+        _take_jobs_when_ready(settings)
     app.worker_main(argv)
+
+
+def _take_jobs_when_ready(settings: Settings) -> None:
+    """What `sohoa serve` does besides answering, done by this worker's main process too: unfinished jobs
+    of dead servers resumed, pending index writes replayed. Started once the worker is ready, after its pool
+    has forked, so the pool's processes never start with these threads' locks held."""
+    from celery.signals import worker_ready, worker_shutdown
+
+    from sohoa.api.backends import make_backends
+    from sohoa.ingest.catchup import start_catch_up
+    from sohoa.ingest.resume import keep_resuming
+
+    stops = []
+
+    @worker_ready.connect(weak=False)
+    def start(**_: Any) -> None:
+        backends = make_backends(settings.model_copy(update={"executor": "celery"}))
+        stops.append(start_catch_up(backends, settings.pending_seconds))
+        stops.append(keep_resuming(backends.ingest, settings.job_heartbeat_seconds).set)
+
+    @worker_shutdown.connect(weak=False)
+    def stop(**_: Any) -> None:
+        for stop_one in stops:
+            stop_one()
