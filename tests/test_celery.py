@@ -1,20 +1,28 @@
 """Pages read by Celery workers (SOHOA_EXECUTOR=celery): real `sohoa worker` processes on the Redis of
 deploy/services.sh, MinIO as the only thing they share with the sender, a worker SIGKILLed in the middle of
-a page of a 32-page stack: the batch finishes and every page is committed exactly once."""
+a page of a 32-page stack: the batch finishes and every page is committed exactly once; a worker whose store
+does not answer retries the page with backoff until it does."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
 
 from celery_workers import SOHOA, Worker, celery_env, start_worker
 from conftest import make_minio
+from sohoa.api.backends import make_executor
+from sohoa.api.settings import Settings
+from sohoa.ingest import ingest_file
 from sohoa.ingest.batches import PageResult
 from sohoa.records.batches import Batch, BatchStatus
-from sohoa.samples.scangen import write_pdf
+from sohoa.samples.scangen import make_page, write_pdf
 from sohoa.samples.stacks import long_stack
+from sohoa.search.sqlite import SqliteIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectStore
 
@@ -83,3 +91,79 @@ def test_a_worker_killed_mid_batch_the_batch_finishes_with_every_page_once(
     finally:
         doomed.stop()
         survivor.stop()
+
+
+class _Forwarder:
+    """A TCP port that refuses connections until `open()`, then forwards them to `target`: a store that
+    does not answer for a while, in front of the real MinIO."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server: socket.socket | None = None
+
+    def open(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        assert self.server is not None
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a: socket.socket, b: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := a.recv(65536):
+                b.sendall(data)
+        with contextlib.suppress(OSError):
+            b.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+def test_a_page_whose_store_does_not_answer_is_retried_with_backoff_until_it_does(
+    services: dict[str, str], tmp_path: Path
+) -> None:
+    bucket = f"sohoa-test-{uuid.uuid4().hex[:12]}"
+    env = celery_env(services, bucket=bucket)
+    host, port = services["SOHOA_MINIO_ENDPOINT"].rsplit(":", 1)
+    store = make_minio(services, bucket)  # the sender reaches MinIO; the worker, for now, nothing
+    forwarder = _Forwarder((host, int(port)))
+    worker = start_worker({**env, "SOHOA_MINIO_ENDPOINT": f"127.0.0.1:{forwarder.port}"}, tmp_path / "w")
+    page = tmp_path / "page.png"
+    make_page(seed=5151, size="A5", lines=3).image.save(page, dpi=(300, 300))
+    prefix = env["SOHOA_QUEUE_PREFIX"]
+    settings = Settings(executor="celery", broker_url=env["SOHOA_BROKER_URL"], queue_prefix=prefix)
+    executor = make_executor(settings, store)
+    try:
+        outcome: list[object] = []
+        ingest = threading.Thread(
+            target=lambda: outcome.append(
+                ingest_file(page, store=store, index=SqliteIndex(":memory:"), executor=executor)
+            )
+        )
+        ingest.start()
+        deadline = time.monotonic() + 60
+        while "Retry in" not in worker.text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "Retry in" in worker.text(), worker.text()[-3000:]  # the task was not failed, nor lost
+        forwarder.open()  # the store answers again
+        ingest.join(timeout=180)
+        assert not ingest.is_alive() and len(outcome) == 1, worker.text()[-3000:]
+        document = outcome[0].document  # type: ignore[attr-defined]
+        assert document.page_count == 1 and "succeeded" in worker.text()
+        assert list(store.list(keys.WORK_PREFIX)) == []
+    finally:
+        worker.stop()
+        forwarder.close()
