@@ -6,12 +6,15 @@ does not answer retries the page with backoff until it does."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import threading
 import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 from celery_workers import SOHOA, Worker, celery_env, start_worker
 from conftest import make_minio
@@ -167,3 +170,23 @@ def test_a_page_whose_store_does_not_answer_is_retried_with_backoff_until_it_doe
     finally:
         worker.stop()
         forwarder.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "said"),
+    [
+        (["worker", "--queues", "ocr,nope"], {}, "unknown queue: nope"),
+        (["worker"], {"SOHOA_BROKER_URL": ""}, "SOHOA_BROKER_URL is not set"),
+        (["jobs"], {"SOHOA_EXECUTOR": "celery", "SOHOA_BROKER_URL": ""}, "SOHOA_BROKER_URL is not set"),
+        (["worker"], {"SOHOA_BROKER_URL": "amqp://guest@127.0.0.1//"}, "SOHOA_BROKER_URL must be redis://"),
+        (["jobs"], {"SOHOA_EXECUTOR": "threads"}, "SOHOA_EXECUTOR: Input should be 'local' or 'celery'"),
+    ],
+)
+def test_a_worker_or_executor_set_up_wrong_is_refused_with_a_clear_message(
+    tmp_path: Path, args: list[str], settings: dict[str, str], said: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOHOA_")}
+    env.update(SOHOA_DATA_DIR=str(tmp_path / "data"), COLUMNS="250", **settings)
+    done = subprocess.run([SOHOA, *args], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert said in done.stderr and "Lỗi:" in done.stderr and "Traceback" not in done.stderr

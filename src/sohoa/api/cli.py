@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -34,7 +35,7 @@ from sohoa.api.cli_common import audit, backends_or_fail, console, err, explain,
 from sohoa.api.cli_documents import edit as edit_command
 from sohoa.api.cli_users import app as users_app
 from sohoa.api.settings import Settings
-from sohoa.errors import ExitCode, SohoaError
+from sohoa.errors import ExitCode, InvalidValue, SohoaError
 from sohoa.records.access import AuditAction
 from sohoa.records.models import DocumentKind
 from sohoa.scanners import scan_files
@@ -360,3 +361,11 @@ def main() -> None:
     except SohoaError as exc:
         # Errors raised outside a command's own handling (a backend that cannot be reached, say).
         sys.exit(explain(exc))
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        # A SOHOA_* variable with a value it cannot take: said as such, not as a traceback.
+        wrong = "; ".join(
+            f"SOHOA_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors() if e.get("loc")
+        )
+        sys.exit(explain(InvalidValue(f"Cấu hình không hợp lệ: {wrong}", f"invalid settings: {wrong}")))

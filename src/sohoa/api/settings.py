@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sohoa.api.scratch import own_scratch
@@ -126,6 +126,18 @@ class Settings(BaseSettings):
         description="seconds between two heartbeats of a running job; three missed, and another process "
         "takes the job over (ingest.resume)",
     )
+
+    @field_validator("broker_url", mode="before")
+    @classmethod
+    def _redis_or_nothing(cls, value: object) -> object:
+        """Empty is unset; anything else must name a Redis server (the broker sohoa is built and tested on:
+        Celery would otherwise take an empty or mistyped URL for RabbitMQ on localhost and wait forever)."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw in (None, ""):
+            return None
+        if not str(raw).startswith(("redis://", "rediss://")):
+            raise ValueError("SOHOA_BROKER_URL must be redis://[:password@]host:port/db (or rediss://)")
+        return value
 
     @property
     def store_dir(self) -> Path:
