@@ -19,7 +19,7 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # redis-server: the task broker for the workers (deploy/services.sh runs its own on loopback).
 TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium redis-server
 
-.PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch bench-web system-deps venv sample clean services-down
+.PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch bench-workers bench-web system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR) --agency $(DEMO_AGENCY)
@@ -76,6 +76,10 @@ bench-search: venv  ## SQLite against Elasticsearch at 100,000 pages (prints a t
 
 bench-batch: venv  ## a 100-page stack, capture to searchable: pages per minute and peak memory
 	$(BIN)/python bench/batch.py --pages 100
+
+bench-workers: venv  ## the same 60-page stack through the local pool and through 1 and 2 Celery workers (prints a table)
+	bash deploy/services.sh up
+	$(BIN)/python bench/workers.py --pages 60
 
 bench-sign: venv  ## signing cost per document (PKCS#12 and SoftHSM2) against pyHanko's plain signature
 	$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES=softhsm2
