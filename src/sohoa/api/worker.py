@@ -11,9 +11,10 @@ _SECONDS`, checked every few seconds by every live worker). Each worker process 
 nothing. Reading a page and keeping its result are idempotent by content, so a page delivered twice is
 committed once.
 
-Pages go to `{prefix}.ocr`; everything short (the index catch-up) to `{prefix}.default`, so it never waits
-behind an OCR backlog. A store or broker that does not answer is retried with backoff; bad input is
-answered, not retried (`ingest.remote_pages`).
+Pages go to `{prefix}.ocr`; `{prefix}.default` is for short tasks, so they never wait behind an OCR backlog
+(none today: indexing and commits happen in the process that runs the job, and the index catch-up and the
+take-over of jobs run as threads of `sohoa serve` and `sohoa worker --take-jobs`). A store or broker that
+does not answer is retried with backoff; bad input is answered, not retried (`ingest.remote_pages`).
 """
 
 from __future__ import annotations
