@@ -128,15 +128,15 @@ def _results(store: FilesystemStore, batch_id: str) -> list[PageResult]:
     return [PageResult.model_validate_json(store.get_bytes(k)) for k in found]
 
 
-def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(
-    tmp_path: Path, reader: Callable[[Path], dict[str, str]]
-) -> None:
+def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(tmp_path: Path) -> None:
+    # With Celery workers, the same kill is tests/test_jobs.py's (a server killed mid-batch), and a worker
+    # killed mid-page is tests/test_celery.py's.
     images, truth = long_stack(32, seed=7)
     stack = tmp_path / "stack.pdf"
     write_pdf(images, stack)
     data, store = tmp_path / "data", _store(tmp_path / "data")
     command = [SOHOA, "batch", str(stack), "--agency", AGENCY]
-    first = subprocess.Popen(command, env=reader(data), start_new_session=True, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(command, env=_env(data), start_new_session=True, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     done_before: list[PageResult] = []
     while time.monotonic() < deadline:
@@ -151,7 +151,7 @@ def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(
     assert 10 <= len(done_before) < len(images), "the kill must land mid-batch"
     assert batch.status is BatchStatus.RUNNING
 
-    second = subprocess.run(command, env=reader(data), capture_output=True, text=True, timeout=600)
+    second = subprocess.run(command, env=_env(data), capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-2000:]
     [batch] = _batches(store)
     results = _results(store, batch.id)
@@ -166,7 +166,7 @@ def test_a_batch_killed_half_way_finishes_with_every_page_processed_once(
     documents = [k for k in store.list("by-sha256/")]
     assert len(documents) == len(truth.groups) == batch.documents  # each dossier stored once
 
-    again = subprocess.run(command, env=reader(data), capture_output=True, text=True, timeout=600)
+    again = subprocess.run(command, env=_env(data), capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and len(list(store.list("by-sha256/"))) == len(truth.groups)
 
 

@@ -67,13 +67,16 @@ def test_bad_file_exits_2_with_a_bilingual_message(
     scans: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     folder, _ = scans
-    for path, _code in bad_files(tmp_path / "bad", folder / "two-pages.pdf").values():
+    bad = bad_files(tmp_path / "bad", folder / "two-pages.pdf")
+    for path, _code in bad.values():
         r = run("ingest", str(path), data=tmp_path / "data")
         assert r.returncode == 2, (path, r.stderr)
         assert " / " in r.stderr
-    assert not (tmp_path / "data" / "store" / "keys").exists() or not any(
-        (tmp_path / "data" / "store" / "keys").rglob("*.json")
-    )
+    # Nothing stored but each refusal's job, failed with the message the person was given.
+    store = FilesystemStore(tmp_path / "data" / "store")
+    assert {key.split("/", 1)[0] for key in store.list("")} <= {"jobs", "audit"}
+    jobs = [json.loads(store.get_bytes(k)) for k in store.list("jobs/")]
+    assert len(jobs) == len(bad) and all(j["state"] == "failed" and " / " in j["errors"][0] for j in jobs)
 
 
 def test_show_unknown_document_exits_3(tmp_path: Path) -> None:

@@ -313,6 +313,12 @@ def test_staff_run_a_batch_and_fix_a_flagged_page(site: Site, browser: Browser, 
     row = page.locator('tr[data-group="0"]')
     expect(row).to_contain_text("2, 3")
     expect(row).not_to_contain_text("≠")
+    # The upload was a job from the start; the scan station lists it, done, with its pages.
+    page.goto(f"{site.url}/scan")
+    job = page.locator("tr[data-job]", has_text="Hồ sơ 0042")
+    expect(job).to_have_attribute("data-state", "done")
+    expect(job).to_contain_text("tải lên lô quét")
+    expect(job).to_contain_text("3/3")
     page.context.close()
 
 

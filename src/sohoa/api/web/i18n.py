@@ -232,6 +232,19 @@ TEXT: dict[str, tuple[str, str]] = {
         "Cảnh báo bất thường (cán bộ tiếp nhận hồ sơ của quá nhiều người trong một giờ)",
         "Unusual-pattern flags (an officer receiving dossiers for too many people within an hour)",
     ),
+    "jobs": ("Việc số hóa gần đây", "Recent digitizing jobs"),
+    "job_source": ("Nguồn", "Source"),
+    "job_updated": ("Cập nhật", "Updated"),
+    "job_error": ("Lỗi", "Error"),
+    "job_queued": ("đang chờ", "queued"),
+    "job_running": ("đang làm", "running"),
+    "job_done": ("xong", "done"),
+    "job_failed": ("lỗi", "failed"),
+    "source_upload": ("tải lên một tệp", "one file uploaded"),
+    "source_batch_upload": ("tải lên lô quét", "batch uploaded"),
+    "source_hot_folder": ("thư mục quét", "hot folder"),
+    "source_scanner": ("máy quét", "scanner"),
+    "source_cli": ("dòng lệnh", "command line"),
 }
 
 

@@ -1,6 +1,7 @@
 """The scan station (staff): the agency's batches and a new batch from files; a batch live (progress bar,
 pages as thumbnails as they finish, the documents it was cut into), and its review list with each page's
-image beside its text and the fixes in place (turn, not blank, blank, move, rescan, assign)."""
+image beside its text and the fixes in place (turn, not blank, blank, move, rescan, assign); and the
+agency's latest jobs, whatever way in they came."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from sohoa.api.routes.batches import visible_batch
 from sohoa.api.web.render import backends_of, page, signed_in
 from sohoa.ingest.batches import finished_pages, list_batches, page_result
+from sohoa.ingest.jobs import list_jobs
 from sohoa.records.access import Role
 from sohoa.records.batches import BatchStatus
 from sohoa.scanners.hotfolder import HotFolder
@@ -27,7 +29,10 @@ def scan_station(request: Request) -> HTMLResponse:
     if settings.hot_folder is not None:
         folder = HotFolder(settings.hot_folder, settle=settings.hot_folder_settle)
         hot = (settings.hot_folder, folder.at_rest())
-    return page(request, "scan.html", batches=batches[:50], hot=hot)
+    # Every intake of the agency (uploads, batches, hot folders, scans, `sohoa ingest`) as a job: where each
+    # stands, and why one failed.
+    jobs = [j for j in list_jobs(backends_of(request).store, limit=500) if j.meta.agency == who.agency]
+    return page(request, "scan.html", batches=batches[:50], hot=hot, jobs=jobs[:20])
 
 
 @router.get("/scan/{batch_id}", response_class=HTMLResponse)
