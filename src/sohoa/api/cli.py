@@ -23,6 +23,7 @@ from rich.table import Table
 from sohoa.api import (
     cli_fields,
     cli_files,
+    cli_fixity,
     cli_jobs,
     cli_metrics,
     cli_pending,
@@ -56,6 +57,7 @@ app.command("edit")(edit_command)
 app.command("metrics")(cli_metrics.metrics)
 app.command("catch-up")(cli_pending.catch_up)
 app.command("worker")(worker.worker)
+app.command("fixity")(cli_fixity.fixity)
 app.add_typer(cli_jobs.app, name="jobs")
 
 

@@ -137,6 +137,7 @@ class AuditAction(StrEnum):
     DAMAGE_FOUND = "integrity_error"  # a stored object failed its sha256 check on read
     REPAIR = "repair"  # a damaged stored master written back from the original file
     FLAG = "flag"  # an unusual pattern for an admin to look at (api.watch)
+    FIXITY = "fixity"  # a run reading back every stored object to check its sha256 (archive.fixity)
 
 
 class AuditEvent(BaseModel):

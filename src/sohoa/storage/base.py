@@ -191,6 +191,12 @@ class ObjectStore(Protocol):
 
     def stat(self, key: str) -> ObjectInfo: ...
 
+    def digest(self, key: str) -> tuple[ObjectInfo, str]:
+        """What the store recorded of the object when it was written, and the sha256 of the bytes under it
+        now, streamed (never held whole) and not checked: the caller compares (archive.fixity). The sha256
+        is "" when the record is there but its bytes are gone; ObjectNotFound when the key is."""
+        ...
+
     def restore_file(self, key: str, path: Path) -> str | None:
         """Write back an object whose stored bytes no longer hash to its recorded sha256, from a good copy
         (the original file ingested again). The one way past write-once, and a narrow one: only bytes whose

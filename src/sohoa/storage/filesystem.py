@@ -312,6 +312,15 @@ class FilesystemStore:
         return ObjectInfo(key=key, size=r["size"], sha256=r["sha256"], content_type=r["content_type"])
 
     @_translated
+    def digest(self, key: str) -> tuple[ObjectInfo, str]:
+        info = self.stat(key)
+        try:
+            with self._blob_path(info.sha256).open("rb") as f:
+                return info, hashlib.file_digest(f, "sha256").hexdigest()
+        except FileNotFoundError:
+            return info, ""
+
+    @_translated
     def exists(self, key: str) -> bool:
         check_key(key)
         return self._record_or_none(key) is not None

@@ -135,6 +135,19 @@ class MinioStore:
         with self._translated(key):
             yield from response.stream(_CHUNK)
 
+    def _sha256_of(self, key: str, response: Any, sink: Callable[[bytes], object] | None = None) -> str:
+        """The sha256 of an open GET's body, streamed (each chunk also to `sink`); the response is closed."""
+        digest = hashlib.sha256()
+        try:
+            for chunk in self._chunks(key, response):
+                digest.update(chunk)
+                if sink is not None:
+                    sink(chunk)
+        finally:
+            response.close()
+            response.release_conn()
+        return digest.hexdigest()
+
     def _ensure_buckets(self, retention_days: int, retention_mode: str) -> None:
         if not self.client.bucket_exists(self.bucket):
             self.client.make_bucket(self.bucket)
@@ -288,6 +301,10 @@ class MinioStore:
                 continue
         raise ObjectNotFound(key)
 
+    def digest(self, key: str) -> tuple[ObjectInfo, str]:
+        response = self._open(key)  # the headers and the body of one version: a rewrite is not damage
+        return _info(key, response.headers), self._sha256_of(key, response)
+
     def get_bytes(self, key: str) -> bytes:
         return self.read_versioned(key)[0]
 
@@ -305,21 +322,14 @@ class MinioStore:
 
     def download(self, key: str, path: Path) -> ObjectInfo:
         path = Path(path)
-        digest = hashlib.sha256()
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
                 response = self._open(key)
-                try:
-                    info = _info(key, response.headers)
-                    for chunk in self._chunks(key, response):
-                        digest.update(chunk)
-                        out.write(chunk)
-                finally:
-                    response.close()
-                    response.release_conn()
-            if digest.hexdigest() != info.sha256:
+                info = _info(key, response.headers)
+                found = self._sha256_of(key, response, out.write)
+            if found != info.sha256:
                 raise IntegrityError(key)
             tmp.replace(path)
         except BaseException:
@@ -334,14 +344,7 @@ class MinioStore:
         bucket, info = self._locate(key)
         version = self._call(key, self.client.stat_object, bucket, key).version_id
         response = self._call(key, self.client.get_object, bucket, key, version_id=version)
-        digest = hashlib.sha256()
-        try:
-            for chunk in self._chunks(key, response):
-                digest.update(chunk)
-        finally:
-            response.close()
-            response.release_conn()
-        if digest.hexdigest() == info.sha256:
+        if self._sha256_of(key, response) == info.sha256:
             return None
         path = Path(path)
         if sha256_file(path) != info.sha256:
