@@ -295,3 +295,31 @@ def test_run_fixity_tells_its_progress_and_names_its_caller(archive: Archive, tm
     n = len(archive.docs)
     assert report.clean and seen == [(i, n) for i in range(1, n + 1)]
     assert fixity_events(archive.store)[-1].actor == "system:fixity"
+
+
+@pytest.mark.parametrize("store", ["fs"], indirect=True)
+def test_a_master_is_checked_against_the_sha256_its_record_names(archive: Archive) -> None:
+    """Bytes intact as the store recorded them, but not the master the document names: a mismatch."""
+    doc = archive.docs[0]
+    manifest = f"documents/{doc.id}/manifest.json"
+    record = json.loads(archive.store.get_bytes(manifest))
+    record["master_sha256"] = "0" * 64
+    archive.store.put_bytes(manifest, json.dumps(record).encode(), content_type="application/json")
+    code, report = archive.report()
+    assert code == 5
+    assert report["mismatches"] == [{"key": doc.master_key, "expected": "0" * 64, "found": doc.master_sha256}]
+
+
+@pytest.mark.parametrize("store", ["fs"], indirect=True)
+def test_a_manifest_that_is_not_a_record_is_unreadable_and_its_objects_are_not_orphans(
+    archive: Archive,
+) -> None:
+    doc = archive.docs[1]
+    archive.store.put_bytes(
+        f"documents/{doc.id}/manifest.json", b"{not json", content_type="application/json"
+    )
+    result = archive.fixity()
+    assert result.exit_code == 5, result.output
+    _, report = archive.report()
+    assert [f["key"] for f in report["unreadable"]] == [f"documents/{doc.id}/manifest.json"]
+    assert report["orphans"] == [] and report["documents"] == len(archive.docs)
