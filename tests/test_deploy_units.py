@@ -76,6 +76,8 @@ def test_each_unit_reads_the_one_env_file_runs_as_sohoa_and_is_hardened(name: st
     assert service["EnvironmentFile"] == ENV_FILE
     assert service["User"] == "sohoa" and service["Group"] == "sohoa"
     assert service["Restart"] == "on-failure"
+    # The stop signal goes to sohoa's main process only: pool processes end with it, pages handed back.
+    assert service["KillMode"] == "mixed"
     for key, value in {
         "NoNewPrivileges": "yes",
         "ProtectSystem": "strict",
