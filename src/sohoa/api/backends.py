@@ -76,7 +76,7 @@ def make_index(settings: Settings) -> SearchIndex:
     if settings.search == "elasticsearch":
         from sohoa.search.elastic import ElasticIndex
 
-        return ElasticIndex(settings.es_url, index=settings.es_index)
+        return ElasticIndex(settings.es_hosts, index=settings.es_index, replicas=settings.es_replicas)
     return SqliteIndex(settings.index_path)
 
 

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sohoa.api.scratch import own_scratch
+from sohoa.search.elastic_hosts import es_urls
 
 
 class Settings(BaseSettings):
@@ -110,7 +111,18 @@ class Settings(BaseSettings):
         "another worker (a worker that died); longer than the slowest page",
     )
     tasks_in_flight: int = Field(default=64, ge=1, le=10000, description="pages one run sends ahead")
-    es_url: str = "http://127.0.0.1:9200"
+    es_url: str = Field(
+        default="http://127.0.0.1:9200",
+        description="the Elasticsearch nodes, one URL or several comma-separated: the client fails over "
+        "between them",
+    )
+    es_replicas: int = Field(
+        default=0,
+        ge=0,
+        le=10,
+        description="copies of each index shard on other nodes: 0 on a single node, 1 or more in a cluster "
+        "(applied to existing indices when sohoa opens them)",
+    )
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
     pending_seconds: float = Field(
         default=30,
@@ -138,6 +150,16 @@ class Settings(BaseSettings):
         if not str(raw).startswith(("redis://", "rediss://")):
             raise ValueError("SOHOA_BROKER_URL must be redis://[:password@]host:port/db (or rediss://)")
         return value
+
+    @field_validator("es_url")
+    @classmethod
+    def _es_nodes(cls, value: str) -> str:
+        """Each node's URL checked now (search.elastic_hosts), so a mistyped list stops sohoa at start."""
+        return ",".join(es_urls(value))
+
+    @property
+    def es_hosts(self) -> list[str]:
+        return self.es_url.split(",")
 
     @property
     def store_dir(self) -> Path:

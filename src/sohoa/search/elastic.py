@@ -9,7 +9,7 @@ Calls to the server go through `_guard`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ from elasticsearch import Elasticsearch
 
 from sohoa.search import elastic_generations as generations
 from sohoa.search.elastic_errors import translated
+from sohoa.search.elastic_hosts import es_urls
 from sohoa.search.elastic_pages import ElasticPages
 from sohoa.search.elastic_records import ElasticRecords
 
@@ -25,13 +26,30 @@ T = TypeVar("T")
 
 class ElasticIndex(ElasticPages, ElasticRecords):
     def __init__(
-        self, url: str, *, index: str = "sohoa-pages", timeout: float = 30, template: bool = True
+        self,
+        url: str | Sequence[str],
+        *,
+        index: str = "sohoa-pages",
+        timeout: float = 30,
+        template: bool = True,
+        replicas: int = 0,
     ) -> None:
-        self.url = url
+        """`url`: one node, or several (a list or a comma-separated string, search.elastic_hosts), which
+        the client fails over between; `replicas`: copies of each shard on other nodes (0 on one node)."""
+        self.hosts = es_urls(url)
+        self.url = ",".join(self.hosts)
         self.index = index
         self.timeout = timeout
         self.template = template
-        self.client = Elasticsearch(url, request_timeout=timeout, retry_on_timeout=True, max_retries=3)
+        self.replicas = replicas
+        # A node that refuses the connection is set aside and the request retried on another: with
+        # max_retries of at least the count of nodes, one dead node costs a search one refused connection.
+        self.client = Elasticsearch(
+            self.hosts,
+            request_timeout=timeout,
+            retry_on_timeout=True,
+            max_retries=max(3, len(self.hosts)),
+        )
         self._absent = self.client.options(ignore_status=404)  # deleting what is already gone is done
         self._guard(self._ensure_index)
 
@@ -63,7 +81,9 @@ class ElasticIndex(ElasticPages, ElasticRecords):
         untouched."""
         generation = self._guard(generations.live_generation, self.client, self.index) + 1
         fresh_base = generations.generation_base(self.index, generation)
-        fresh = ElasticIndex(self.url, index=fresh_base, timeout=self.timeout, template=False)
+        fresh = ElasticIndex(
+            self.hosts, index=fresh_base, timeout=self.timeout, template=False, replicas=self.replicas
+        )
         try:
             fresh.clear()  # the leftovers of a rebuild that died before its switch
             yield fresh

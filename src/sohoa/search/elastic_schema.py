@@ -46,6 +46,12 @@ _TEMPLATE_BODY: dict[str, Any] = {
 }
 
 
+def template_body(replicas: int) -> dict[str, Any]:
+    """The pages' template with `replicas` copies of each shard (SOHOA_ES_REPLICAS: 0 on one node, where
+    a replica could never be placed and would only keep the cluster yellow)."""
+    return {**_TEMPLATE_BODY, "settings": {**_TEMPLATE_BODY["settings"], "number_of_replicas": replicas}}
+
+
 _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date", "format": "strict_date"}
 # The record indices beside the pages (search.records): summaries for reuse look-ups and the indicators.
@@ -81,6 +87,7 @@ class ElasticSchema:
     url: str
     index: str  # the pages index; the record indices are named after it (`_records`)
     template: bool  # whether the pages index is also made from an index template named after it
+    replicas: int  # copies of each shard on other nodes
     client: Elasticsearch
     # ElasticIndex._guard: runs a call to the server, its transport errors turned into ServiceUnavailable.
     _guard: Callable[..., Any]
@@ -89,16 +96,19 @@ class ElasticSchema:
         return f"{self.index}-{kind}"
 
     def _ensure_index(self) -> None:
+        body = template_body(self.replicas)
+        existing = []
         for kind, properties in RECORD_MAPPINGS.items():
             name = self._records(kind)
             if self.client.indices.exists(index=name):
                 # Fields added since the index was made (mappings only ever grow); reindex fills them.
                 self.client.indices.put_mapping(index=name, properties=properties)
+                existing.append(name)
             else:
                 try:
                     self.client.indices.create(
                         index=name,
-                        settings=_TEMPLATE_BODY["settings"],
+                        settings=body["settings"],
                         mappings={"dynamic": "strict", "properties": properties},
                     )
                 except ApiError as exc:
@@ -106,16 +116,35 @@ class ElasticSchema:
                         raise
         if self.template:
             self.client.indices.put_index_template(
-                name=self.index, index_patterns=[self.index], template=_TEMPLATE_BODY, priority=100
+                name=self.index, index_patterns=[self.index], template=body, priority=100
             )
         if self.client.indices.exists(index=self.index):
             self._grow_pages_mapping()
+            existing.append(self.index)
         else:
             try:
-                self.client.indices.create(index=self.index, **_TEMPLATE_BODY)
+                self.client.indices.create(index=self.index, **body)
             except ApiError as exc:
                 if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
                     raise
+        self._keep_replicas(existing)
+
+    def _keep_replicas(self, names: list[str]) -> None:
+        """Indices made under another SOHOA_ES_REPLICAS take the current one: the count of replicas is a
+        setting Elasticsearch changes on a live index, so a single node grown into a cluster needs no
+        reindex. Asked first, so that opening an index changes the cluster's state only when needed."""
+        if not names:
+            return
+        current = self.client.indices.get_settings(index=names, name="index.number_of_replicas")
+        stale = [
+            concrete
+            for concrete, found in current.body.items()
+            if int(found["settings"]["index"]["number_of_replicas"]) != self.replicas
+        ]
+        if stale:
+            self.client.indices.put_settings(
+                index=stale, settings={"index": {"number_of_replicas": self.replicas}}
+            )
 
     def _grow_pages_mapping(self) -> None:
         pages = _TEMPLATE_BODY["mappings"]["properties"]
