@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         "takes the job over (ingest.resume)",
     )
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`SOHOA_SECRET_KEY=` left empty (an env file copied and not filled in) means the kept key, never an
+        empty signing key for links and CSRF tokens."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if raw in (None, "") else value
+
     @field_validator("broker_url", mode="before")
     @classmethod
     def _redis_or_nothing(cls, value: object) -> object:
