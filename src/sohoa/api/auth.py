@@ -43,6 +43,8 @@ def _rule(roles: set[Role] | None, action: AuditAction | None = None, record: st
 V = AuditAction
 POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/health"): _rule(None),
+    ("GET", "/api/v1/ready"): _rule(None),
+    ("GET", "/metrics"): _rule(None),  # Prometheus scrapes without credentials; counts, no records
     ("POST", "/api/v1/auth/login"): _rule(None, V.LOGIN),
     ("POST", "/api/v1/auth/logout"): _rule(set(Role), V.LOGOUT),
     ("GET", "/api/v1/me"): _rule(set(Role)),

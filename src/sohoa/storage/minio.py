@@ -31,6 +31,7 @@ from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.versioningconfig import VersioningConfig
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from sohoa import telemetry
 from sohoa.storage import keys
 from sohoa.storage.base import (
     IntegrityError,
@@ -112,15 +113,18 @@ class MinioStore:
             if exc.code in _PRECONDITION:
                 raise VersionConflict(key) from exc
             if exc.code in _BUSY:
+                telemetry.storage_error("minio", "unavailable")
                 raise StorageUnavailable(
                     f"Kho lưu trữ MinIO tại {self.endpoint} đang bận hoặc đầy ({exc.code})",
                     f"the MinIO object store at {self.endpoint} is busy or full ({exc.code})",
                 ) from exc
+            telemetry.storage_error("minio", "refused")
             raise StorageError(
                 f"Kho lưu trữ MinIO từ chối yêu cầu ({exc.code})",
                 f"the MinIO object store refused the request for {key or 'a bucket'}: {exc.code}",
             ) from exc
         except (Urllib3Error, ConnectionError, OSError) as exc:
+            telemetry.storage_error("minio", "unavailable")
             raise StorageUnavailable(
                 f"Không kết nối được kho lưu trữ MinIO tại {self.endpoint}",
                 f"cannot reach the MinIO object store at {self.endpoint}: {type(exc).__name__}",
