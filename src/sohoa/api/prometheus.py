@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from sohoa import telemetry
+from sohoa.api.auth import route_of
 from sohoa.api.backends import Backends
 from sohoa.api.readiness import redis_client, within
 from sohoa.api.worker import queues
@@ -103,10 +104,15 @@ def metrics(request: Request) -> Response:
 
 
 def route_template(request: Request) -> str:
-    """The template of the route that answered ("/api/v1/documents/{doc_id}"), "unmatched" for none."""
-    route = request.scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else "unmatched"
+    """The template of the route that answered ("/api/v1/documents/{doc_id}"), "unmatched" for none.
+    Every route has its template in the access policy (`auth.route_of`, matched on the whole path);
+    FastAPI's own `scope["route"]` of a route in an included router knows only the router's part of it."""
+    template = route_of(request.method, request.url.path)
+    if template is not None:
+        return template
+    # A mounted app (the static files) leaves its prefix as the root path: one series for all its files.
+    mounted = request.scope.get("root_path", "")
+    return f"{mounted}/{{path}}" if mounted else "unmatched"
 
 
 def install(app: FastAPI) -> None:
