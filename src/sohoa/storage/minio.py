@@ -112,13 +112,12 @@ class MinioStore:
                 raise ObjectNotFound(key) from exc
             if exc.code in _PRECONDITION:
                 raise VersionConflict(key) from exc
+            telemetry.storage_error("minio", "unavailable" if exc.code in _BUSY else "refused")
             if exc.code in _BUSY:
-                telemetry.storage_error("minio", "unavailable")
                 raise StorageUnavailable(
                     f"Kho lưu trữ MinIO tại {self.endpoint} đang bận hoặc đầy ({exc.code})",
                     f"the MinIO object store at {self.endpoint} is busy or full ({exc.code})",
                 ) from exc
-            telemetry.storage_error("minio", "refused")
             raise StorageError(
                 f"Kho lưu trữ MinIO từ chối yêu cầu ({exc.code})",
                 f"the MinIO object store refused the request for {key or 'a bucket'}: {exc.code}",
