@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from sohoa import __version__
-from sohoa.api import web
+from sohoa.api import prometheus, readiness, web
 from sohoa.api.auth import AuditDraft, authorize, route_of
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.limits import BodyLimit
@@ -137,6 +137,9 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
+
+    app.include_router(readiness.router)
+    prometheus.install(app)  # after the audit trail: its timing includes the trail's write
 
     web.install(app)
 

@@ -43,6 +43,7 @@ def _rule(roles: set[Role] | None, action: AuditAction | None = None, record: st
 V = AuditAction
 POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/health"): _rule(None),
+    ("GET", "/api/v1/ready"): _rule(None),
     ("POST", "/api/v1/auth/login"): _rule(None, V.LOGIN),
     ("POST", "/api/v1/auth/logout"): _rule(set(Role), V.LOGOUT),
     ("GET", "/api/v1/me"): _rule(set(Role)),
@@ -101,7 +102,12 @@ WEB_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/scan/{batch_id}/thumbnails"): _rule(None),
     ("GET", "/indicators"): _rule(None),
 }
-RULES = {**POLICY, **WEB_POLICY}
+# What operators' tools read, outside the API's schema: Prometheus scrapes without credentials, as it does
+# everywhere, and the metrics hold counts and timings, never a record (api.prometheus).
+OPS_POLICY: dict[tuple[str, str], Rule] = {
+    ("GET", "/metrics"): _rule(None),
+}
+RULES = {**POLICY, **WEB_POLICY, **OPS_POLICY}
 
 # Matched against the request path itself, not the framework's notion of the current route, so the gate
 # does not depend on how routers are included.

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from sohoa import telemetry
 from sohoa.errors import BadInput, NotFound, SohoaError
 from sohoa.ingest.context import IngestContext
 from sohoa.ingest.intake import Intake, Taken, submit
@@ -177,6 +178,7 @@ class Tracker:
             job.state = JobState.FAILED if error is not None else JobState.DONE
             job.finished_at = job.heartbeat_at = utcnow()
             self._write()
+        telemetry.job_finished(job.state.value)
         with contextlib.suppress(ObjectNotFound):
             self.store.delete(keys.open_job_marker(job.id))
 
@@ -218,6 +220,7 @@ def fail_job(store: ObjectStore, job: Job, error: str) -> Job:
     job.state, job.errors = JobState.FAILED, [*job.errors, error[:500]][-MAX_ERRORS:]
     job.finished_at = job.updated_at = utcnow()
     write_manifest(store, keys.job_manifest(job.id), job)
+    telemetry.job_finished(job.state.value)
     with contextlib.suppress(ObjectNotFound):
         store.delete(keys.open_job_marker(job.id))
     return job

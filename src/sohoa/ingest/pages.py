@@ -5,6 +5,7 @@ it from there (`ingest.remote_pages`) instead of reading a path it cannot see.""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class PageDone:
     text_pdf_path: str
     stored_image: str | None = None  # the image's key when it is in storage already (a page of a batch)
     engine: str = ""  # what read it ("": not known, a page of a batch read before pages named it)
+    seconds: float = 0.0  # how long reading it took where it was read (0: not known)
 
 
 def load_page(task: PageTask) -> tuple[np.ndarray, int]:
@@ -51,18 +53,26 @@ def load_page(task: PageTask) -> tuple[np.ndarray, int]:
 
 
 def run_page(task: PageTask) -> PageDone:
+    start = time.perf_counter()
     reading = read_page(task.source, task.media_type, task.number, task.dpi, task.options)
-    return _kept(task, reading)
+    return _kept(task, reading, time.perf_counter() - start)
 
 
-def _kept(task: PageTask, reading: PageReading) -> PageDone:
+def _kept(task: PageTask, reading: PageReading, seconds: float) -> PageDone:
     """The reading's files left in the task's scratch directory: what a worker hands back is small."""
     scratch = Path(task.scratch)
     image_path = scratch / f"{task.label}.jpg"
     image_path.write_bytes(reading.image)
     text_pdf_path = scratch / f"{task.label}.text.pdf"
     text_pdf_path.write_bytes(reading.text_pdf)
-    return PageDone(task.label, reading.analysis, str(image_path), str(text_pdf_path), engine=reading.engine)
+    return PageDone(
+        task.label,
+        reading.analysis,
+        str(image_path),
+        str(text_pdf_path),
+        engine=reading.engine,
+        seconds=seconds,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +84,13 @@ class StackPageDone:
 
 def run_stack_page(task: PageTask) -> StackPageDone:
     """A page of a scanned stack: a cover sheet (by its QR code), or a page read like any other."""
+    start = time.perf_counter()
     image, dpi = load_page(task)
     cover = read_cover(image)
     if cover is not None:
         return StackPageDone(task.label, cover=cover)
-    return StackPageDone(task.label, page=_kept(task, read_pixels(image, dpi, task.options)))
+    reading = read_pixels(image, dpi, task.options)
+    return StackPageDone(task.label, page=_kept(task, reading, time.perf_counter() - start))
 
 
 def ocr_image_to_text(task: tuple[str, str, str]) -> tuple[str, str | None]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from asn1crypto import x509
 
+from sohoa import telemetry
 from sohoa.archive.dossiers import link_scanned, load_dossier
 from sohoa.archive.holdings import doc_id_for, held_by
 from sohoa.archive.integrity import repair_master
@@ -145,6 +146,7 @@ def ingest_one(
         ]
         done: dict[int, PageDone] = {}
         for result in ctx.executor.map_unordered(run_page, tasks):
+            telemetry.page_read(result.seconds)  # counted here, in the process that commits, not the reader
             done[result.number] = result
             if progress:
                 progress(Progress(placed.meta.name, len(done), info.pages))

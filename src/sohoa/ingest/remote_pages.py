@@ -81,7 +81,14 @@ def _kept(store: ObjectStore, page: PageDone, work: str) -> dict[str, Any]:
     store.put_file(image, Path(page.image_path), content_type="image/jpeg")
     store.put_file(text, Path(page.text_pdf_path), content_type="application/pdf")
     store.put_bytes(analysis, page.analysis.model_dump_json().encode(), content_type="application/json")
-    return {"number": page.number, "analysis": analysis, "image": image, "text": text, "engine": page.engine}
+    return {
+        "number": page.number,
+        "analysis": analysis,
+        "image": image,
+        "text": text,
+        "engine": page.engine,
+        "seconds": page.seconds,
+    }
 
 
 def fetch_source(store: ObjectStore, key: str, cache: Path) -> Path:
@@ -122,7 +129,8 @@ def _fetched(store: ObjectStore, page: dict[str, Any], scratch: Path) -> PageDon
     store.download(page["image"], image)
     store.download(page["text"], text)
     analysis = PageAnalysis.model_validate_json(store.get_bytes(page["analysis"]))
-    return PageDone(page["number"], analysis, str(image), str(text), engine=page["engine"])
+    seconds = float(page.get("seconds", 0.0))  # absent from the answers of workers older than the metric
+    return PageDone(page["number"], analysis, str(image), str(text), engine=page["engine"], seconds=seconds)
 
 
 def error_of(error: dict[str, str]) -> SohoaError:

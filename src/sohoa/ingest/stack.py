@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
+from sohoa import telemetry
 from sohoa.errors import BadInput, NotFound
 from sohoa.ingest.batch_cut import cut_into_documents
 from sohoa.ingest.batch_groups import (
@@ -91,6 +92,8 @@ def run_stack(
         run = uuid.uuid4().hex[:12]
         done_count = len(finished)
         for done in ctx.executor.map_unordered(run_stack_page, tasks()):
+            if done.page is not None:  # a cover sheet is recognised, not read
+                telemetry.page_read(done.page.seconds)
             keep_page(store, batch_id, done, run)
             done_count += 1
             batch = stack.batch

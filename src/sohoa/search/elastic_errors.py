@@ -11,18 +11,21 @@ from contextlib import contextmanager
 
 from elasticsearch import ApiError, TransportError
 
+from sohoa import telemetry
 from sohoa.search.base import IndexRefused, IndexUnavailable
 
 _BUSY = {429, 503}
 
 
 def unreachable(url: str, why: str) -> IndexUnavailable:
+    telemetry.index_error("elasticsearch", "unavailable")
     return IndexUnavailable(
         f"Không kết nối được Elasticsearch tại {url}", f"cannot reach Elasticsearch at {url}: {why}"
     )
 
 
 def refused(what: str, why: object) -> IndexRefused:
+    telemetry.index_error("elasticsearch", "refused")
     return IndexRefused(
         f"Elasticsearch từ chối ghi {what}", f"Elasticsearch refused {what}: {str(why)[:300]}"
     )

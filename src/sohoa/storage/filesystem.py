@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, ParamSpec, TypeVar
 
+from sohoa import telemetry
 from sohoa.storage.base import (
     IntegrityError,
     ObjectExists,
@@ -63,6 +64,7 @@ def _translated(method: Callable[P, T]) -> Callable[P, T]:
             return method(*args, **kwargs)
         except OSError as exc:
             name = errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+            telemetry.storage_error("filesystem", "unavailable")
             if exc.errno in _FULL:
                 raise StorageUnavailable(
                     "Ổ đĩa của kho lưu trữ đã đầy", f"the disk of the object store is full ({name})"

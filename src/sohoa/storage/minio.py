@@ -31,6 +31,7 @@ from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.versioningconfig import VersioningConfig
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from sohoa import telemetry
 from sohoa.storage import keys
 from sohoa.storage.base import (
     IntegrityError,
@@ -111,6 +112,7 @@ class MinioStore:
                 raise ObjectNotFound(key) from exc
             if exc.code in _PRECONDITION:
                 raise VersionConflict(key) from exc
+            telemetry.storage_error("minio", "unavailable" if exc.code in _BUSY else "refused")
             if exc.code in _BUSY:
                 raise StorageUnavailable(
                     f"Kho lưu trữ MinIO tại {self.endpoint} đang bận hoặc đầy ({exc.code})",
@@ -121,6 +123,7 @@ class MinioStore:
                 f"the MinIO object store refused the request for {key or 'a bucket'}: {exc.code}",
             ) from exc
         except (Urllib3Error, ConnectionError, OSError) as exc:
+            telemetry.storage_error("minio", "unavailable")
             raise StorageUnavailable(
                 f"Không kết nối được kho lưu trữ MinIO tại {self.endpoint}",
                 f"cannot reach the MinIO object store at {self.endpoint}: {type(exc).__name__}",
