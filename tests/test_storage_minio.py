@@ -52,3 +52,13 @@ def test_presigned_url_downloads_without_credentials(minio_store: MinioStore) ->
 def test_unreachable_server_gives_a_clear_error() -> None:
     with pytest.raises(ServiceUnavailable, match=r"127\.0\.0\.1:9"):
         MinioStore("127.0.0.1:9", "x", "y", retries=1)
+
+
+def test_files_in_transit_to_workers_expire_with_their_deleted_versions(minio_store: MinioStore) -> None:
+    # The bucket is versioned: without the rule, every page sent to a Celery worker would stay as an old
+    # version after the sender deleted it, and a crashed sender's work/ would stay for ever.
+    config = minio_store.client.get_bucket_lifecycle(minio_store.bucket)
+    assert config is not None
+    [rule] = config.rules
+    assert rule.rule_filter.prefix == "work/" and rule.status == ENABLED
+    assert rule.expiration.days == 1 and rule.noncurrent_version_expiration.noncurrent_days == 1

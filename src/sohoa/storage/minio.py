@@ -24,15 +24,13 @@ from typing import Any, BinaryIO, TypeVar
 
 import urllib3
 from minio import Minio
-from minio.commonconfig import ENABLED, GOVERNANCE, CopySource, Filter
+from minio.commonconfig import ENABLED, GOVERNANCE, CopySource
 from minio.error import S3Error
-from minio.lifecycleconfig import Expiration, LifecycleConfig, NoncurrentVersionExpiration, Rule
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.versioningconfig import VersioningConfig
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from sohoa import telemetry
-from sohoa.storage import keys
 from sohoa.storage.base import (
     IntegrityError,
     ObjectExists,
@@ -45,6 +43,7 @@ from sohoa.storage.base import (
     check_key,
 )
 from sohoa.storage.fixity import sha256_file
+from sohoa.storage.minio_lifecycle import work_expiry
 
 T = TypeVar("T")
 _CHUNK = 1024 * 1024
@@ -155,25 +154,12 @@ class MinioStore:
         if not self.client.bucket_exists(self.bucket):
             self.client.make_bucket(self.bucket)
             self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
-            self._expire_work()
+            self.client.set_bucket_lifecycle(self.bucket, work_expiry())
         if not self.client.bucket_exists(self.locked_bucket):
             self.client.make_bucket(self.locked_bucket, object_lock=True)  # also turns versioning on
             self.client.set_object_lock_config(
                 self.locked_bucket, ObjectLockConfig(retention_mode, retention_days, DAYS)
             )
-
-    def _expire_work(self) -> None:
-        """Files in transit to remote workers (`keys.WORK_PREFIX`) go a day after a run that crashed left
-        them, and the versions a finished run deleted go with them: the bucket is versioned, so a delete
-        alone would keep every page ever sent to a worker."""
-        rule = Rule(
-            ENABLED,
-            rule_filter=Filter(prefix=keys.WORK_PREFIX),
-            rule_id="work-expiry",
-            expiration=Expiration(days=1),
-            noncurrent_version_expiration=NoncurrentVersionExpiration(noncurrent_days=1),
-        )
-        self.client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
 
     # writing
 
