@@ -64,14 +64,19 @@ class Worker:
 
 
 def start_worker(
-    env: dict[str, str], folder: Path, *, concurrency: int = 1, data: Path | None = None
+    env: dict[str, str],
+    folder: Path,
+    *,
+    concurrency: int = 1,
+    data: Path | None = None,
+    options: tuple[str, ...] = (),
 ) -> Worker:
     """A `sohoa worker` logging into `folder`, on a data folder of its own (or `data`, a sender's: the
     filesystem store shared on one machine), once it has said it is ready."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "worker.log"
     process = subprocess.Popen(
-        [SOHOA, "worker", "--concurrency", str(concurrency)],
+        [SOHOA, "worker", "--concurrency", str(concurrency), *options],
         env={**env, "SOHOA_DATA_DIR": str(data or folder / "data")},
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

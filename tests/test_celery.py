@@ -6,6 +6,7 @@ does not answer retries the page with backoff until it does."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -28,6 +29,7 @@ from sohoa.samples.stacks import long_stack
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectStore
+from sohoa.storage.filesystem import FilesystemStore
 
 AGENCY = "000.00.11.H29"
 
@@ -190,3 +192,27 @@ def test_a_worker_or_executor_set_up_wrong_is_refused_with_a_clear_message(
     done = subprocess.run([SOHOA, *args], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stdout + done.stderr
     assert said in done.stderr and "Lỗi:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_worker_with_beat_checks_the_archive_s_fixity_periodically(
+    services: dict[str, str], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    store, index = FilesystemStore(data / "store"), SqliteIndex(data / "index.sqlite3")
+    page = tmp_path / "page.png"
+    make_page(seed=6161, size="A5", lines=3).image.save(page, dpi=(300, 300))
+    ingest_file(page, store=store, index=index)
+    env = {**celery_env(services), "SOHOA_FIXITY_HOURS": "0.001"}  # every 3.6 s
+    worker = start_worker(env, tmp_path / "w", data=data, options=("--beat",))
+    try:
+        deadline = time.monotonic() + 90
+        runs: list[dict] = []
+        while time.monotonic() < deadline and len(runs) < 2:
+            events = [json.loads(store.get_bytes(k)) for k in store.list("audit/")]
+            runs = [e for e in events if e.get("action") == "fixity"]
+            time.sleep(0.5)
+        assert len(runs) >= 2, worker.text()[-3000:]  # on schedule, again and again
+        assert all(r["status"] == 200 for r in runs)  # nothing damaged
+        assert "sohoa.fixity" in worker.text() and "succeeded" in worker.text()
+    finally:
+        worker.stop()

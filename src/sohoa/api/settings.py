@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         "takes the job over (ingest.resume)",
     )
 
+    fixity_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 366,
+        description="how often a Celery worker started with --beat checks every stored object against its "
+        "sha256 (`sohoa fixity`, resumed where the last run stopped); 0 turns it off",
+    )
+
     @field_validator("secret_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

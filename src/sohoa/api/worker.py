@@ -19,6 +19,7 @@ does not answer is retried with backoff; bad input is answered, not retried (`in
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -28,7 +29,7 @@ import typer
 
 from sohoa.api.scratch import sweep
 from sohoa.api.settings import Settings
-from sohoa.errors import BadInput, ServiceUnavailable
+from sohoa.errors import BadInput, InvalidValue, ServiceUnavailable
 from sohoa.ingest.celery_executor import PAGE_TASK
 from sohoa.ingest.remote_pages import run_remote
 from sohoa.storage.base import ObjectStore
@@ -36,7 +37,11 @@ from sohoa.storage.base import ObjectStore
 if TYPE_CHECKING:
     from celery import Celery
 
-RETRIES = 8  # with backoff from 2 s doubling to at most a minute: about five minutes of a service away
+FIXITY_TASK = "sohoa.fixity"
+RETRIES = 8
+log = logging.getLogger(
+    "sohoa.worker"
+)  # with backoff from 2 s doubling to at most a minute: about five minutes of a service away
 
 
 def queues(settings: Settings) -> dict[str, str]:
@@ -72,6 +77,10 @@ def celery_app(settings: Settings) -> Celery:
             "unacked_restore_throttle": 1,
         },
         result_expires=86400,
+        # Run by the one worker started with --beat (Celery's embedded scheduler).
+        beat_schedule={"fixity": {"task": FIXITY_TASK, "schedule": settings.fixity_hours * 3600}}
+        if settings.fixity_hours
+        else {},
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
@@ -102,6 +111,26 @@ def register_tasks(app: Celery, settings: Settings) -> None:
     def read_page(runner: str, payload: dict[str, Any], work: str) -> dict[str, Any]:
         return run_remote(store(), runner, payload, work, cache)
 
+    @app.task(name=FIXITY_TASK, autoretry_for=(ServiceUnavailable,), retry_backoff=60, max_retries=5)
+    def fixity() -> dict[str, Any]:
+        """Every stored object checked against its sha256, going on after an earlier run that was cut off;
+        the run is an audit event, its damage in the worker's log."""
+        from sohoa.api.backends import make_index
+        from sohoa.archive.fixity import run_fixity
+
+        index = make_index(settings)
+        try:
+            try:  # going on after the last run if it was cut off (a worker restarted mid-run)
+                report = run_fixity(store(), index, resume=True)
+            except InvalidValue:  # the unfinished run was someone's own, over part of the archive
+                report = run_fixity(store(), index)
+        finally:
+            index.close()
+        damaged = [f.key for f in (*report.mismatches, *report.missing, *report.unreadable)]
+        if damaged:
+            log.error("fixity: %d damaged object(s): %s", len(damaged), damaged[:20])
+        return {"documents": report.documents, "objects": report.objects, "damaged": len(damaged)}
+
 
 def worker(
     concurrency: Annotated[
@@ -111,6 +140,14 @@ def worker(
         str, typer.Option("--queues", help="which queues to take, comma-separated: ocr, default")
     ] = "ocr,default",
     loglevel: Annotated[str, typer.Option(help="Celery's log level")] = "INFO",
+    beat: Annotated[
+        bool,
+        typer.Option(
+            "--beat",
+            help="also run the periodic tasks (fixity every SOHOA_FIXITY_HOURS); one worker of the "
+            "installation, not each",
+        ),
+    ] = False,
     take_jobs: Annotated[
         bool,
         typer.Option(
@@ -143,6 +180,7 @@ def worker(
         f"--hostname=sohoa-{os.getpid()}@{socket.gethostname()}",
         "--without-gossip",
         "--without-mingle",
+        *(["--beat", f"--schedule={settings.data_dir / 'beat-schedule'}"] if beat else []),
     ]
     if take_jobs:
         _take_jobs_when_ready(settings)
