@@ -8,7 +8,6 @@ On the filesystem store and on MinIO (clean, missing, mismatch)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import shutil
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from damage import damage
 from sohoa.api.cli import app as cli
 from sohoa.archive.fixity import run_fixity
 from sohoa.archive.fixity_report import CHECKPOINT_KEY
@@ -119,30 +119,7 @@ def archive(
 def flip_a_byte(store: ObjectStore, key: str) -> str:
     """Change one byte of the stored object past sohoa, keeping its recorded sha256; answers the sha256 of
     the damaged bytes."""
-    info = store.stat(key)
-    if isinstance(store, FilesystemStore):
-        blob = store._blob_path(info.sha256)
-        data = bytearray(blob.read_bytes())
-        data[len(data) // 2] ^= 0xFF
-        blob.write_bytes(bytes(data))
-        return hashlib.sha256(data).hexdigest()
-    assert isinstance(store, MinioStore)
-    bucket = store.locked_bucket if store._locked_stat(key) is not None else store.bucket
-    response = store.client.get_object(bucket, key)
-    data = bytearray(response.read())
-    response.close()
-    response.release_conn()
-    data[len(data) // 2] ^= 0xFF
-    # Straight to the server: a new version whose bytes disagree with the sha256 it carries.
-    store.client.put_object(
-        bucket,
-        key,
-        io.BytesIO(bytes(data)),
-        len(data),
-        content_type=info.content_type,
-        metadata={"sha256": info.sha256},
-    )
-    return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(damage(store, key)).hexdigest()
 
 
 def fixity_events(store: ObjectStore) -> list[AuditEvent]:

@@ -39,15 +39,15 @@ from sohoa.api.settings import Settings
 from sohoa.archive.documents import load_document
 from sohoa.archive.pending import index_again, pending
 from sohoa.ingest.catchup import start_catch_up
-from sohoa.records.models import Document, Page
+from sohoa.records.models import Document
 from sohoa.samples.scangen import make_page
 from sohoa.search.base import SearchIndex, SearchQuery
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
-from sohoa.storage.manifests import write_manifest
 from sohoa.storage.minio import MinioStore
+from synthetic import store_document
 
 WRITES = ("index_pages", "index_documents", "index_dossiers", "index_reuses", "index_audit")
 
@@ -81,20 +81,7 @@ class Held:
 
 
 def _document(store: ObjectStore, n: int) -> Document:
-    doc_id = f"{n:024x}"
-    document = Document(
-        id=doc_id,
-        master_key=keys.document_manifest(doc_id).replace("manifest.json", "master.pdf"),
-        master_sha256="0" * 64,
-        master_name=f"giay-{n}.pdf",
-        master_media_type="application/pdf",
-        master_size=1,
-        pages=[Page(number=1, text=f"Giấy khai sinh hồ sơ trễ{n}", image_key="i", words_key="w")],
-        page_count=1,
-        agency=AGENCY,
-    )
-    write_manifest(store, keys.document_manifest(doc_id), document)
-    return load_document(store, doc_id)
+    return load_document(store, store_document(store, n, [f"Giấy khai sinh hồ sơ trễ{n}"], agency=AGENCY))
 
 
 def _found(index: SearchIndex, word: str) -> list[str]:

@@ -6,7 +6,6 @@ damaged bytes stay retrievable as evidence. On both stores."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from damage import damage
 from people import AGENCY, CITIZEN_A, Person, make_people
 from sohoa.api.app import create_app
 from sohoa.api.auth import SESSION_COOKIE
@@ -94,35 +94,6 @@ def world(
     with TestClient(app, base_url="https://testserver") as client:
         yield World(store, index, client, people, originals, data_dir, env, {})
     index.close()
-
-
-def damage(store: ObjectStore, key: str) -> bytes:
-    """Flip one byte in the middle of the stored object, keeping its size and recorded sha256; the damaged
-    bytes are returned."""
-    info = store.stat(key)
-    if isinstance(store, FilesystemStore):
-        blob = store.root / "blobs" / info.sha256[:2] / info.sha256
-        data = bytearray(blob.read_bytes())
-        data[len(data) // 2] ^= 0xFF
-        blob.write_bytes(bytes(data))
-        return bytes(data)
-    assert isinstance(store, MinioStore)
-    bucket = store.locked_bucket if store._locked_stat(key) is not None else store.bucket
-    response = store.client.get_object(bucket, key)
-    data = bytearray(response.read())
-    response.close()
-    response.release_conn()
-    data[len(data) // 2] ^= 0xFF
-    # Past sohoa, straight to the server: a new version whose bytes disagree with the sha256 it carries.
-    store.client.put_object(
-        bucket,
-        key,
-        io.BytesIO(bytes(data)),
-        len(data),
-        content_type=info.content_type,
-        metadata={"sha256": info.sha256},
-    )
-    return bytes(data)
 
 
 def evidence_bytes(store: ObjectStore, evidence: str) -> bytes:

@@ -17,7 +17,6 @@ import sohoa
 from conftest import Pair
 from sohoa.archive import reindex
 from sohoa.errors import ServiceUnavailable
-from sohoa.records.models import Document, Page
 from sohoa.search.base import PageRecord, SearchIndex, SearchQuery
 from sohoa.search.elastic import ElasticIndex
 from sohoa.search.elastic_generations import names
@@ -25,29 +24,15 @@ from sohoa.search.sqlite import SqliteIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
-from sohoa.storage.manifests import write_manifest
+from synthetic import store_document
 
 GOOD = 3
 SRC = str(Path(sohoa.__file__).parents[1])  # the code under test, for the CLI run in a subprocess
 
 
 def _store_document(store: ObjectStore, n: int, *, pages: int = 1, page_count: int | None = None) -> str:
-    doc_id = f"{n:024x}"
-    document = Document(
-        id=doc_id,
-        master_key=keys.document_manifest(doc_id).replace("manifest.json", "master.pdf"),
-        master_sha256="0" * 64,
-        master_name=f"giay-{n}.pdf",
-        master_media_type="application/pdf",
-        master_size=1,
-        pages=[
-            Page(number=p, text=f"Giấy khai sinh hồ sơ số{n} trang {p}", image_key="i", words_key="w")
-            for p in range(1, pages + 1)
-        ],
-        page_count=pages if page_count is None else page_count,
-    )
-    write_manifest(store, keys.document_manifest(doc_id), document)
-    return doc_id
+    texts = [f"Giấy khai sinh hồ sơ số{n} trang {p}" for p in range(1, pages + 1)]
+    return store_document(store, n, texts, page_count=page_count)
 
 
 def _bad_manifests(store: ObjectStore) -> dict[str, str]:
