@@ -22,8 +22,9 @@ from conftest import make_minio
 from sohoa.api.backends import make_executor
 from sohoa.api.settings import Settings
 from sohoa.ingest import ingest_file
+from sohoa.ingest.batch_records import list_batches
 from sohoa.ingest.batches import PageResult
-from sohoa.records.batches import Batch, BatchStatus
+from sohoa.records.batches import BatchStatus
 from sohoa.samples.scangen import make_page, write_pdf
 from sohoa.samples.stacks import long_stack
 from sohoa.search.sqlite import SqliteIndex
@@ -32,11 +33,6 @@ from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
 
 AGENCY = "000.00.11.H29"
-
-
-def _batches(store: ObjectStore) -> list[Batch]:
-    found = [k for k in store.list(keys.BATCHES_PREFIX) if k.endswith("/batch.json")]
-    return [Batch.model_validate_json(store.get_bytes(k)) for k in found]
 
 
 def _results(store: ObjectStore, batch_id: str) -> list[PageResult]:
@@ -48,7 +44,7 @@ def _kill_mid_page(worker: Worker, store: ObjectStore, *, after: int, deadline: 
     """Once `after` pages are kept, SIGKILL `worker` while it holds a page it took and has not finished;
     the ids of the pages it held."""
     while time.monotonic() < deadline:
-        batches = _batches(store)
+        batches = list_batches(store)
         if batches and len(_results(store, batches[0].id)) >= after:
             held = set(worker.received()) - set(worker.succeeded())
             if held:
@@ -84,7 +80,7 @@ def test_a_worker_killed_mid_batch_the_batch_finishes_with_every_page_once(
         # The page the dead worker held was given to the other one (late acknowledgement, redelivery).
         assert held <= set(survivor.succeeded()), (held, survivor.text()[-2000:])
         assert len(doomed.succeeded()) >= 1  # both workers read pages before the kill
-        [batch] = _batches(store)
+        [batch] = list_batches(store)
         results = _results(store, batch.id)
         assert sorted(r.page.number for r in results) == list(range(1, len(images) + 1))  # none lost or twice
         assert batch.status is BatchStatus.DONE and batch.pages_done == len(images)
