@@ -9,6 +9,8 @@
 #   deploy/services.sh status   say what runs
 #   deploy/services.sh env      print the exports that point sohoa at them (SOHOA_MINIO_*, SOHOA_ES_URL,
 #                               SOHOA_BROKER_URL)
+#   ... --cluster               the same for the clustered set (deploy/cluster.sh): four MinIO nodes behind
+#                               HAProxy, three Elasticsearch nodes, Redis; its own run directory and ports
 #
 # MinIO is built with `go install` from the Go module proxy; Elasticsearch is the integ-test-zip from Maven
 # Central (no bundled JDK, core and security modules only). Both are cached outside git, so a second `up`
@@ -110,7 +112,13 @@ as_es_user() {
     fi
 }
 
-alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+# A killed server whose parent is gone can linger as a zombie until init reaps it (slowly, in some
+# containers): it answers kill -0 but is dead, and must be started again.
+alive() {
+    local pid
+    pid=$(cat "$RUN/$1.pid" 2>/dev/null) && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+        ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
 
 minio_healthy() { curl -fsS -m 2 "http://127.0.0.1:$MINIO_PORT/minio/health/live" >/dev/null 2>&1; }
 redis_healthy() {
@@ -122,17 +130,20 @@ es_healthy() {
     curl -fsS -m 5 "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=2s" >/dev/null 2>&1
 }
 
-new_env() {
+new_env() { new_credentials "127.0.0.1:$MINIO_PORT" "http://127.0.0.1:$ES_PORT" "$REDIS_PORT"; }
+
+# New credentials for a set: MinIO's endpoint, Elasticsearch's URLs, Redis's port.
+new_credentials() {
     local user password
     user=sohoa-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
     password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     cat >"$RUN/env" <<EOF
-export SOHOA_MINIO_ENDPOINT=127.0.0.1:$MINIO_PORT
+export SOHOA_MINIO_ENDPOINT=$1
 export SOHOA_MINIO_ACCESS_KEY=$user
 export SOHOA_MINIO_SECRET_KEY=$password
-export SOHOA_ES_URL=http://127.0.0.1:$ES_PORT
+export SOHOA_ES_URL=$2
 EOF
-    add_broker_env
+    REDIS_PORT=$3 add_broker_env
     chmod 600 "$RUN/env"
 }
 
@@ -171,40 +182,45 @@ start_minio() {
     echo $! >"$RUN/minio.pid"
 }
 
+# One Elasticsearch node: its name (its files are $RUN/NAME-*), HTTP and transport ports, and the lines of
+# its elasticsearch.yml that say which cluster it is part of.
 write_es_config() {
-    local conf=$RUN/es-config
-    mkdir -p "$conf" "$RUN/es-data" "$RUN/es-logs" "$RUN/es-tmp"
+    local name=$1 conf=$RUN/$1-config
+    mkdir -p "$conf" "$RUN/$name-data" "$RUN/$name-logs" "$RUN/$name-tmp"
     cp -r "$ES_HOME/config/." "$conf/"
     cat >"$conf/elasticsearch.yml" <<EOF
-cluster.name: sohoa-test
-node.name: sohoa-1
-discovery.type: single-node
+$4
 network.host: 127.0.0.1
-http.port: $ES_PORT
-transport.port: $ES_TRANSPORT_PORT
-path.data: $RUN/es-data
-path.logs: $RUN/es-logs
+http.port: $2
+transport.port: $3
+path.data: $RUN/$name-data
+path.logs: $RUN/$name-logs
 xpack.security.enabled: false
 # A nearly full disk must not turn the test indices read-only.
 cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 EOF
     if [ "$(id -u)" = 0 ]; then
-        chown -R "$ES_USER" "$conf" "$RUN/es-data" "$RUN/es-logs" "$RUN/es-tmp"
+        chown -R "$ES_USER" "$conf" "$RUN/$name-data" "$RUN/$name-logs" "$RUN/$name-tmp"
     fi
 }
 
+single_node_yml() {
+    printf 'cluster.name: sohoa-test\nnode.name: sohoa-1\ndiscovery.type: single-node\n'
+}
+
 start_es() {
-    local java
+    local name=${1:-es} java
     java=$(find_java)
     ensure_es_user
-    [ -d "$RUN/es-config" ] || write_es_config
-    : >"$RUN/es.pid"
-    [ "$(id -u)" != 0 ] || chown "$ES_USER" "$RUN/es.pid"
-    as_es_user env ES_JAVA_HOME="$java" ES_PATH_CONF="$RUN/es-config" ES_TMPDIR="$RUN/es-tmp" \
+    [ -d "$RUN/$name-config" ] ||
+        write_es_config "$name" "${2:-$ES_PORT}" "${3:-$ES_TRANSPORT_PORT}" "${4:-$(single_node_yml)}"
+    : >"$RUN/$name.pid"
+    [ "$(id -u)" != 0 ] || chown "$ES_USER" "$RUN/$name.pid"
+    as_es_user env ES_JAVA_HOME="$java" ES_PATH_CONF="$RUN/$name-config" ES_TMPDIR="$RUN/$name-tmp" \
         ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
-        "$ES_HOME/bin/elasticsearch" -d -p "$RUN/es.pid" >>"$RUN/es-start.log" 2>&1 9>&- ||
-        { tail -50 "$RUN/es-start.log" >&2; die "Elasticsearch did not start"; }
+        "$ES_HOME/bin/elasticsearch" -d -p "$RUN/$name.pid" >>"$RUN/$name-start.log" 2>&1 9>&- ||
+        { tail -50 "$RUN/$name-start.log" >&2; die "Elasticsearch ($name) did not start"; }
 }
 
 wait_for() {
@@ -239,10 +255,13 @@ stop_one() {
     rm -f "$RUN/$name.pid"
 }
 
+names() {
+    if [ "$CLUSTER" = 1 ]; then cluster_names; else printf '%s\n' minio es redis; fi
+}
+
 stop() {
-    stop_one minio
-    stop_one es
-    stop_one redis
+    local name
+    for name in $(names); do stop_one "$name"; done
 }
 
 up() {
@@ -279,7 +298,7 @@ up() {
 restart() {
     [ -f "$RUN/env" ] || die "nothing to restart: run 'up' first"
     stop
-    start_all
+    if [ "$CLUSTER" = 1 ]; then cluster_up >/dev/null; else start_all; fi
     log "restarted with the same data"
 }
 
@@ -295,16 +314,31 @@ down() {
 
 status() {
     local name
-    for name in minio es redis; do
+    for name in $(names); do
         if alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
     done
 }
 
-case "${1:-}" in
-up) up ;;
+# shellcheck source=deploy/cluster.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
+
+CLUSTER=0
+WIPE=
+ARGS=()
+for arg in "$@"; do
+    case "$arg" in
+    --cluster) CLUSTER=1 ;;
+    --wipe) WIPE=--wipe ;;
+    *) ARGS+=("$arg") ;;
+    esac
+done
+if [ "$CLUSTER" = 1 ]; then RUN=$CLUSTER_RUN; fi
+
+case "${ARGS[0]:-}" in
+up) if [ "$CLUSTER" = 1 ]; then cluster_up; else up; fi ;;
 restart) restart ;;
-down) down "${2:-}" ;;
+down) down "$WIPE" ;;
 status) status ;;
 env) cat "$RUN/env" ;;
-*) die "usage: $0 up|restart|down [--wipe]|status|env" ;;
+*) die "usage: $0 up|restart|down [--wipe]|status|env [--cluster]" ;;
 esac
