@@ -9,6 +9,9 @@ DEMO_AGENCY := 000.00.00.DEMO
 # For the web pages of the local demo only (served on 127.0.0.1); never a real account's password.
 DEMO_PASSWORD := sohoa-demo-2026
 STAMP := $(VENV)/.installed
+# Test files run side by side on this many workers (pytest-xdist), each file whole on one worker: most tests
+# wait on servers and subprocesses, not on the CPU. Tests that stop or kill servers use sets of their own.
+TEST_WORKERS ?= 2
 # sane-utils: scanimage, for `sohoa scan` (and SANE's test device in the suite)
 DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2 \
 	sane-utils
@@ -17,7 +20,8 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # softhsm2: a PKCS#11 token in a folder, standing in for an official's USB signing token.
 # chromium: the real browser the web pages are tested in (driven by Playwright, headless).
 # redis-server: the task broker for the workers (deploy/services.sh runs its own on loopback).
-TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium redis-server
+# haproxy: the one address in front of the four MinIO nodes of the clustered set (services.sh up --cluster).
+TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium redis-server haproxy
 
 .PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch bench-workers bench-web system-deps venv sample clean services-down
 
@@ -40,7 +44,7 @@ test: venv node_modules/.package-lock.json  ## the whole suite: real Tesseract, 
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	bash deploy/services.sh up
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=30
 
 system-deps:  ## Debian packages (skipped when all are present)
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
