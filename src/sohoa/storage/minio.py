@@ -25,34 +25,30 @@ from typing import Any, BinaryIO, TypeVar
 import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED, GOVERNANCE, CopySource
-from minio.error import S3Error
+from minio.error import MinioException
 from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.versioningconfig import VersioningConfig
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from sohoa import telemetry
 from sohoa.storage.base import (
     IntegrityError,
     ObjectExists,
     ObjectInfo,
     ObjectLocked,
     ObjectNotFound,
-    StorageError,
-    StorageUnavailable,
     VersionConflict,
     check_key,
 )
 from sohoa.storage.fixity import sha256_file
+from sohoa.storage.minio_errors import no_quorum, translated
 from sohoa.storage.minio_lifecycle import work_expiry
+from sohoa.storage.minio_quorum import has_write_quorum
 
 T = TypeVar("T")
 _CHUNK = 1024 * 1024
 _SHA_META = "sha256"
 # Multipart part size for streamed uploads: files are sent in 16 MiB parts, never held whole in memory.
 _PART_SIZE = 16 * 1024 * 1024
-_NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchVersion"}
-_PRECONDITION = {"PreconditionFailed", "ConditionalRequestConflict"}
-_BUSY = {"ServiceUnavailable", "SlowDown", "XMinioServerNotInitialized", "XMinioStorageFull"}
 
 
 def _info(key: str, headers: Any) -> ObjectInfo:
@@ -87,14 +83,24 @@ class MinioStore:
         self.locked_bucket = f"{bucket}-locked"
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=5, read=120),
+            # A busy or failing server is retried with short backoff, not after the two minutes its
+            # Retry-After asks (a person is waiting on an upload); the last answer is then read as the
+            # server's own error (raise_on_status=False), so its code says what is wrong.
             retries=urllib3.Retry(
-                total=retries, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504), allowed_methods=None
+                total=retries,
+                backoff_factor=0.3,
+                # Not 504: a balancer that waited its whole timeout for a node would only wait again.
+                status_forcelist=(500, 502, 503),
+                allowed_methods=None,
+                respect_retry_after_header=False,
+                raise_on_status=False,
             ),
             maxsize=16,
         )
         self.client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, http_client=http
         )
+        self._http, self._base_url = http, f"{'https' if secure else 'http'}://{endpoint}"
         self._call("", self._ensure_buckets, retention_days, retention_mode)
 
     def __repr__(self) -> str:
@@ -102,35 +108,22 @@ class MinioStore:
 
     @contextmanager
     def _translated(self, key: str = "") -> Iterator[None]:
-        """The client's errors as sohoa's: a missing object, a lost condition (the caller says which race
-        it lost), a busy or unreachable server, anything else the server refused."""
+        """The client's errors as sohoa's (storage.minio_errors), for every call to the client."""
         try:
             yield
-        except S3Error as exc:
-            if exc.code in _NOT_FOUND:
-                raise ObjectNotFound(key) from exc
-            if exc.code in _PRECONDITION:
-                raise VersionConflict(key) from exc
-            telemetry.storage_error("minio", "unavailable" if exc.code in _BUSY else "refused")
-            if exc.code in _BUSY:
-                raise StorageUnavailable(
-                    f"Kho lưu trữ MinIO tại {self.endpoint} đang bận hoặc đầy ({exc.code})",
-                    f"the MinIO object store at {self.endpoint} is busy or full ({exc.code})",
-                ) from exc
-            raise StorageError(
-                f"Kho lưu trữ MinIO từ chối yêu cầu ({exc.code})",
-                f"the MinIO object store refused the request for {key or 'a bucket'}: {exc.code}",
-            ) from exc
-        except (Urllib3Error, ConnectionError, OSError) as exc:
-            telemetry.storage_error("minio", "unavailable")
-            raise StorageUnavailable(
-                f"Không kết nối được kho lưu trữ MinIO tại {self.endpoint}",
-                f"cannot reach the MinIO object store at {self.endpoint}: {type(exc).__name__}",
-            ) from exc
+        except (MinioException, Urllib3Error, ConnectionError, OSError) as exc:
+            raise translated(exc, self.endpoint, key) from exc
 
     def _call(self, key: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self._translated(key):
             return fn(*args, **kwargs)
+
+    def _write(self, key: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A call that writes: refused at once when the set has lost its write quorum (storage.minio_quorum),
+        with the error the server itself gives then, rather than held until the object's lock times out."""
+        if not has_write_quorum(self._http, self._base_url):
+            raise no_quorum(self.endpoint)
+        return self._call(key, fn, *args, **kwargs)
 
     def _chunks(self, key: str, response: Any) -> Iterator[bytes]:
         # Only the network's errors are translated: the caller's own (writing each chunk) stay as they are.
@@ -186,7 +179,7 @@ class MinioStore:
         try:
             # The public put_object turns every header it does not know into user metadata, so the
             # conditional header is sent through the client's single-request PutObject.
-            self._call(key, self.client._put_object, bucket, key, data, headers=headers)
+            self._write(key, self.client._put_object, bucket, key, data, headers=headers)
         except VersionConflict as exc:
             raise ObjectExists(key) from exc
         return ObjectInfo(key=key, size=len(data), sha256=sha, content_type=content_type)
@@ -202,7 +195,7 @@ class MinioStore:
             f"x-amz-meta-{_SHA_META}": hashlib.sha256(data).hexdigest(),
             "If-Match": f'"{if_version}"',  # the server compares and writes as one step
         }
-        result = self._call(key, self.client._put_object, self.bucket, key, data, headers=headers)
+        result = self._write(key, self.client._put_object, self.bucket, key, data, headers=headers)
         return (result.etag or "").strip('"')
 
     def put_file(
@@ -220,7 +213,7 @@ class MinioStore:
         if self._locked_stat(key) is not None:
             raise ObjectLocked(key)
         bucket = self.locked_bucket if locked else self.bucket
-        self._call(
+        self._write(
             key,
             self.client.put_object,
             bucket,
@@ -243,7 +236,7 @@ class MinioStore:
         version = self._call(src_key, self.client.stat_object, bucket, src_key).version_id
         target = self.locked_bucket if locked else self.bucket
         # A source removed between the look and the copy comes out as ObjectNotFound(src_key).
-        self._call(
+        self._write(
             src_key, self.client.copy_object, target, dst_key, CopySource(bucket, src_key, version_id=version)
         )
         return ObjectInfo(key=dst_key, size=info.size, sha256=info.sha256, content_type=info.content_type)
@@ -339,7 +332,7 @@ class MinioStore:
         if sha256_file(path) != info.sha256:
             raise ObjectLocked(key, "restore")
         with path.open("rb") as f:
-            self._call(
+            self._write(
                 key,
                 self.client.put_object,
                 bucket,
@@ -365,7 +358,7 @@ class MinioStore:
         check_key(key)
         if self._locked_stat(key) is not None:
             raise ObjectLocked(key, "delete")
-        self._call(key, self.client.remove_object, self.bucket, key)
+        self._write(key, self.client.remove_object, self.bucket, key)
 
     def presigned_url(self, key: str, expires: timedelta = timedelta(minutes=5)) -> str:
         """A short-lived download link that needs no credentials, naming the public endpoint when one is
