@@ -38,7 +38,7 @@ from sohoa.api.routes import (
     signatures,
 )
 from sohoa.api.settings import Settings
-from sohoa.archive.audit import record_event
+from sohoa.archive.audit_spool import record_or_spool, spool_dir
 from sohoa.archive.integrity import report_damage
 from sohoa.errors import Damaged, ServiceUnavailable, SohoaError
 from sohoa.ingest.catchup import start_catch_up
@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         owned = backends is None
         app.state.backends = backends or make_backends(settings)
         # Pending index writes replayed while the server runs (a test's own backends are left to the test).
-        stop_catch_up = start_catch_up(app.state.backends, settings.pending_seconds if owned else 0)
+        stop_catch_up = start_catch_up(
+            app.state.backends, settings.pending_seconds if owned else 0, spool_dir(settings.data_dir)
+        )
         # Jobs whose process died (a server killed mid-batch) are finished here, now and as owners die.
         resuming = keep_resuming(app.state.backends.ingest, settings.job_heartbeat_seconds)
         try:
@@ -126,7 +128,8 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         )
         backends: Backends = request.app.state.backends
         try:
-            await run_in_threadpool(record_event, backends.store, backends.index, event)
+            spool = spool_dir(backends.settings.data_dir)
+            await run_in_threadpool(record_or_spool, backends.store, backends.index, event, spool)
         except Exception:
             log.exception("audit event not written; answer withheld")
             return problem(

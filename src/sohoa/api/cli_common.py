@@ -17,7 +17,7 @@ from rich.console import Console
 
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.settings import Settings
-from sohoa.archive.audit import record_event
+from sohoa.archive.audit_spool import record_or_spool, spool_dir
 from sohoa.errors import Damaged, ExitCode, SohoaError
 from sohoa.records.access import AuditAction, AuditEvent, Role
 
@@ -84,7 +84,7 @@ def audit(
         detail={k: v[:200] for k, v in detail.items() if v},
         status=status,
     )
-    record_event(backends.store, backends.index, event)
+    record_or_spool(backends.store, backends.index, event, spool_dir(backends.settings.data_dir))
 
 
 def severity(code: ExitCode) -> tuple[bool, bool, int]:

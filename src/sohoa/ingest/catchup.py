@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
+from sohoa.archive.audit_spool import flush_spool, spooled
 from sohoa.archive.pending import INDEX_DOWN, catch_up, pending
 from sohoa.search.base import SearchIndex
 from sohoa.storage.base import ObjectStore
@@ -51,9 +53,22 @@ def catch_up_round(store: ObjectStore, index: SearchIndex) -> int | None:
     return done
 
 
-def start_catch_up(backends: HasStoreAndIndex, seconds: float) -> Callable[[], None]:
+def flush_round(store: ObjectStore, index: SearchIndex, spool: Path) -> None:
+    """Move the audit events spooled while the store refused writes (archive.audit_spool). Never raises."""
+    if not spooled(spool):
+        return
+    try:
+        log.info("catch-up: %d spooled audit events stored", flush_spool(store, index, spool))
+    except Exception as exc:
+        log.warning("catch-up: spooled audit events kept for the next round (%s)", exc)
+
+
+def start_catch_up(
+    backends: HasStoreAndIndex, seconds: float, spool: Path | None = None
+) -> Callable[[], None]:
     """Run a catch-up round now and every `seconds` after it in a daemon thread; returns the function that
-    stops it (waiting briefly for a round under way). `seconds` <= 0: nothing is started."""
+    stops it (waiting briefly for a round under way). `seconds` <= 0: nothing is started. `spool`: the
+    folder of this process's spooled audit events, moved into the store in the same rounds."""
     if seconds <= 0:
         return lambda: None
     stopping = threading.Event()
@@ -61,6 +76,8 @@ def start_catch_up(backends: HasStoreAndIndex, seconds: float) -> Callable[[], N
     def loop() -> None:
         log.info("catch-up: replaying pending index writes every %g s", seconds)
         while not stopping.is_set():
+            if spool is not None:
+                flush_round(backends.store, backends.index, spool)
             catch_up_round(backends.store, backends.index)
             stopping.wait(seconds)
 
