@@ -12,6 +12,10 @@ SHARED = {"minio": 9000, "minio_console": 9001, "es": 9200, "es_transport": 9300
 SERVICES_SCRIPT = {"minio": 9310, "minio_console": 9311, "es": 9320, "es_transport": 9420, "redis": 9330}
 # tests/test_index_lag.py: Elasticsearch is SIGKILLed and started again under a running `sohoa serve`.
 INDEX_LAG = {"minio": 9100, "minio_console": 9101, "es": 9210, "es_transport": 9211, "redis": 6391}
+# tests/test_production_e2e.py: both servers restarted under an ingested batch.
+PRODUCTION_E2E = {"minio": 9120, "minio_console": 9121, "es": 9230, "es_transport": 9231, "redis": 6393}
+# The clustered set (deploy/cluster.sh, tests/test_cluster.py) keeps its defaults: HAProxy 9400, MinIO nodes
+# 9401-9404 (consoles 9431-9434), Elasticsearch nodes 9601-9603 (transport 9701-9703), Redis 6392.
 
 
 def services_env(ports: dict[str, int]) -> dict[str, str]:

@@ -11,13 +11,11 @@ a real `sohoa serve` on it, uploads through the API, and SIGKILLs that Elasticse
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,9 +29,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import sohoa
-from conftest import SERVICES, _parse_exports
 from people import AGENCY, make_people
-from ports import INDEX_LAG, services_env
+from ports import INDEX_LAG
+from private_services import PrivateSet, private_set
 from sohoa.api.app import create_app
 from sohoa.api.settings import Settings
 from sohoa.archive.documents import load_document
@@ -185,29 +183,12 @@ SRC = str(Path(sohoa.__file__).parents[1])  # the code under test, for the serve
 LAG_SECONDS = 90  # how long search may lag once Elasticsearch answers again (rounds every 2 s)
 
 
-def _services(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", str(SERVICES), *args], capture_output=True, text=True, env=env, timeout=900, check=False
-    )
-
-
 @pytest.fixture
-def private_services(services: dict[str, str]) -> Iterator[tuple[dict[str, str], dict[str, str], Path]]:
+def private_services(services: dict[str, str]) -> Iterator[PrivateSet]:
     """A MinIO + Elasticsearch + Redis set of this test's own (the shared `services` only makes sure the
-    servers are installed): the environment that drives the script, its exports, its run directory."""
-    # Under /tmp itself: Elasticsearch runs as its own user and must reach the run directory.
-    run_dir = Path(tempfile.mkdtemp(prefix="sohoa-lag-", dir="/tmp"))
-    run_dir.chmod(0o755)
-    shutil.rmtree(run_dir)  # `up` makes it
-    env = {**os.environ, "SOHOA_RUN_DIR": str(run_dir), "SOHOA_ES_HEAP": "256m", **services_env(INDEX_LAG)}
-    try:
-        up = _services(env, "up")
-        assert up.returncode == 0, up.stderr[-4000:]
-        yield env, _parse_exports(up.stdout), run_dir
-    finally:
-        _services(env, "down", "--wipe")
-        shutil.rmtree(run_dir, ignore_errors=True)
-        Path(f"{run_dir}.lock").unlink(missing_ok=True)
+    servers are installed)."""
+    with private_set(INDEX_LAG, "sohoa-lag-") as found:
+        yield found
 
 
 @contextmanager
@@ -244,9 +225,9 @@ def _free_port() -> int:
 
 
 def test_documents_uploaded_while_elasticsearch_is_down_are_found_once_it_is_back(
-    private_services: tuple[dict[str, str], dict[str, str], Path], tmp_path: Path
+    private_services: PrivateSet, tmp_path: Path
 ) -> None:
-    env, exports, run_dir = private_services
+    exports, run_dir = private_services.exports, private_services.run_dir
     store = MinioStore(
         exports["SOHOA_MINIO_ENDPOINT"],
         exports["SOHOA_MINIO_ACCESS_KEY"],
@@ -307,7 +288,7 @@ def test_documents_uploaded_while_elasticsearch_is_down_are_found_once_it_is_bac
         assert search(rest[0][1]).status_code == 503  # search says it is down, never "nothing found"
 
         started = time.monotonic()
-        up = _services(env, "up")
+        up = private_services.script("up")
         assert up.returncode == 0, up.stderr[-4000:]
         back = time.monotonic()
         # No reindex, no catch-up run here: the server's periodic round does it.

@@ -1,5 +1,7 @@
 """The production pair, for real: a generated batch ingested into MinIO + Elasticsearch survives a restart of
-both servers, and `sohoa reindex` rebuilds the dropped index from storage alone with the same hits."""
+both servers, and `sohoa reindex` rebuilds the dropped index from storage alone with the same hits. The
+servers are a set of the test's own (tests/private_services.py): the rest of the suite never sees them
+restart."""
 
 from __future__ import annotations
 
@@ -7,12 +9,15 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import SERVICES, make_elastic, make_minio
+from conftest import make_elastic, make_minio
 from corpus import write_sample_scans
+from ports import PRODUCTION_E2E
+from private_services import private_set
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import LocalProcessExecutor
 from sohoa.search import SearchQuery
@@ -26,6 +31,13 @@ def _hits(index, text: str) -> list[tuple[str, int]]:
 
 
 def test_ingest_restart_reindex(services: dict[str, str], tmp_path: Path) -> None:
+    with private_set(PRODUCTION_E2E, "sohoa-e2e-") as own:
+        _ingest_restart_reindex(own.exports, own.script, tmp_path)
+
+
+def _ingest_restart_reindex(
+    services: dict[str, str], script: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
     bucket, index_name = f"e2e-{uuid.uuid4().hex[:10]}", f"sohoa-e2e-{uuid.uuid4().hex[:10]}"
     store = make_minio(services, bucket)
     index = make_elastic(services, index_name)
@@ -48,7 +60,7 @@ def test_ingest_restart_reindex(services: dict[str, str], tmp_path: Path) -> Non
     documents = sorted(k for k in store.list("documents/") if k.endswith("manifest.json"))
     assert len(documents) == len(truth)
 
-    restart = subprocess.run(["bash", str(SERVICES), "restart"], capture_output=True, text=True, timeout=600)
+    restart = script("restart")
     assert restart.returncode == 0, restart.stderr
     store = make_minio(services, bucket)
     index = make_elastic(services, index_name)
