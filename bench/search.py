@@ -171,6 +171,9 @@ def main() -> None:
         "--target", action="append", default=[], help="NAME=URL[,URL...]: an Elasticsearch column (repeat)"
     )
     parser.add_argument("--replicas", action="append", default=[], help="NAME=N: replicas of a target")
+    parser.add_argument(
+        "--shards", type=int, default=int(os.environ.get("SOHOA_ES_SHARDS", "1")), help="of the pages index"
+    )
     parser.add_argument("--backends", default="sqlite,elasticsearch", help="comma-separated subset")
     parser.add_argument("--batch", type=int, default=2000, help="pages per index_pages call")
     parser.add_argument("--keep", action="store_true", help="leave the Elasticsearch bench index in place")
@@ -190,7 +193,9 @@ def main() -> None:
             def elastic(hosts: list[str] = hosts, replicas: int = replicas) -> SearchIndex:
                 from sohoa.search.elastic import ElasticIndex
 
-                ix = ElasticIndex(hosts, index="sohoa-bench-pages", replicas=replicas, timeout=120)
+                ix = ElasticIndex(
+                    hosts, index="sohoa-bench-pages", replicas=replicas, shards=args.shards, timeout=120
+                )
                 if not args.reuse:
                     ix.clear()
                 elif (held := ix.count()) != args.pages:
@@ -209,7 +214,8 @@ def main() -> None:
 
     names = list(results)
     ratio = f"{names[1]} / {names[0]}" if len(names) == 2 else ""
-    table = SideBySide(f"search over {args.pages:,} pages (latency ms)", names, ratio_label=ratio)
+    title = f"search over {args.pages:,} pages, {args.shards} shard(s) (latency ms)"
+    table = SideBySide(title, names, ratio_label=ratio)
     table.row("index pages/s", [r[0] for r in results.values()], ",.0f")
     for kind in ("folded", "exact", "phrase", "filtered"):
         for p in (50, 95, 99):
