@@ -75,7 +75,8 @@ def search_request(query: SearchQuery, parsed: ParsedQuery) -> dict[str, Any]:
         "from_": query.offset,
         "size": query.limit,
         "track_total_hits": TOTAL_CAP,
-        "source_excludes": ["folded"],
+        # The folded text comes too: the snippet needs it, and sending the source whole is cheaper for the
+        # server than cutting a field out of it.
     }
 
 
@@ -126,7 +127,9 @@ class ElasticPages(ElasticSchema):
                     doc_id=src["doc_id"],
                     page=src["page"],
                     score=h["_score"] or 0.0,
-                    snippet=snippet(src["text"], parsed.folded, phrase=parsed.whole_phrase),
+                    snippet=snippet(
+                        src["text"], parsed.folded, phrase=parsed.whole_phrase, folded=src.get("folded")
+                    ),
                     exact=is_exact(src["text"], parsed),
                     title=src.get("title"),
                     owner_id=src.get("owner_id"),

@@ -66,9 +66,15 @@ def fold(text: str) -> str:
     return text.translate(_table_for(text))
 
 
-def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
-    """Fold NFC `text`; offsets[i] is the index in `text` of the character folded into position i."""
-    folded = text.translate(_table_for(text))
+def fold_with_offsets(text: str, stored: str | None = None) -> tuple[str, Sequence[int]]:
+    """Fold NFC `text`; offsets[i] is the index in `text` of the character folded into position i.
+
+    `stored`: fold(text) as an index keeps it beside the text, taken instead of folding again (a page's fold
+    is most of the cost of its snippet) when it is `text`'s own: text in NFC, every character known."""
+    if stored is not None and len(stored) == len(text) and not _unseen.search(text):
+        folded = stored if unicodedata.is_normalized("NFC", text) else text.translate(_TABLE)
+    else:
+        folded = text.translate(_table_for(text))
     if not _UNEVEN or _UNEVEN.isdisjoint(text):  # every character folded to one, as in Vietnamese text
         return folded, range(len(text))
     out: list[str] = []
