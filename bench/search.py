@@ -18,6 +18,7 @@ import argparse
 import itertools
 import os
 import random
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -184,8 +185,8 @@ def main() -> None:
     wanted = args.backends.split(",")
 
     columns: dict[str, Callable[[], SearchIndex]] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
     if "sqlite" in wanted:
-        tmp = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
         columns["sqlite"] = lambda: SqliteIndex(tmp / "bench.sqlite3")
     if "elasticsearch" in wanted:
         for name, (hosts, replicas) in _targets(args).items():
@@ -211,6 +212,7 @@ def main() -> None:
         if name != "sqlite" and not args.keep:
             index.clear()
         index.close()
+    shutil.rmtree(tmp)
 
     names = list(results)
     ratio = f"{names[1]} / {names[0]}" if len(names) == 2 else ""
