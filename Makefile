@@ -23,7 +23,7 @@ DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-co
 # haproxy: the one address in front of the four MinIO nodes of the clustered set (services.sh up --cluster).
 TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium redis-server haproxy
 
-.PHONY: run test lint bench-ocr bench-search bench-reuse bench-sign bench-batch bench-workers bench-web system-deps venv sample clean services-down
+.PHONY: run test lint bench-ocr bench-search bench-search-cluster bench-reuse bench-sign bench-batch bench-workers bench-web system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR) --agency $(DEMO_AGENCY)
@@ -77,6 +77,12 @@ bench-ocr: venv  ## sohoa against OCRmyPDF on the same degraded pages (prints a 
 bench-search: venv  ## SQLite against Elasticsearch at 100,000 pages (prints a table)
 	bash deploy/services.sh up
 	source <(bash deploy/services.sh env) && $(BIN)/python bench/search.py --pages 100000
+
+bench-search-cluster: venv  ## one Elasticsearch node against the three-node cluster at 1,000,000 pages (a table)
+	bash deploy/services.sh up && bash deploy/services.sh up --cluster
+	$(BIN)/python bench/search.py --pages 1000000 --backends elasticsearch \
+		--target single=$$(bash deploy/services.sh env | sed -n 's/^export SOHOA_ES_URL=//p') \
+		--target cluster=$$(bash deploy/services.sh env --cluster | sed -n 's/^export SOHOA_ES_URL=//p')
 
 bench-batch: venv  ## a 100-page stack, capture to searchable: pages per minute and peak memory
 	$(BIN)/python bench/batch.py --pages 100

@@ -76,7 +76,12 @@ def make_index(settings: Settings) -> SearchIndex:
     if settings.search == "elasticsearch":
         from sohoa.search.elastic import ElasticIndex
 
-        return ElasticIndex(settings.es_hosts, index=settings.es_index, replicas=settings.es_replicas)
+        return ElasticIndex(
+            settings.es_hosts,
+            index=settings.es_index,
+            replicas=settings.es_replicas,
+            shards=settings.es_shards,
+        )
     return SqliteIndex(settings.index_path)
 
 

@@ -123,6 +123,14 @@ class Settings(BaseSettings):
         description="copies of each index shard on other nodes: 0 on a single node, 1 or more in a cluster "
         "(applied to existing indices when sohoa opens them)",
     )
+    es_shards: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="parts the pages index is split into, searched side by side (one per core of a node, or "
+        "spread over a cluster's nodes); set when the index is made, so a change takes effect at the next "
+        "`sohoa reindex`",
+    )
     es_index: str = Field(default="sohoa-pages", pattern=r"^[a-z0-9][a-z0-9_-]{0,100}$")
     pending_seconds: float = Field(
         default=30,

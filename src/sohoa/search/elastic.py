@@ -33,15 +33,19 @@ class ElasticIndex(ElasticPages, ElasticRecords):
         timeout: float = 30,
         template: bool = True,
         replicas: int = 0,
+        shards: int = 1,
     ) -> None:
         """`url`: one node, or several (a list or a comma-separated string, search.elastic_hosts), which
-        the client fails over between; `replicas`: copies of each shard on other nodes (0 on one node)."""
+        the client fails over between; `replicas`: copies of each shard on other nodes (0 on one node);
+        `shards`: how many parts the pages index is split into, searched side by side (set when the index is
+        made: a changed count takes effect at the next `sohoa reindex`)."""
         self.hosts = es_urls(url)
         self.url = ",".join(self.hosts)
         self.index = index
         self.timeout = timeout
         self.template = template
         self.replicas = replicas
+        self.shards = shards
         # A node that refuses the connection is set aside and the request retried on another: with
         # max_retries of at least the count of nodes, one dead node costs a search one refused connection.
         self.client = Elasticsearch(
@@ -82,7 +86,12 @@ class ElasticIndex(ElasticPages, ElasticRecords):
         generation = self._guard(generations.live_generation, self.client, self.index) + 1
         fresh_base = generations.generation_base(self.index, generation)
         fresh = ElasticIndex(
-            self.hosts, index=fresh_base, timeout=self.timeout, template=False, replicas=self.replicas
+            self.hosts,
+            index=fresh_base,
+            timeout=self.timeout,
+            template=False,
+            replicas=self.replicas,
+            shards=self.shards,
         )
         try:
             fresh.clear()  # the leftovers of a rebuild that died before its switch

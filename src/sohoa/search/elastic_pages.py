@@ -17,6 +17,7 @@ from sohoa.search.base import (
     TOTAL_CAP,
     InvalidQuery,
     PageRecord,
+    ParsedQuery,
     SearchHit,
     SearchQuery,
     SearchResults,
@@ -40,6 +41,43 @@ def _validity_filter(validity: ValidityStatus, day: date) -> dict[str, Any]:
     lasting = {"bool": {"must_not": [{"exists": {"field": "valid_until"}}]}}
     still = {"range": {"valid_until": {"gte": day.isoformat()}}}
     return {"bool": {"must_not": [revoked], "should": [lasting, still], "minimum_should_match": 1}}
+
+
+def search_request(query: SearchQuery, parsed: ParsedQuery) -> dict[str, Any]:
+    """The search for `query`, as keyword arguments of the client's `search`: every group must match
+    folded; the whole phrase and the groups as written boost; the rest are filters."""
+    if not parsed.folded:
+        raise InvalidQuery("Câu tìm kiếm không có chữ hoặc số", "the query has no letters or digits")
+    must = [{"match_phrase": {"folded": " ".join(g)}} for g in parsed.folded]
+    should: list[dict[str, Any]] = []
+    if len(parsed.folded) > 1:
+        phrase = " ".join(parsed.whole_phrase)
+        should.append({"match_phrase": {"folded": {"query": phrase, "boost": PHRASE_BOOST}}})
+    if parsed.has_marks:
+        should += [
+            {"match_phrase": {"text": {"query": " ".join(g), "boost": EXACT_BOOST}}} for g in parsed.exact
+        ]
+    filters: list[dict[str, Any]] = [
+        {"term": {field: value}}
+        for field in ("owner_id", "doc_type", "dossier_code", "procedure_code", "agency")
+        if (value := getattr(query, field)) is not None
+    ]
+    if query.validity is not None:
+        filters.append(_validity_filter(query.validity, query.valid_on))
+    date_range = {
+        op: d.isoformat() for op, d in (("gte", query.date_from), ("lte", query.date_to)) if d is not None
+    }
+    if date_range:
+        filters.append({"range": {"doc_date": date_range}})
+    return {
+        "query": {"bool": {"must": must, "should": should, "filter": filters}},
+        "sort": [{"_score": "desc"}, {"doc_id": "asc"}, {"page": "asc"}],
+        "from_": query.offset,
+        "size": query.limit,
+        "track_total_hits": TOTAL_CAP,
+        # The folded text comes too: the snippet needs it, and sending the source whole is cheaper for the
+        # server than cutting a field out of it.
+    }
 
 
 class ElasticPages(ElasticSchema):
@@ -80,39 +118,7 @@ class ElasticPages(ElasticSchema):
 
     def search(self, query: SearchQuery) -> SearchResults:
         parsed = parse_query(query.text)
-        if not parsed.folded:
-            raise InvalidQuery("Câu tìm kiếm không có chữ hoặc số", "the query has no letters or digits")
-        must = [{"match_phrase": {"folded": " ".join(g)}} for g in parsed.folded]
-        should: list[dict[str, Any]] = []
-        if len(parsed.folded) > 1:
-            phrase = " ".join(parsed.whole_phrase)
-            should.append({"match_phrase": {"folded": {"query": phrase, "boost": PHRASE_BOOST}}})
-        if parsed.has_marks:
-            should += [
-                {"match_phrase": {"text": {"query": " ".join(g), "boost": EXACT_BOOST}}} for g in parsed.exact
-            ]
-        filters: list[dict[str, Any]] = [
-            {"term": {field: value}}
-            for field in ("owner_id", "doc_type", "dossier_code", "procedure_code", "agency")
-            if (value := getattr(query, field)) is not None
-        ]
-        if query.validity is not None:
-            filters.append(_validity_filter(query.validity, query.valid_on))
-        date_range = {
-            op: d.isoformat() for op, d in (("gte", query.date_from), ("lte", query.date_to)) if d is not None
-        }
-        if date_range:
-            filters.append({"range": {"doc_date": date_range}})
-        response = self._guard(
-            self.client.search,
-            index=self.index,
-            query={"bool": {"must": must, "should": should, "filter": filters}},
-            sort=[{"_score": "desc"}, {"doc_id": "asc"}, {"page": "asc"}],
-            from_=query.offset,
-            size=query.limit,
-            track_total_hits=TOTAL_CAP,
-            source_excludes=["folded"],
-        )
+        response = self._guard(self.client.search, index=self.index, **search_request(query, parsed))
         hits = []
         for h in response["hits"]["hits"]:
             src = h["_source"]
@@ -121,7 +127,9 @@ class ElasticPages(ElasticSchema):
                     doc_id=src["doc_id"],
                     page=src["page"],
                     score=h["_score"] or 0.0,
-                    snippet=snippet(src["text"], parsed.folded, phrase=parsed.whole_phrase),
+                    snippet=snippet(
+                        src["text"], parsed.folded, phrase=parsed.whole_phrase, folded=src.get("folded")
+                    ),
                     exact=is_exact(src["text"], parsed),
                     title=src.get("title"),
                     owner_id=src.get("owner_id"),

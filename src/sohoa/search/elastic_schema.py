@@ -46,10 +46,12 @@ _TEMPLATE_BODY: dict[str, Any] = {
 }
 
 
-def template_body(replicas: int) -> dict[str, Any]:
+def template_body(replicas: int, shards: int = 1) -> dict[str, Any]:
     """The pages' template with `replicas` copies of each shard (SOHOA_ES_REPLICAS: 0 on one node, where
-    a replica could never be placed and would only keep the cluster yellow)."""
-    return {**_TEMPLATE_BODY, "settings": {**_TEMPLATE_BODY["settings"], "number_of_replicas": replicas}}
+    a replica could never be placed and would only keep the cluster yellow) and `shards` shards
+    (SOHOA_ES_SHARDS)."""
+    settings = {**_TEMPLATE_BODY["settings"], "number_of_replicas": replicas, "number_of_shards": shards}
+    return {**_TEMPLATE_BODY, "settings": settings}
 
 
 _KEYWORD = {"type": "keyword"}
@@ -88,6 +90,7 @@ class ElasticSchema:
     index: str  # the pages index; the record indices are named after it (`_records`)
     template: bool  # whether the pages index is also made from an index template named after it
     replicas: int  # copies of each shard on other nodes
+    shards: int  # shards of the pages index (the record indices keep one: they are small)
     client: Elasticsearch
     # ElasticIndex._guard: runs a call to the server, its transport errors turned into ServiceUnavailable.
     _guard: Callable[..., Any]
@@ -96,7 +99,7 @@ class ElasticSchema:
         return f"{self.index}-{kind}"
 
     def _ensure_index(self) -> None:
-        body = template_body(self.replicas)
+        body = template_body(self.replicas, self.shards)
         existing = []
         for kind, properties in RECORD_MAPPINGS.items():
             name = self._records(kind)
@@ -108,7 +111,7 @@ class ElasticSchema:
                 try:
                     self.client.indices.create(
                         index=name,
-                        settings=body["settings"],
+                        settings={**body["settings"], "number_of_shards": 1},
                         mappings={"dynamic": "strict", "properties": properties},
                     )
                 except ApiError as exc:
@@ -120,6 +123,7 @@ class ElasticSchema:
             )
         if self.client.indices.exists(index=self.index):
             self._grow_pages_mapping()
+            self._say_other_shards()
             existing.append(self.index)
         else:
             try:
@@ -145,6 +149,18 @@ class ElasticSchema:
             self.client.indices.put_settings(
                 index=stale, settings={"index": {"number_of_replicas": self.replicas}}
             )
+
+    def _say_other_shards(self) -> None:
+        """An index made under another SOHOA_ES_SHARDS keeps its count (Elasticsearch fixes it when the
+        index is made) and answers every query as before; `sohoa reindex` remakes it with the new one."""
+        found = self.client.indices.get_settings(index=self.index, name="index.number_of_shards")
+        for concrete, each in found.body.items():
+            shards = int(each["settings"]["index"]["number_of_shards"])
+            if shards != self.shards:
+                log.warning(
+                    "index %s has %d shards, SOHOA_ES_SHARDS says %d; `sohoa reindex` remakes it with %d",
+                    concrete, shards, self.shards, self.shards,
+                )  # fmt: skip
 
     def _grow_pages_mapping(self) -> None:
         pages = _TEMPLATE_BODY["mappings"]["properties"]

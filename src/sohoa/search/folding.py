@@ -26,28 +26,55 @@ def _fold_char(ch: str) -> str:
     return base.lower()
 
 
-class _FoldTable(dict[int, str]):
-    """A str.translate table filled on first sight of each character: folding a page runs at C speed."""
-
-    def __missing__(self, code: int) -> str:
-        folded = self[code] = _fold_char(chr(code))
-        if len(folded) != 1:
-            _UNEVEN.add(chr(code))
-        return folded
-
-
-_TABLE = _FoldTable()
+# The fold of each character, as a plain dict: str.translate looks a plain dict up at C speed, twice as fast
+# as a dict subclass filling itself on a miss. Filled up front for Latin letters with their Vietnamese marks
+# (each folds to one letter); any other character is added the first time a text brings it.
+_TABLE: dict[int, str] = {}
 _UNEVEN: set[str] = set()  # characters seen that fold to none or to several (a stray combining mark)
+_RANGES = [(0, 0x24F), (0x1E00, 0x1EFF)]
+_added: list[str] = []  # characters outside _RANGES in the table
+_unseen = re.compile("x")  # matches a character not yet in the table; set by _add
+
+
+def _add(chars: set[str] | range) -> None:
+    global _unseen
+    for ch in map(chr, chars) if isinstance(chars, range) else chars:
+        folded = _TABLE[ord(ch)] = _fold_char(ch)
+        if len(folded) != 1:
+            _UNEVEN.add(ch)
+        if isinstance(chars, set):
+            _added.append(ch)
+    known = "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in _RANGES)
+    _unseen = re.compile(f"[^{known}{''.join(map(re.escape, _added))}]")
+
+
+for _lo, _hi in _RANGES:
+    _add(range(_lo, _hi + 1))
+
+
+def _table_for(text: str) -> dict[int, str]:
+    """The table, first given the characters of `text` it lacks (a character missing from it would be kept
+    as it is by str.translate, unfolded). The check is one regex scan, a tenth of the cost of the fold."""
+    if _unseen.search(text):
+        _add({ch for ch in text if ord(ch) not in _TABLE})
+    return _TABLE
 
 
 def fold(text: str) -> str:
     """NFC, lower case, tone and vowel marks stripped, đ → d."""
-    return unicodedata.normalize("NFC", text).translate(_TABLE)
+    text = unicodedata.normalize("NFC", text)
+    return text.translate(_table_for(text))
 
 
-def fold_with_offsets(text: str) -> tuple[str, Sequence[int]]:
-    """Fold NFC `text`; offsets[i] is the index in `text` of the character folded into position i."""
-    folded = text.translate(_TABLE)
+def fold_with_offsets(text: str, stored: str | None = None) -> tuple[str, Sequence[int]]:
+    """Fold NFC `text`; offsets[i] is the index in `text` of the character folded into position i.
+
+    `stored`: fold(text) as an index keeps it beside the text, taken instead of folding again (a page's fold
+    is most of the cost of its snippet) when it is `text`'s own: text in NFC, every character known."""
+    if stored is not None and len(stored) == len(text) and not _unseen.search(text):
+        folded = stored if unicodedata.is_normalized("NFC", text) else text.translate(_TABLE)
+    else:
+        folded = text.translate(_table_for(text))
     if not _UNEVEN or _UNEVEN.isdisjoint(text):  # every character folded to one, as in Vietnamese text
         return folded, range(len(text))
     out: list[str] = []

@@ -15,13 +15,19 @@ def _find(folded: str, offsets: Sequence[int], words: list[str]) -> list[tuple[i
 
 
 def snippet(
-    text: str, folded_groups: list[list[str]], *, phrase: list[str] | None = None, width: int = 220
+    text: str,
+    folded_groups: list[list[str]],
+    *,
+    phrase: list[str] | None = None,
+    width: int = 220,
+    folded: str | None = None,
 ) -> str:
     """A window of `text` around the best match, HTML-escaped, each matched word wrapped in <mark>.
 
     The window opens on the whole query standing together when the page has it, else on the first match.
+    `folded`: the page's fold as the index keeps it, if it has it (search.folding.fold_with_offsets).
     """
-    folded, offsets = fold_with_offsets(text)
+    folded, offsets = fold_with_offsets(text, folded)
     spans = _merge(sorted(s for group in folded_groups for s in _find(folded, offsets, group)))
     if not spans:
         return html.escape(_clip(text, 0, width))
