@@ -122,12 +122,7 @@ cluster_up() {
     flock 9
     install_minio
     install_es
-    if [ ! -f "$RUN/env" ]; then
-        rm -rf "$RUN"
-        mkdir -p "$RUN"
-        chmod 755 "$RUN"
-        cluster_new_env
-    fi
+    first_start cluster_new_env
     local start=$SECONDS i
     for i in $(seq 1 $MINIO_NODES); do
         alive "minio$i" || start_minio_node "$i"

@@ -277,13 +277,7 @@ up() {
     fi
     install_minio
     install_es
-    if [ ! -f "$RUN/env" ]; then
-        # First start: a new data dir and credentials. Never again here: data goes only with `down --wipe`.
-        rm -rf "$RUN"
-        mkdir -p "$RUN"
-        chmod 755 "$RUN"
-        new_env
-    fi
+    first_start new_env
     local start=$SECONDS
     { alive minio && minio_healthy; } || { stop_one minio; start_minio; }
     { alive es && es_healthy; } || { stop_one es; start_es; }
@@ -293,6 +287,16 @@ up() {
     wait_for redis redis_healthy "$RUN/redis.log"
     log "MinIO, Elasticsearch and Redis up in $((SECONDS - start))s (data in $RUN)"
     cat "$RUN/env"
+}
+
+# The first start of a set: a new run directory and credentials (written by $1). Never again here: data goes
+# only with `down --wipe`.
+first_start() {
+    [ ! -f "$RUN/env" ] || return 0
+    rm -rf "$RUN"
+    mkdir -p "$RUN"
+    chmod 755 "$RUN"
+    "$1"
 }
 
 restart() {

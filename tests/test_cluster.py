@@ -19,9 +19,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from sohoa.search.base import PageRecord, SearchQuery
 from sohoa.search.elastic import ElasticIndex
 from sohoa.storage import keys
 from sohoa.storage.minio import MinioStore
+from waiting import alive, until
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
 # Where `up --cluster` keeps its pid files (deploy/cluster.sh: CLUSTER_RUN).
@@ -55,24 +55,6 @@ def _script(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _until(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return check()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A killed child of ours would linger as a zombie; these are not ours (setsid, daemonized).
-    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
-
-
 @dataclass
 class Cluster:
     env: dict[str, str]
@@ -81,7 +63,7 @@ class Cluster:
         """SIGKILL one process of the set (minio1..4, es1..3) and wait until it is gone."""
         pid = int((RUN / f"{name}.pid").read_text())
         os.kill(pid, signal.SIGKILL)
-        assert _until(lambda: not _alive(pid), 30), f"{name} (pid {pid}) outlived SIGKILL"
+        assert until(lambda: not alive(pid), 30), f"{name} (pid {pid}) outlived SIGKILL"
 
     def bring_back(self) -> None:
         up = _script("up")
@@ -158,7 +140,7 @@ def test_an_ingest_finishes_when_a_minio_node_dies_and_fixity_finds_nothing_miss
     )
     try:
         # Killed once the first document is stored and the others are still to come.
-        assert _until(lambda: any(True for _ in store.list(keys.DOCUMENTS_PREFIX)), 180)
+        assert until(lambda: any(True for _ in store.list(keys.DOCUMENTS_PREFIX)), 180)
         cluster.kill("minio2")
         out, _ = ingest.communicate(timeout=600)
     finally:
@@ -210,7 +192,7 @@ def test_two_minio_nodes_down_reads_go_on_writes_are_refused_whole_and_come_back
         cluster.kill("minio3")
         cluster.kill("minio4")
         # What an operator's probe sees: the set says it has lost its write quorum.
-        assert _until(lambda: not _write_quorum(cluster), 30)
+        assert until(lambda: not _write_quorum(cluster), 30)
 
         before = set(store.list(""))
         jobs = client.get("/api/v1/jobs").json()
@@ -232,7 +214,7 @@ def test_two_minio_nodes_down_reads_go_on_writes_are_refused_whole_and_come_back
         assert taken.status_code == 201, taken.text
         assert taken.json()["id"] != doc_id
         # The catch-up round (every SOHOA_PENDING_SECONDS) moves the spooled events into the store.
-        assert _until(lambda: not spooled(spool_dir(settings.data_dir)), 60)
+        assert until(lambda: not spooled(spool_dir(settings.data_dir)), 60)
         assert len(list(store.list(keys.AUDIT_PREFIX))) >= audited + 3
 
 

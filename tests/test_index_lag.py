@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +46,7 @@ from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
 from sohoa.storage.minio import MinioStore
 from synthetic import store_document
+from waiting import alive, until
 
 WRITES = ("index_pages", "index_documents", "index_dossiers", "index_reuses", "index_audit")
 
@@ -86,15 +87,6 @@ def _found(index: SearchIndex, word: str) -> list[str]:
     return [h.doc_id for h in index.search(SearchQuery(text=word, limit=50)).hits]
 
 
-def _until(check: Callable[[], bool], seconds: float) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 def _loops() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "sohoa-catch-up"]
 
@@ -118,13 +110,13 @@ def test_the_loop_keeps_trying_while_the_index_refuses_and_indexes_when_it_accep
     stop = start_catch_up(Held(store, index), 0.1)
     try:
         # Rounds go on while the index is down, a failure that is no index error included; none replays.
-        assert _until(lambda: index.refused >= 3, 5)
+        assert until(lambda: index.refused >= 3, 5)
         index.error = RuntimeError("a bug in a round")
         tried = index.refused
-        assert _until(lambda: index.refused >= tried + 2, 5)
+        assert until(lambda: index.refused >= tried + 2, 5)
         assert len(pending(store)) == 2 and _loops()
         index.error = None  # the index answers again
-        assert _until(lambda: pending(store) == [], 5)
+        assert until(lambda: pending(store) == [], 5)
     finally:
         stop()
     assert _loops() == []  # stopped: the thread is gone
@@ -143,7 +135,7 @@ def test_a_record_that_cannot_be_read_does_not_hold_the_later_ones_back(
     stop = start_catch_up(Held(store, index), 0.1)
     try:
         # Before, every round stopped at the damaged record: the good document never reached the index.
-        assert _until(lambda: _found(real, "trễ6") == [good.id], 5)
+        assert until(lambda: _found(real, "trễ6") == [good.id], 5)
     finally:
         stop()
     assert len(pending(store)) == 1  # the damaged one's marker, kept for when the record is mended
@@ -169,7 +161,7 @@ def test_the_server_replays_at_start_and_stops_its_loop_at_shutdown(tmp_path: Pa
     staff = make_people(store)["staff"].headers
     assert pending(store)
     with TestClient(create_app(settings), base_url="https://testserver") as client:  # owns its backends
-        assert _until(lambda: pending(store) == [], 5)
+        assert until(lambda: pending(store) == [], 5)
         hits = client.get("/api/v1/search", params={"q": "trễ4"}, headers=staff).json()["hits"]
         assert [h["doc_id"] for h in hits] == [doc.id]
         assert _loops()
@@ -203,7 +195,7 @@ def _serve(env: dict[str, str], log: Path) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        if not _until(lambda: _answers(f"{base}/api/v1/health"), 120):
+        if not until(lambda: _answers(f"{base}/api/v1/health"), 120):
             pytest.fail(f"sohoa serve did not start:\n{log.read_text()[-4000:]}")
         yield base
     finally:
@@ -281,7 +273,7 @@ def test_documents_uploaded_while_elasticsearch_is_down_are_found_once_it_is_bac
 
         es = int((run_dir / "es.pid").read_text())
         os.kill(es, signal.SIGKILL)
-        assert _until(lambda: not _alive(es), 30)
+        assert until(lambda: not alive(es), 30)
         rest = [upload(scan) for scan in scans[1:]]
         assert len({doc for doc, _ in [first, *rest]}) == 4
         assert len(pending(store)) >= 3  # one marker (at least) per document the index missed
@@ -292,17 +284,9 @@ def test_documents_uploaded_while_elasticsearch_is_down_are_found_once_it_is_bac
         assert up.returncode == 0, up.stderr[-4000:]
         back = time.monotonic()
         # No reindex, no catch-up run here: the server's periodic round does it.
-        assert _until(lambda: all(found(doc) for doc in [first, *rest]), LAG_SECONDS), (
+        assert until(lambda: all(found(doc) for doc in [first, *rest]), LAG_SECONDS), (
             tmp_path / "serve.log"
         ).read_text()[-4000:]
-        assert _until(lambda: pending(store) == [], 30)
+        assert until(lambda: pending(store) == [], 30)
         print(f"Elasticsearch up again in {back - started:.0f}s; found {time.monotonic() - back:.0f}s later")
     assert "pending changes indexed" in (tmp_path / "serve.log").read_text()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

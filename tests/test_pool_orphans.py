@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from waiting import alive
+
 SCRIPT = """
 import os, sys, time
 from sohoa.ingest.executor import LocalProcessExecutor
@@ -28,15 +30,6 @@ if __name__ == "__main__":
 """
 
 
-def _alive(pid: int) -> bool:
-    """Running or sleeping; a zombie (dead, not yet reaped by whoever adopted it) counts as gone."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in {"Z", "X"}
-
-
 def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(SCRIPT)
@@ -44,16 +37,16 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
     try:
         assert parent.stdout is not None
         workers = [int(pid) for pid in parent.stdout.readline().split()]
-        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        assert len(workers) == 2 and all(alive(pid) for pid in workers)
         time.sleep(1)  # both now in a 600 s task
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         deadline = time.monotonic() + 15
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not [pid for pid in workers if _alive(pid)], "pool workers outlived their killed parent"
+        assert not [pid for pid in workers if alive(pid)], "pool workers outlived their killed parent"
     finally:
         parent.kill()
         for pid in workers if "workers" in locals() else []:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
