@@ -135,7 +135,8 @@ def ingest(
                 state = "mới / new" if result.created else "đã có / already stored"
                 if result.repaired:
                     state = "đã khôi phục bản lưu bị hỏng / repaired the damaged stored copy"
-                console.print(f"{doc.id}\t{doc.page_count} trang\t{state}\t{file}")
+                # One line per file, however narrow the terminal: scripts split it on the tabs.
+                console.print(f"{doc.id}\t{doc.page_count} trang\t{state}\t{file}", soft_wrap=True)
     except SohoaError as exc:
         raise fail(exc) from exc
     finally:
