@@ -16,7 +16,7 @@
 # `up --cluster` starts only what is not running again, on the same data.
 
 CLUSTER_RUN=${SOHOA_CLUSTER_RUN_DIR:-$RUN-cluster}
-CLUSTER_MINIO_PORT=${SOHOA_CLUSTER_MINIO_PORT:-9400}  # HAProxy; the nodes take the next four ports
+CLUSTER_MINIO_PORT=${SOHOA_CLUSTER_MINIO_PORT:-9400}  # HAProxy; the nodes take the next four (consoles +30)
 CLUSTER_ES_PORT=${SOHOA_CLUSTER_ES_PORT:-9600}        # the nodes take the next three ports
 CLUSTER_REDIS_PORT=${SOHOA_CLUSTER_REDIS_PORT:-6392}
 MINIO_NODES=4
@@ -38,13 +38,16 @@ minio_node_healthy() { curl -fsS -m 2 "http://127.0.0.1:$(minio_node_port "$1")/
 minio_cluster_healthy() {
     curl -fsS -m 2 "http://127.0.0.1:$CLUSTER_MINIO_PORT/minio/health/cluster" >/dev/null 2>&1
 }
+# Green with every node in: asked of each node in turn, since any of them may be the one just killed.
 es_cluster_green() {
-    curl -fsS -m 5 "http://127.0.0.1:$(es_node_port 1)/_cluster/health?wait_for_status=green&wait_for_nodes=$ES_NODES&timeout=2s" \
-        >/dev/null 2>&1 ||
-        curl -fsS -m 5 "http://127.0.0.1:$(es_node_port 2)/_cluster/health?wait_for_status=green&wait_for_nodes=$ES_NODES&timeout=2s" \
-            >/dev/null 2>&1
+    local i
+    for i in $(seq 1 $ES_NODES); do
+        curl -fsS -m 5 \
+            "http://127.0.0.1:$(es_node_port "$i")/_cluster/health?wait_for_status=green&wait_for_nodes=$ES_NODES&timeout=2s" \
+            >/dev/null 2>&1 && return 0
+    done
+    return 1
 }
-haproxy_healthy() { alive haproxy; }
 
 start_minio_node() {
     local i=$1 n drives=()
