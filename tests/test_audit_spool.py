@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from people import make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
+from sohoa.api.cli import app as cli
 from sohoa.api.settings import Settings
 from sohoa.archive.audit_spool import flush_spool, spool_dir, spooled
 from sohoa.ingest import IngestMeta, ingest_file
@@ -39,7 +41,8 @@ class NoWrites(FilesystemStore):
 @pytest.fixture
 def world(tmp_path: Path):
     settings = Settings(data_dir=tmp_path / "data", workers=1)
-    store, index = NoWrites(tmp_path / "store"), SqliteIndex(tmp_path / "index.sqlite3")
+    # Where the CLI's own settings find them too (`sohoa catch-up` below).
+    store, index = NoWrites(settings.store_dir), SqliteIndex(settings.index_path)
     people = make_people(store)
     page = tmp_path / "page.png"
     make_page(seed=811, size="A5", lines=3).image.save(page, dpi=(300, 300))
@@ -89,3 +92,18 @@ def test_a_store_that_refuses_for_another_reason_still_withholds_the_answer(worl
     r = client.get(f"/api/v1/documents/{doc_id}")
     assert r.status_code == 503 and r.json()["type"].endswith("/audit_unavailable")
     assert spooled(spool_dir(settings.data_dir)) == []
+
+
+def test_sohoa_catch_up_stores_what_this_data_folder_spooled(world) -> None:
+    client, store, _index, settings, doc_id = world
+    before = _events(store)
+    store.refuse = StorageUnavailable
+    assert client.get(f"/api/v1/documents/{doc_id}").status_code == 200
+    (waiting,) = spooled(spool_dir(settings.data_dir))
+    store.refuse = None
+    r = CliRunner().invoke(cli, ["catch-up"], env={"SOHOA_DATA_DIR": str(settings.data_dir)})
+    assert r.exit_code == 0, r.output
+    assert "1 sự kiện nhật ký đã lưu / spooled audit events stored" in r.stdout
+    assert spooled(spool_dir(settings.data_dir)) == []
+    (new,) = _events(store) - before
+    assert new.endswith(f"{waiting.stem}.json")

@@ -194,6 +194,7 @@ def _take_jobs_when_ready(settings: Settings) -> None:
     from celery.signals import worker_ready, worker_shutdown
 
     from sohoa.api.backends import make_backends
+    from sohoa.archive.audit_spool import spool_dir
     from sohoa.ingest.catchup import start_catch_up
     from sohoa.ingest.resume import keep_resuming
 
@@ -202,7 +203,7 @@ def _take_jobs_when_ready(settings: Settings) -> None:
     @worker_ready.connect(weak=False)
     def start(**_: Any) -> None:
         backends = make_backends(settings.model_copy(update={"executor": "celery"}))
-        stops.append(start_catch_up(backends, settings.pending_seconds))
+        stops.append(start_catch_up(backends, settings.pending_seconds, spool_dir(settings.data_dir)))
         stops.append(keep_resuming(backends.ingest, settings.job_heartbeat_seconds).set)
 
     @worker_shutdown.connect(weak=False)
