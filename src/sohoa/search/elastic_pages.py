@@ -93,7 +93,9 @@ class ElasticPages(ElasticSchema):
             }
             for p in pages
         )
-        done, errors = self._guard(helpers.bulk, self.client, actions, refresh=True, raise_on_error=False)
+        done, errors = self._guard(
+            helpers.bulk, self.client, actions, refresh=self.refresh, raise_on_error=False
+        )
         if errors:
             raise refused(f"{len(errors)} pages", errors[:1])
         return done

@@ -30,7 +30,9 @@ class ElasticRecords(ElasticSchema):
         actions = [{"_index": self._records(kind), "_id": i, "_source": src} for i, src in docs]
         if not actions:
             return
-        _, errors = self._guard(helpers.bulk, self.client, actions, refresh=True, raise_on_error=False)
+        _, errors = self._guard(
+            helpers.bulk, self.client, actions, refresh=self.refresh, raise_on_error=False
+        )
         if errors:
             raise refused(f"{len(errors)} {kind}", errors[:1])
 

@@ -19,8 +19,9 @@ from elasticsearch import ApiError, BadRequestError, Elasticsearch
 
 log = logging.getLogger("sohoa.search")
 
+REFRESH_INTERVAL = "1s"  # how soon a write not refreshed by its own request becomes searchable
 _TEMPLATE_BODY: dict[str, Any] = {
-    "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"},
+    "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": REFRESH_INTERVAL},
     "mappings": {
         "dynamic": "strict",
         "properties": {
@@ -91,6 +92,7 @@ class ElasticSchema:
     template: bool  # whether the pages index is also made from an index template named after it
     replicas: int  # copies of each shard on other nodes
     shards: int  # shards of the pages index (the record indices keep one: they are small)
+    refresh: bool  # each write searchable before it returns
     client: Elasticsearch
     # ElasticIndex._guard: runs a call to the server, its transport errors turned into ServiceUnavailable.
     _guard: Callable[..., Any]
