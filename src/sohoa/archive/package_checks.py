@@ -114,6 +114,12 @@ def _fixity(root: Path) -> bagit.Bag:
         raise UnsupportedFile("Tệp zip không chứa gói BagIt", "the zip holds no BagIt bag (no bagit.txt)")
     try:
         bag = bagit.Bag(str(root))
+        # Named first: validate's own first complaint would be the Payload-Oxum count, not the file.
+        missing, unexpected = bag.compare_manifests_with_fs()
+        if missing:
+            raise bagit.BagValidationError("missing", [bagit.FileMissing(sorted(missing)[0])])
+        if unexpected:
+            raise bagit.BagValidationError("unexpected", [bagit.UnexpectedFile(sorted(unexpected)[0])])
         bag.validate(processes=1)
     except bagit.BagValidationError as exc:
         detail = exc.details[0] if exc.details else None
