@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
 from conftest import Pair
-from people import AGENCY, CITIZEN_A, make_people
+from people import AGENCY, CITIZEN_A, Person, make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.packages import installation_signer
@@ -64,6 +64,7 @@ class Origin:
     reused: str  # digitized earlier, reused into the dossier
     result: str  # arrived signed by the issuing agency
     package: Path
+    people: dict[str, Person]  # A's users, with tokens
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -96,7 +97,7 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     backends = make_backends(settings)
     store, index = backends.store, backends.index
     try:
-        make_people(store)
+        people = make_people(store)
 
         def ingest(path: Path, **meta: object) -> str:
             outcome = ingest_file(
@@ -150,7 +151,9 @@ def origin(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     finally:
         backends.close()
     rogue_p12 = issue(rogue, "Kẻ giả mạo").pkcs12(tmp / "rogue.p12", PASS)
-    return Origin(tmp, settings, _env(settings), anchors, rogue_p12, code, component, reused, result, package)
+    return Origin(
+        tmp, settings, _env(settings), anchors, rogue_p12, code, component, reused, result, package, people
+    )
 
 
 # -- the receiving installation in-process, on each backend pair ------------------------------------------
@@ -395,7 +398,7 @@ def test_round_trip_between_two_served_installations(
     origin: Origin, serve: Callable[[dict[str, str], Path], str], tmp_path: Path
 ) -> None:
     b_data = tmp_path / "b"
-    people_a = make_people(FilesystemStore(origin.settings.store_dir))
+    people_a = origin.people
     people_b = make_people(FilesystemStore(b_data / "store"))
     a = serve(origin.env, tmp_path / "a.log")
     b = serve({**origin.env, "SOHOA_DATA_DIR": str(b_data)}, tmp_path / "b.log")
