@@ -445,3 +445,32 @@ def test_round_trip_between_two_served_installations(
     time.sleep(0.2)
     assert {k for k in FilesystemStore(b_data / "store").list("") if not k.startswith("audit/")} == stored
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)
+
+
+# -- the web page -------------------------------------------------------------------------------------------
+
+
+def test_the_dossier_page_links_its_package_for_those_who_may_read_it(origin: Origin, tmp_path: Path) -> None:
+    from sohoa.archive import accounts
+
+    settings = origin.settings.model_copy(update={"data_dir": origin.settings.data_dir})
+    backends = make_backends(settings)
+    accounts.set_password(backends.store, "officer", "mat-khau-thu-nghiem-2026")
+    app = create_app(settings, backends=backends)
+    try:
+        with TestClient(app, base_url="https://testserver") as c:
+            login = {"username": "officer", "password": "mat-khau-thu-nghiem-2026"}
+            assert c.post("/api/v1/auth/login", json=login).status_code == 200
+            page = c.get(f"/dossiers/{origin.code}")
+            assert page.status_code == 200 and "Tải gói hồ sơ" in page.text
+            href = f"/api/v1/dossiers/{origin.code}/package"
+            assert f'href="{href}"' in page.text
+            package = c.get(href)  # with the page's session cookie
+            assert package.status_code == 200 and package.headers["content-type"] == layout.MEDIA_TYPE
+            (tmp_path / "p.zip").write_bytes(package.content)
+            assert zipfile.ZipFile(tmp_path / "p.zip").testzip() is None
+            c.cookies.clear()
+            stranger = origin.people["citizen-b"].headers  # not the applicant: as if there were no dossier
+            assert c.get(href, headers=stranger).status_code == 404
+    finally:
+        backends.close()
