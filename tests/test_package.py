@@ -474,3 +474,61 @@ def test_the_dossier_page_links_its_package_for_those_who_may_read_it(origin: Or
             assert c.get(href, headers=stranger).status_code == 404
     finally:
         backends.close()
+
+
+# -- a crash between two writes ---------------------------------------------------------------------------
+
+
+class CrashAfter:
+    """A real store that dies (a crash point) once it has made `writes` writes."""
+
+    WRITES = frozenset({"put_bytes", "create_bytes", "put_file", "replace_bytes", "copy"})
+
+    def __init__(self, store: FilesystemStore, writes: int) -> None:
+        self._store, self.left = store, writes
+
+    def __getattr__(self, name: str) -> object:
+        attr = getattr(self._store, name)
+        if name not in self.WRITES:
+            return attr
+
+        def write(*args: object, **kwargs: object) -> object:
+            if self.left <= 0:
+                raise SystemExit("crash point")
+            self.left -= 1
+            return attr(*args, **kwargs)
+
+        return write
+
+
+def test_an_import_cut_off_shows_no_dossier_and_the_next_one_completes_it(
+    origin: Origin, tmp_path: Path
+) -> None:
+    from sohoa.archive.package_import import import_package
+    from sohoa.errors import NotFound
+    from sohoa.search.sqlite import SqliteIndex
+
+    def run(store: object, index: SqliteIndex) -> object:
+        return import_package(
+            store,
+            index,
+            origin.package,
+            anchors=origin.anchors,
+            by="staff",
+            max_bytes=10**9,  # type: ignore[arg-type]
+        )
+
+    clean_store, clean_index = FilesystemStore(tmp_path / "clean"), SqliteIndex(tmp_path / "clean.sqlite3")
+    run(clean_store, clean_index)
+    clean = set(clean_store.list(""))
+    for crash_at in (5, len(clean) - 3):  # among the files; among the records, before the dossier's
+        store = FilesystemStore(tmp_path / f"b{crash_at}")
+        index = SqliteIndex(tmp_path / f"b{crash_at}.sqlite3")
+        with pytest.raises(SystemExit):
+            run(CrashAfter(store, crash_at), index)
+        with pytest.raises(NotFound):
+            load_dossier(store, origin.code)  # the dossier is not visible half-imported
+        report = run(store, index)
+        assert report.already_imported is False and set(store.list("")) == clean  # type: ignore[attr-defined]
+        assert len(load_dossier(store, origin.code).links) == 3
+        assert run(store, index).already_imported is True  # type: ignore[attr-defined]
