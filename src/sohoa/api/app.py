@@ -31,6 +31,7 @@ from sohoa.api.routes import (
     documents,
     dossiers,
     jobs,
+    packages,
     pages,
     reuse,
     search,
@@ -102,7 +103,19 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         lifespan=lifespan,
         dependencies=[Depends(authorize)],
     )
-    for module in (session, documents, signatures, batches, jobs, dossiers, reuse, pages, search, admin):
+    for module in (
+        session,
+        documents,
+        signatures,
+        batches,
+        jobs,
+        dossiers,
+        reuse,
+        pages,
+        search,
+        admin,
+        packages,
+    ):
         app.include_router(module.router, prefix="/api/v1")
 
     @app.middleware("http")

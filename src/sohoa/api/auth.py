@@ -76,6 +76,8 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/dossiers/{code}"): _rule({STF, OFF, CIT}, V.VIEW, "code"),
     ("POST", "/api/v1/dossiers/{code}/status"): _rule({OFF}, V.EDIT, "code"),
     ("POST", "/api/v1/dossiers/{code}/reuse"): _rule({OFF, CIT}, V.REUSE, "code"),
+    ("GET", "/api/v1/dossiers/{code}/package"): _rule({STF, OFF, CIT}, V.DOWNLOAD, "code"),
+    ("POST", "/api/v1/packages"): _rule({STF, ADM}, V.IMPORT),
     ("GET", "/api/v1/owners/{owner_id}/documents"): _rule({OFF, CIT}, V.VIEW, "owner_id"),
     ("GET", "/api/v1/metrics/digitization"): _rule({OFF, ADM}),
     ("GET", "/api/v1/audit"): _rule({ADM}, V.AUDIT),

@@ -26,6 +26,7 @@ from sohoa.api import (
     cli_fixity,
     cli_jobs,
     cli_metrics,
+    cli_package,
     cli_pending,
     cli_scan,
     cli_signatures,
@@ -58,6 +59,8 @@ app.command("metrics")(cli_metrics.metrics)
 app.command("catch-up")(cli_pending.catch_up)
 app.command("worker")(worker.worker)
 app.command("fixity")(cli_fixity.fixity)
+app.command("export")(cli_package.export)
+app.command("import")(cli_package.import_)
 app.add_typer(cli_jobs.app, name="jobs")
 
 

@@ -85,6 +85,13 @@ class Settings(BaseSettings):
     signing_keys_dir: Path | None = Field(
         default=None, description="PKCS#12 signing keys of the users, <username>.p12; default data_dir/keys"
     )
+    package_key: Path | None = Field(
+        default=None,
+        description="this installation's PKCS#12 key that signs the dossier packages it exports (their tag "
+        "manifest); default data_dir/keys/installation.p12. Its certificate must chain to the importing "
+        "installation's trust anchors",
+    )
+    package_key_passphrase: SecretStr = Field(default=SecretStr(""), description="of package_key")
     tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp server: PAdES B-T signatures")
     hot_folder: Path | None = Field(
         default=None, description="the folder this station's scanners save into: the scan page reads it"
@@ -196,6 +203,10 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.signing_keys_dir or self.data_dir / "keys"
+
+    @property
+    def installation_key(self) -> Path:
+        return self.package_key or self.keys_dir / "installation.p12"
 
     @property
     def scratch_root(self) -> Path:

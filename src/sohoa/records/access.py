@@ -138,6 +138,7 @@ class AuditAction(StrEnum):
     REPAIR = "repair"  # a damaged stored master written back from the original file
     FLAG = "flag"  # an unusual pattern for an admin to look at (api.watch)
     FIXITY = "fixity"  # a run reading back every stored object to check its sha256 (archive.fixity)
+    IMPORT = "import"  # a dossier package from another installation stored here (archive.package_import)
 
 
 class AuditEvent(BaseModel):

@@ -181,6 +181,12 @@ def audit_event(day: str, event_id: str) -> str:
     return check_key(f"audit/{y}/{m}/{d}/{event_id}.json")
 
 
+def package_import(package_sha256: str) -> str:
+    """The record of an imported dossier package, keyed by its signed tag manifest's sha256."""
+    return check_key(f"imports/{package_sha256}.json")
+
+
+IMPORTS_PREFIX = "imports/"
 USERS_PREFIX = "users/"
 CREDENTIALS_PREFIX = "credentials/"
 AUDIT_PREFIX = "audit/"

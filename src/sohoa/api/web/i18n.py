@@ -245,6 +245,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_hot_folder": ("thư mục quét", "hot folder"),
     "source_scanner": ("máy quét", "scanner"),
     "source_cli": ("dòng lệnh", "command line"),
+    "download_package": ("Tải gói hồ sơ", "Download package"),
 }
 
 
