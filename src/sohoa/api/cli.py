@@ -29,6 +29,7 @@ from sohoa.api import (
     cli_pending,
     cli_scan,
     cli_signatures,
+    cli_subscriptions,
     worker,
 )
 from sohoa.api.backends import Backends, make_backends
@@ -59,6 +60,8 @@ app.command("catch-up")(cli_pending.catch_up)
 app.command("worker")(worker.worker)
 app.command("fixity")(cli_fixity.fixity)
 app.add_typer(cli_jobs.app, name="jobs")
+app.add_typer(cli_subscriptions.app, name="subscriptions")
+app.command("deliver")(cli_subscriptions.deliver)
 
 
 def _backends() -> Backends:
