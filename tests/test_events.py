@@ -34,6 +34,7 @@ from sohoa.archive.dossiers import create_dossier, reuse_document
 from sohoa.archive.edits import edit_document
 from sohoa.archive.lifecycle import confirm_fields, revoke
 from sohoa.archive.outbox import emit
+from sohoa.archive.reuses import finish_reuse
 from sohoa.archive.subscriptions import add_subscription, deliveries
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
@@ -468,12 +469,44 @@ def test_cli_subscriptions_and_deliver(tmp_path: Path, receiver: Receiver) -> No
     assert run("subscriptions", "remove", sub_id).returncode == 3
 
 
-def test_a_reuse_retried_after_a_crash_announces_one_event(tmp_path: Path) -> None:
-    """The outbox key of a reuse comes from the reuse event: finishing it again writes the same key."""
-    store = FilesystemStore(tmp_path / "store")
-    reuse = ReuseEvent(id="r1", dossier_code="X-1", doc_id="ab" * 12, owner_id=None, agency=AGENCY, by="o")
-    from sohoa.archive.outbox import emit_reuse
+class Crash(Exception):
+    pass
 
-    emit_reuse(store, reuse, _document())
-    emit_reuse(store, reuse, _document())
-    assert len(list(store.list(keys.OUTBOX_PREFIX))) == 1
+
+class CrashingStore:
+    """A real store that dies (raises) at its `crash_at`-th write: a process killed between two writes."""
+
+    def __init__(self, store: ObjectStore, crash_at: int) -> None:
+        self.store, self.crash_at, self.writes = store, crash_at, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def _write(self, name: str, *args: object, **kwargs: object) -> object:
+        self.writes += 1
+        if self.writes == self.crash_at:
+            raise Crash(name)
+        return getattr(self.store, name)(*args, **kwargs)
+
+    def create_bytes(self, *args: object, **kwargs: object) -> object:
+        return self._write("create_bytes", *args, **kwargs)
+
+    def put_bytes(self, *args: object, **kwargs: object) -> object:
+        return self._write("put_bytes", *args, **kwargs)
+
+
+@pytest.mark.parametrize("crash_at", [2, 3], ids=["before-the-announcement", "before-the-link"])
+def test_a_reuse_finished_after_a_crash_is_announced_once(store: ObjectStore, crash_at: int) -> None:
+    """A reuse's writes after its marker: the event (1), the announcement (2), the link (3). Cut off at any
+    of them, finishing it (a retry, or the repair when its count is read) announces it, under one key."""
+    reuse = ReuseEvent(id="r1", dossier_code="X-1", doc_id="ab" * 12, owner_id=None, agency=AGENCY, by="o")
+    with pytest.raises(Crash):
+        finish_reuse(CrashingStore(store, crash_at), reuse)  # type: ignore[arg-type]
+    assert len(list(store.list(keys.OUTBOX_PREFIX))) == crash_at - 2
+    finish_reuse(store, reuse)
+    finish_reuse(store, reuse)
+    (key,) = store.list(keys.OUTBOX_PREFIX)
+    assert json.loads(store.get_bytes(key))["reuse"]["id"] == "r1"
+    store.delete(key)  # delivered and cleared: a finished reuse is not announced again
+    finish_reuse(store, reuse)
+    assert list(store.list(keys.OUTBOX_PREFIX)) == []

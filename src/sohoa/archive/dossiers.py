@@ -17,7 +17,6 @@ from functools import partial
 from pydantic import BaseModel
 
 from sohoa.archive.documents import document_record, dossier_record, load_document, reuse_record
-from sohoa.archive.outbox import emit_reuse
 from sohoa.archive.pending import Pending, indexed_or_pending
 from sohoa.archive.reuses import document_reuses, finish_reuse, marked_reuse, reserve_reuse
 from sohoa.errors import BadInput, Conflict, NotFound
@@ -178,7 +177,6 @@ def reuse_document(
             ),
         )
     finish_reuse(store, event)
-    emit_reuse(store, event, document)  # under the reuse's id: a retry announces the same event
     indexed_or_pending(
         store, Pending.REUSE, code, lambda: index.index_reuses([reuse_record(event)]), doc=doc_id
     )

@@ -52,7 +52,7 @@ def check_url(url: str, *, allow_private: bool = False) -> str:
         )
     try:
         addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, parts.port or 443)}
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         raise RefusedUrl(
             f"Không phân giải được tên máy {host[:100]}", f"the host {host[:100]} does not resolve"
         ) from exc
