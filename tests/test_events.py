@@ -145,7 +145,7 @@ def test_a_receiver_gets_every_event_kind_signed(pair: Pair, tmp_path: Path, rec
     second = _dossier(pair.store, pair.index)
     reuse = reuse_document(pair.store, pair.index, second, doc.id, by="officer")
     revoke(pair.store, pair.index, doc.id, "cấp nhầm người", by="officer")
-    # A change that makes no event: the record written again by the same confirmation is no new event.
+    # Six changes, six events, each stored before anything is sent.
     assert len(list(pair.store.list(keys.OUTBOX_PREFIX))) == 6
 
     report = deliver_round(pair.store, LOOPBACK)

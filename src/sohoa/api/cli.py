@@ -340,9 +340,11 @@ def serve(
 
     from sohoa.api.app import create_app
 
-    # What the periodic catch-up did is said beside uvicorn's own lines (no other logging is configured).
+    # What the periodic catch-up and deliveries did is said beside uvicorn's own lines (no other logging
+    # is configured).
     logging = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    logging["loggers"]["sohoa.pending"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    for name in ("sohoa.pending", "sohoa.deliveries"):
+        logging["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     # Forwarded headers are the app's to believe or not (SOHOA_TRUSTED_PROXIES), never uvicorn's default.
     uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=False, log_config=logging)
 
