@@ -108,6 +108,7 @@ def _fill(path: str, w: World) -> str:
         "batch_id": "0" * 24,
         "group": "0",
         "job_id": "job-" + "0" * 16,
+        "subscription_id": "sub-" + "0" * 16,
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

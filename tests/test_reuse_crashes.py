@@ -172,7 +172,8 @@ def _crash_at_each_write(
     writes = Writes()
     _reuse(store, index, reused[0], card.id, writes)
     total = len(writes.log)
-    assert total == 5 and "/reused-by/" in writes.log[0], writes.log  # the marker first, then 4 more
+    # The marker first, then 5 more (the event, the outbox's announcement of it, the link, the index).
+    assert total == 6 and "/reused-by/" in writes.log[0], writes.log
     for n in range(1, total + 1):
         code = _dossier(store, index)
         with pytest.raises(Crash):

@@ -37,12 +37,14 @@ from sohoa.api.routes import (
     search,
     session,
     signatures,
+    subscriptions,
 )
 from sohoa.api.settings import Settings
 from sohoa.archive.audit_spool import record_or_spool, spool_dir
 from sohoa.archive.integrity import report_damage
 from sohoa.errors import Damaged, ServiceUnavailable, SohoaError
 from sohoa.ingest.catchup import start_catch_up
+from sohoa.ingest.deliveries import start_deliveries
 from sohoa.ingest.resume import keep_resuming
 from sohoa.records.access import AuditEvent, Principal
 
@@ -88,9 +90,13 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         )
         # Jobs whose process died (a server killed mid-batch) are finished here, now and as owners die.
         resuming = keep_resuming(app.state.backends.ingest, settings.job_heartbeat_seconds)
+        stop_deliveries = start_deliveries(  # events posted to subscribers (archive.deliveries)
+            app.state.backends.store, settings.delivery_policy, settings.delivery_seconds if owned else 0
+        )
         try:
             yield
         finally:
+            stop_deliveries()
             resuming.set()
             stop_catch_up()
             if owned:
@@ -117,6 +123,8 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
         packages,
     ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(subscriptions.router, prefix="/api/v1")
+    subscriptions.describe_webhooks(app)
 
     @app.middleware("http")
     async def audit_trail(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -84,6 +84,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/users"): _rule({ADM}),
     ("GET", "/api/v1/jobs"): _rule({STF, OFF, ADM}),
     ("GET", "/api/v1/jobs/{job_id}"): _rule({STF, OFF, ADM}),
+    ("POST", "/api/v1/subscriptions"): _rule({ADM}, V.CREATE),
+    ("GET", "/api/v1/subscriptions"): _rule({ADM}),
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): _rule({ADM}, V.EDIT, "subscription_id"),
+    ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): _rule({ADM}),
 }
 
 

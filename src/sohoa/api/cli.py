@@ -30,6 +30,7 @@ from sohoa.api import (
     cli_pending,
     cli_scan,
     cli_signatures,
+    cli_subscriptions,
     worker,
 )
 from sohoa.api.backends import Backends, make_backends
@@ -62,6 +63,8 @@ app.command("fixity")(cli_fixity.fixity)
 app.command("export")(cli_package.export)
 app.command("import")(cli_package.import_)
 app.add_typer(cli_jobs.app, name="jobs")
+app.add_typer(cli_subscriptions.app, name="subscriptions")
+app.command("deliver")(cli_subscriptions.deliver)
 
 
 def _backends() -> Backends:
@@ -340,9 +343,11 @@ def serve(
 
     from sohoa.api.app import create_app
 
-    # What the periodic catch-up did is said beside uvicorn's own lines (no other logging is configured).
+    # What the periodic catch-up and deliveries did is said beside uvicorn's own lines (no other logging
+    # is configured).
     logging = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    logging["loggers"]["sohoa.pending"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    for name in ("sohoa.pending", "sohoa.deliveries"):
+        logging["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     # Forwarded headers are the app's to believe or not (SOHOA_TRUSTED_PROXIES), never uvicorn's default.
     uvicorn.run(create_app(Settings()), host=host, port=port, proxy_headers=False, log_config=logging)
 

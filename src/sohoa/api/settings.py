@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sohoa.api.scratch import own_scratch
+from sohoa.archive.deliveries import DeliveryPolicy
 from sohoa.search.elastic_hosts import es_urls
 
 
@@ -162,6 +163,32 @@ class Settings(BaseSettings):
         "sha256 (`sohoa fixity`, resumed where the last run stopped); 0 turns it off",
     )
 
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="let subscriptions post events to loopback, private, link-local or this machine's own "
+        "addresses (a receiver on the same network); off, such URLs are refused at registration and at "
+        "each delivery",
+    )
+    delivery_seconds: float = Field(
+        default=5,
+        ge=0,
+        le=3600,
+        description="how often `sohoa serve` (and `sohoa worker --take-jobs`) post the events due; 0 turns "
+        "it off (`sohoa deliver` runs one round)",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, le=120, description="a receiver's time to answer"
+    )
+    webhook_retry_seconds: float = Field(
+        default=10, gt=0, le=86400, description="the delay after a failed delivery; doubled after each next"
+    )
+    webhook_retry_cap_seconds: float = Field(
+        default=3600, gt=0, le=7 * 86400, description="the longest delay between two delivery attempts"
+    )
+    webhook_max_attempts: int = Field(
+        default=50, ge=1, le=10_000, description="attempts per event and subscription before giving up"
+    )
+
     @field_validator("secret_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -191,6 +218,16 @@ class Settings(BaseSettings):
     @property
     def es_hosts(self) -> list[str]:
         return self.es_url.split(",")
+
+    @property
+    def delivery_policy(self) -> DeliveryPolicy:
+        return DeliveryPolicy(
+            timeout=self.webhook_timeout_seconds,
+            retry_base=self.webhook_retry_seconds,
+            retry_cap=self.webhook_retry_cap_seconds,
+            max_attempts=self.webhook_max_attempts,
+            allow_private=self.webhooks_allow_private,
+        )
 
     @property
     def store_dir(self) -> Path:

@@ -196,6 +196,7 @@ def _take_jobs_when_ready(settings: Settings) -> None:
     from sohoa.api.backends import make_backends
     from sohoa.archive.audit_spool import spool_dir
     from sohoa.ingest.catchup import start_catch_up
+    from sohoa.ingest.deliveries import start_deliveries
     from sohoa.ingest.resume import keep_resuming
 
     stops = []
@@ -205,6 +206,7 @@ def _take_jobs_when_ready(settings: Settings) -> None:
         backends = make_backends(settings.model_copy(update={"executor": "celery"}))
         stops.append(start_catch_up(backends, settings.pending_seconds, spool_dir(settings.data_dir)))
         stops.append(keep_resuming(backends.ingest, settings.job_heartbeat_seconds).set)
+        stops.append(start_deliveries(backends.store, settings.delivery_policy, settings.delivery_seconds))
 
     @worker_shutdown.connect(weak=False)
     def stop(**_: Any) -> None:

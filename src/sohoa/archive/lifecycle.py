@@ -9,12 +9,15 @@ refused with 412 instead of being applied to a record the client has not seen.""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 from sohoa.archive.documents import as_read, document_key, document_record, document_version, page_records
 from sohoa.archive.dossiers import reuse_count
+from sohoa.archive.outbox import emit_changes
 from sohoa.errors import BadInput, Conflict, NotFound, PreconditionFailed
 from sohoa.records.confirmations import FieldChange, changes_by_name, confirmed
+from sohoa.records.events import EventKind, changes_of
 from sohoa.records.models import Document, FieldName, Revocation, ValidityStatus, nfc, utcnow
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
@@ -53,11 +56,14 @@ def update_document(
     index is brought up to date when something was written."""
     key = document_key(doc_id)
     written = False
+    kinds: list[EventKind] = []
 
     def judged(stored: Document) -> Document | None:
-        nonlocal written
-        changed = change(as_read(stored, ""))
+        nonlocal written, kinds
+        before = as_read(stored, "")
+        changed = change(before.model_copy(deep=True))
         written = changed is not None
+        kinds = changes_of(before, changed) if changed is not None else []
         return changed
 
     try:
@@ -71,7 +77,11 @@ def update_document(
             "was saved, read it again and redo the change",
         ) from None
     document._version = version
-    return index_document(store, index, document) if written else document
+    if not written:
+        return document
+    # The one place every change to a document passes: its events, once it is stored (archive.outbox).
+    emit_changes(store, kinds, uuid.uuid4().hex, document)
+    return index_document(store, index, document)
 
 
 def revoke(

@@ -11,6 +11,8 @@ derived from the marker alone:
   day from the stored event, not from the clock, so finishing a reuse later (the next day, twice, from two
   threads) writes the same keys with the same bytes: the log never holds two events for one reuse.
 - The link is written last, so a dossier never shows a reused document whose reuse is not logged.
+- Just before the link, while it is missing, the reuse is announced to subscribers (archive.outbox), under
+  the reuse's id and time: a crash before the link announces it again (the same event) when finished.
 
 Finishing is idempotent, so whatever write a crash interrupted, running it again completes the reuse. That
 happens in two places:
@@ -32,8 +34,9 @@ import contextlib
 
 from pydantic import BaseModel
 
+from sohoa.archive.outbox import emit_reuse
 from sohoa.records.dossiers import DossierLink, LinkKind, ReuseEvent
-from sohoa.records.models import LOCAL_TZ
+from sohoa.records.models import LOCAL_TZ, Document
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectLocked, ObjectNotFound, ObjectStore
 
@@ -81,7 +84,17 @@ def finish_reuse(store: ObjectStore, event: ReuseEvent) -> None:
     link = DossierLink(
         dossier_code=event.dossier_code, doc_id=event.doc_id, kind=LinkKind.REUSED, by=event.by, at=event.at
     )
-    _create(store, keys.dossier_link(event.dossier_code, event.doc_id), _json(link))
+    link_key = keys.dossier_link(event.dossier_code, event.doc_id)
+    if not store.exists(link_key):
+        emit_reuse(store, event, _document(store, event.doc_id))
+    _create(store, link_key, _json(link))
+
+
+def _document(store: ObjectStore, doc_id: str) -> Document | None:
+    try:
+        return Document.model_validate_json(store.get_bytes(keys.document_manifest(doc_id)))
+    except ObjectNotFound:
+        return None
 
 
 def document_reuses(store: ObjectStore, doc_id: str) -> list[ReuseEvent]:

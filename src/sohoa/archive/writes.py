@@ -18,6 +18,7 @@ from typing import Protocol
 from sohoa.archive.documents import document_record, load_document, page_records
 from sohoa.archive.holdings import holder_pointer, pointer_body
 from sohoa.archive.lifecycle import save_document
+from sohoa.archive.outbox import emit_published
 from sohoa.archive.pending import Pending, indexed_or_pending
 from sohoa.errors import Conflict
 from sohoa.records.codes import result_code
@@ -136,6 +137,9 @@ def publish(store: ObjectStore, index: SearchIndex, document: Document) -> tuple
     document and whether this call made it: of the same file committed side by side, each writes the same
     keys and exactly one creates the pointer; the others get the stored record ("already stored")."""
     write_manifest(store, keys.document_manifest(document.id), document)
+    # Announced once visible and before the pointer: a commit cut off here is run again and announces the
+    # same events (their ids come from the document), so none is lost.
+    emit_published(store, document)
     created = True
     try:
         store.create_bytes(

@@ -204,3 +204,31 @@ def work_run(run: str) -> str:
 
 def work_file(work: str, name: str) -> str:
     return check_key(f"{work}{name}")
+
+
+SUBSCRIPTIONS_PREFIX = "subscriptions/"
+OUTBOX_PREFIX = "outbox/"
+
+
+def subscription(subscription_id: str) -> str:
+    """A subscription of the one-stop software to events (records.subscriptions)."""
+    return check_key(f"{SUBSCRIPTIONS_PREFIX}{subscription_id}.json")
+
+
+def outbox_event(stamp: str, event_id: str) -> str:
+    """An event stored before any send, kept until every subscription it goes to has it; `stamp` (UTC,
+    YYYYmmddTHHMMSSffffffZ) first, so the outbox lists oldest first."""
+    return check_key(f"{OUTBOX_PREFIX}{stamp}-{event_id}.json")
+
+
+def deliveries_prefix(subscription_id: str) -> str:
+    return check_key(f"deliveries/{subscription_id}") + "/"
+
+
+def delivery_attempts_prefix(subscription_id: str, event_id: str) -> str:
+    return check_key(f"deliveries/{subscription_id}/{event_id}") + "/"
+
+
+def delivery_attempt(subscription_id: str, event_id: str, attempt: int) -> str:
+    """Created if absent by the process that makes attempt `attempt`: of two servers, one makes it."""
+    return check_key(f"deliveries/{subscription_id}/{event_id}/{attempt:04d}.json")
