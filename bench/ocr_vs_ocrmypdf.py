@@ -29,15 +29,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import img2pdf
-import jiwer
 from rich.console import Console
 from rich.table import Table
 
+from _ocr_score import error_rates, norm
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import LocalProcessExecutor
 from sohoa.ocr.pipeline import OcrOptions
@@ -76,10 +75,6 @@ class Run:
     wall: float
     cpu: float
     texts: list[str]
-
-
-def norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def make_batch(seed: int, out: Path) -> tuple[Path, list[str]]:
@@ -156,12 +151,6 @@ def run_ocrmypdf(pdf: Path, work: Path, name: str, extra: list[str]) -> Run:
         raise SystemExit(f"{name} failed ({result.returncode}):\n{result.stderr[-2000:]}")
     texts = sidecar.read_text(encoding="utf-8").split("\f")
     return Run(name, wall, cpu, texts[: len(PAGES)] + [""] * (len(PAGES) - len(texts)))
-
-
-def error_rates(texts: list[str], truth: list[str]) -> tuple[float, float]:
-    pairs = [(norm(t), norm(h)) for t, h in zip(truth, texts, strict=True) if t]
-    refs, hyps = [p[0] for p in pairs], [p[1] for p in pairs]
-    return jiwer.cer(refs, hyps), jiwer.wer(refs, hyps)
 
 
 @dataclass
