@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
 from rich.console import Console
 from rich.table import Table
 
@@ -119,9 +120,14 @@ def run_ocrmypdf(images: list[Path], work: Path) -> Engine:
 
     def read(image: Path) -> str:
         sidecar = work / f"{image.stem}.ocrmypdf.txt"
+        # OCRmyPDF refuses an image under 96 dpi unless told its resolution; the file's own is the truth.
+        with Image.open(image) as im:
+            dpi = round(im.info.get("dpi", (300, 300))[0])
         args = [
             exe,
             *fastest,
+            "--image-dpi",
+            str(dpi),
             "--sidecar",
             str(sidecar),
             str(image),
