@@ -27,9 +27,13 @@ def _segments(index: ElasticIndex, name: str) -> list[int]:
     ]
 
 
+def _setting(index: ElasticIndex, name: str, setting: str) -> set[str]:
+    found = index.client.indices.get_settings(index=name, name=f"index.{setting}").body
+    return {body["settings"]["index"][setting] for body in found.values()}
+
+
 def _refresh_interval(index: ElasticIndex, name: str) -> set[str]:
-    found = index.client.indices.get_settings(index=name, name="index.refresh_interval").body
-    return {body["settings"]["index"]["refresh_interval"] for body in found.values()}
+    return _setting(index, name, "refresh_interval")
 
 
 def test_a_rebuild_loads_without_refreshes_and_goes_live_merged(services: dict[str, str]) -> None:
@@ -49,6 +53,23 @@ def test_a_rebuild_loads_without_refreshes_and_goes_live_merged(services: dict[s
         assert index.search(SearchQuery(text="tran thi binh")).total == 200
         index.index_pages(_pages(500, 1))  # a write after the rebuild is searchable at once, as before
         assert index.search(SearchQuery(text="500")).total == 1
+    finally:
+        index.drop()
+        index.close()
+
+
+def test_a_rebuild_loads_one_copy_and_goes_live_with_the_replicas_set(services: dict[str, str]) -> None:
+    """Replicas are made after the load, from the merged shards. On the one node of the test set a replica
+    cannot be placed, and the rebuild still goes live (the index yellow, as the live one was)."""
+    name = f"sohoa-test-{uuid.uuid4().hex[:12]}"
+    index = ElasticIndex(services["SOHOA_ES_URL"], index=name, replicas=1)
+    try:
+        assert _setting(index, f"{name},{name}-*", "number_of_replicas") == {"1"}
+        with index.rebuilding() as fresh:
+            assert _setting(fresh, f"{fresh.index},{fresh.index}-*", "number_of_replicas") == {"0"}
+            fresh.index_pages(_pages(0, 10))
+        assert _setting(index, f"{name},{name}-*", "number_of_replicas") == {"1"}
+        assert index.search(SearchQuery(text="tran thi binh")).total == 10
     finally:
         index.drop()
         index.close()
