@@ -131,11 +131,12 @@ class ElasticIndex(ElasticPages, ElasticRecords):
         slow.indices.forcemerge(index=self.index, max_num_segments=1, wait_for_completion=True)
         settings = {"refresh_interval": REFRESH_INTERVAL, "number_of_replicas": self.replicas}
         self.client.indices.put_settings(index=pages_and_records, settings={"index": settings})
-        # Every replica the nodes can hold is copied before the switch; one that no node can hold (a
-        # single node told SOHOA_ES_REPLICAS=1) stays unassigned, as it would on the live index.
+        # Every copy is made before the switch when the nodes can hold them all; a replica that no node
+        # can hold (a single node told SOHOA_ES_REPLICAS=1) would stay unassigned, as on the live index.
+        nodes = slow.cluster.health()["number_of_data_nodes"]
         health = slow.cluster.health(
             index=pages_and_records,
-            wait_for_status="yellow",
+            wait_for_status="green" if nodes > self.replicas else "yellow",
             wait_for_no_initializing_shards=True,
             timeout="50m",
         )
