@@ -145,7 +145,7 @@ def test_a_real_ocr_run_with_the_correction_loses_nothing_and_finds_more() -> No
     pixels = np.array(page.image.convert("RGB"))[:, :, ::-1].copy()
     plain = process_page(pixels, dpi=300, options=OcrOptions(correct_syllables=False)).analysis
     corrected = process_page(pixels, dpi=300).analysis
-    found_plain, want = _recall(page.text, plain.text)
+    found_plain, _ = _recall(page.text, plain.text)
     found, _ = _recall(page.text, corrected.text)
     assert not found_plain - found, "a word read right without the correction was lost with it"
     assert found.total() > found_plain.total()

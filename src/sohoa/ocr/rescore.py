@@ -85,7 +85,9 @@ def _cost(char: CharChoice, candidate: str) -> float:
 
 def _from_alternatives(core: str, chars: Sequence[CharChoice]) -> set[str]:
     options = [
-        [alt.lower() for alt, _ in c.alternatives if alt.isalpha() and alt.lower() != c.text.lower()]
+        # An alternative at 0 is one the recognizer ruled out; a mark slip it did not weigh is still
+        # a candidate through mark_variants, at MARK_COST.
+        [a.lower() for a, conf in c.alternatives if conf > 0 and a.isalpha() and a.lower() != c.text.lower()]
         for c in chars
     ]
     found: set[str] = set()
