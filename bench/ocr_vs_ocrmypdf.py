@@ -108,6 +108,7 @@ ABLATIONS: dict[str, dict[str, bool]] = {
     "sohoa − orientation": {"orient": False},
     "sohoa − orientation by text lines (OSD only)": {"orient_by_lines": False},
     "sohoa − administrative word list": {"admin_words": False},
+    "sohoa − syllable correction": {"correct_syllables": False},
     "sohoa − deskew": {"deskew": False},
     "sohoa − border crop": {"crop": False},
     "sohoa − coloured-ink drop": {"drop_coloured_ink": False},

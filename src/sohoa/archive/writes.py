@@ -73,7 +73,9 @@ def store_derivatives(
             store.put_file(image_key, Path(page.image_path), content_type="image/jpeg")
         store.put_bytes(
             words_key,
-            json.dumps([w.model_dump() for w in page.analysis.words], ensure_ascii=False).encode(),
+            json.dumps(
+                [w.model_dump(exclude_none=True) for w in page.analysis.words], ensure_ascii=False
+            ).encode(),
             content_type="application/json",
         )
         kept.append(

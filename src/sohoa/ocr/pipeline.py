@@ -15,7 +15,8 @@ from itertools import groupby
 import cv2
 import numpy as np
 
-from sohoa.ocr import cleanup, orientation, tesseract
+from sohoa.ocr import cleanup, orientation, rescore, tesseract
+from sohoa.ocr.alternatives import by_box
 from sohoa.ocr.blank import is_blank
 from sohoa.ocr.pdf import blank_text_pdf
 from sohoa.records.models import PageAnalysis, Word
@@ -37,6 +38,9 @@ class OcrOptions:
     # Give Tesseract the abbreviations of administrative papers (tesseract.ADMIN_WORDS). Over the bench's 65
     # printed pages (five seeds) it cut character errors from 116 to 102, and made no kind of page worse.
     admin_words: bool = True
+    # Correct tone and vowel-mark slips from Tesseract's per-character alternatives, the Vietnamese syllable
+    # model and the syllable-pair counts (ocr.rescore); a changed word keeps what Tesseract read.
+    correct_syllables: bool = True
     timeout: float = 300.0
     # Cleanup steps, each kept because the OCR bench (--ablate) shows it pays on some kind of counter scan;
     # binarize and denoise are there to show that they do not (Tesseract's LSTM reads grey better).
@@ -78,12 +82,10 @@ def _paper_fill(image: np.ndarray) -> int | tuple[int, int, int]:
     return tuple(int(v) for v in np.percentile(sample, 90, axis=0))  # type: ignore[return-value]
 
 
-def _words_and_text(recognition: tesseract.Recognition) -> tuple[list[Word], str]:
+def _words_and_text(recognition: tesseract.Recognition, correct: bool = False) -> tuple[list[Word], str]:
     words: list[Word] = []
-    lines: list[str] = []
     for n, (_, group) in enumerate(groupby(recognition.words, key=lambda w: w.line_key)):
-        items = list(group)
-        for w in items:
+        for w in group:
             words.append(
                 Word(
                     text=unicodedata.normalize("NFC", w.text),
@@ -95,7 +97,9 @@ def _words_and_text(recognition: tesseract.Recognition) -> tuple[list[Word], str
                     line=n,
                 )
             )
-        lines.append(" ".join(unicodedata.normalize("NFC", w.text) for w in items))
+    if correct:
+        words = rescore.correct(words, by_box(recognition.choices))
+    lines = [" ".join(w.text for w in group) for _, group in groupby(words, key=lambda w: w.line)]
     return words, "\n".join(lines)
 
 
@@ -138,15 +142,17 @@ def _read(
         gray = cv2.medianBlur(gray, 3)
     if options.binarize:
         gray = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    correct = options.correct_syllables and "vie" in options.lang.split("+")
     recognition = tesseract.recognize(
         gray,
         dpi,
         lang=options.lang,
         psm=options.psm,
         user_words=tesseract.ADMIN_WORDS if options.admin_words else None,
+        alternatives=correct,
         timeout=options.timeout,
     )
-    words, text = _words_and_text(recognition)
+    words, text = _words_and_text(recognition, correct)
     mean_conf = round(sum(w.confidence for w in words) / len(words), 2) if words else 0.0
     return _Read(rotate, skew, cleaned, recognition, words, text, mean_conf)
 

@@ -38,6 +38,10 @@ class Word(BaseModel):
     height: int
     confidence: float = Field(ge=0, le=100)
     line: int = 0  # running line number on the page, so text can be rebuilt from words
+    # Set only on a word the syllable correction changed (ocr.rescore): what the recognizer read, and its
+    # confidence, so a reviewer can see the change. None on words kept as read and on older records.
+    ocr_text: NfcStr | None = None
+    ocr_confidence: float | None = Field(default=None, ge=0, le=100)
 
 
 class PageSummary(BaseModel):

@@ -1,0 +1,155 @@
+"""The correction of tone and vowel-mark slips (issue 23): the syllable model, rescoring from Tesseract's
+per-character alternatives and the syllable-pair counts, and a real OCR run of a generated page."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from sohoa.ocr import rescore, tesseract
+from sohoa.ocr.alternatives import CharChoice, WordChoices, by_box
+from sohoa.ocr.pipeline import OcrOptions, process_page
+from sohoa.ocr.syllables import SYLLABLES_FILE, is_valid, mark_variants, well_formed
+from sohoa.records.models import Word
+from sohoa.samples.scangen import Degradation, make_page
+from sohoa.samples.texts import clean_lines
+
+VALID = [
+    "truyền", "nhiều", "phố", "uống", "đồ", "cầu", "nguyễn", "quyết", "quốc", "giếng", "gì", "nghiêng",
+    "khuya", "kiểm", "tổ", "chức", "hòa", "hoà", "thuở", "Thủ", "ĐỒNG", "xã", "hội", "việc", "được",
+]  # fmt: skip
+INVALID = [
+    "truyễn",  # well formed (tr + uyên + ngã) but never written
+    "tâp",  # a stop-ending rhyme without sắc or nặng
+    "tàp",
+    "ĐðT",  # the "GD&ĐðT" slip
+    "GD",
+    "UBND",
+    "kan",  # k before a back vowel
+    "ghô",
+    "cê",  # c before a front vowel
+    "ngê",
+    "qua1",
+    "hóà",  # two tone marks
+    "",
+]
+
+
+@pytest.mark.parametrize("syllable", VALID)
+def test_written_syllables_are_valid(syllable: str) -> None:
+    assert is_valid(syllable)
+
+
+@pytest.mark.parametrize("syllable", INVALID)
+def test_impossible_syllables_are_invalid(syllable: str) -> None:
+    assert not is_valid(syllable)
+
+
+def test_rules_and_list_each_catch_what_the_other_cannot() -> None:
+    assert well_formed("truyễn") and not is_valid("truyễn")  # only the attested list knows
+    assert not well_formed("tâp")
+    assert set(mark_variants("truyễn")) >= {"truyền", "truyện"}
+    assert "nhiều" in mark_variants("nhiêu")
+    words = SYLLABLES_FILE.read_text(encoding="utf-8").split()
+    assert words == sorted(set(words)) and all(w == unicodedata.normalize("NFC", w).lower() for w in words)
+    assert all(well_formed(w) for w in words)
+
+
+def _line(*specs: tuple[str, float]) -> list[Word]:
+    return [
+        Word(text=text, left=100 * i, top=10, width=90, height=30, confidence=conf, line=0)
+        for i, (text, conf) in enumerate(specs)
+    ]
+
+
+def _choices(word: Word, alternatives: dict[int, list[tuple[str, float]]]) -> WordChoices:
+    chars = tuple(
+        CharChoice(ch, 99.0, tuple(alternatives.get(i, [(ch, 95.0)]))) for i, ch in enumerate(word.text)
+    )
+    return WordChoices((word.left, word.top, word.left + word.width, word.top + word.height), chars)
+
+
+def test_an_impossible_reading_gives_way_to_the_valid_one_the_alternatives_allow() -> None:
+    words = _line(("công", 95), ("tác", 95), ("tuyên", 95), ("truyễn", 71), ("pháp", 95), ("luật", 95))
+    choices = by_box([_choices(words[3], {4: [("ễ", 80.0), ("ề", 61.0), ("ệ", 12.0)]})])
+    out = rescore.correct(words, choices)
+    assert [w.text for w in out] == ["công", "tác", "tuyên", "truyền", "pháp", "luật"]
+    assert (out[3].ocr_text, out[3].ocr_confidence) == ("truyễn", 71)
+    assert all(w.ocr_text is None and w.ocr_confidence is None for i, w in enumerate(out) if i != 3)
+
+
+def test_an_unsure_valid_reading_gives_way_to_the_reading_its_neighbours_ask_for() -> None:
+    words = _line(("đã", 95), ("ban", 96), ("hành", 96), ("Nhiêu", 74), ("văn", 95), ("bản", 95))
+    choices = by_box([_choices(words[3], {3: [("ê", 88.0), ("ề", 70.0)]})])
+    out = rescore.correct(words, choices)
+    assert out[3].text == "Nhiều"  # the case of the reading is kept
+    assert (out[3].ocr_text, out[3].ocr_confidence) == ("Nhiêu", 74)
+
+
+def test_a_confident_valid_reading_is_left_alone() -> None:
+    # "kế hoạch" is right; "phó" beside "chủ tịch" too: neither gives way, though their other marks are valid
+    # syllables and the alternatives list them.
+    words = _line(("Kế", 96), ("hoạch", 96), ("Phó", 95), ("Chủ", 96), ("tịch", 96))
+    choices = by_box(
+        [
+            _choices(words[0], {1: [("ế", 95.0), ("ể", 40.0)]}),
+            _choices(words[2], {2: [("ó", 93.0), ("ố", 50.0)]}),
+        ]
+    )
+    out = rescore.correct(words, choices)
+    assert out == words
+
+
+def test_a_confident_slip_gives_way_only_to_strong_evidence() -> None:
+    # "tố chức" read at 96: "tổ chức" is a pair the shipped text holds many times, "tố chức" never.
+    words = _line(("các", 96), ("tố", 96), ("chức,", 96), ("cá", 96), ("nhân", 96))
+    out = rescore.correct(words, by_box([_choices(words[1], {1: [("ố", 95.0)]})]))
+    assert [w.text for w in out][:3] == ["các", "tổ", "chức,"]
+    alone = _line(("tố", 96))  # no neighbour, no evidence: kept
+    assert rescore.correct(alone, {}) == alone
+
+
+def test_words_and_abbreviations_the_model_cannot_judge_are_kept() -> None:
+    words = _line(("UBND", 60), ("262/QĐ-UBND", 70), ("(TTHC),", 65), ("Sở", 50))
+    assert rescore.correct(words, {}) == words
+
+
+def test_the_original_reading_survives_the_record_round_trip() -> None:
+    changed = Word(
+        text="truyền", left=1, top=2, width=3, height=4, confidence=71, ocr_text="truyễn", ocr_confidence=71
+    )
+    assert Word.model_validate_json(changed.model_dump_json()) == changed
+    old = Word.model_validate(
+        {"text": "hồ", "left": 1, "top": 2, "width": 3, "height": 4, "confidence": 90.0}
+    )
+    assert old.ocr_text is None and old.ocr_confidence is None
+
+
+def _recall(truth: str, text: str) -> tuple[Counter[str], Counter[str]]:
+    """The truth's words found in `text` (order-free), and the truth's words."""
+    want = Counter(unicodedata.normalize("NFC", truth).split())
+    return want & Counter(unicodedata.normalize("NFC", text).split()), want
+
+
+def test_a_real_ocr_run_with_the_correction_loses_nothing_and_finds_more() -> None:
+    # A small-print page of the packaged sample text, which the pair counts were not built from (held out).
+    held_out = clean_lines(
+        (tesseract.ADMIN_WORDS.parents[2] / "samples" / "data" / "vi-sample.txt").read_text(encoding="utf-8")
+    )
+    page = make_page(
+        seed=3, dpi=300, lines=12, font_pt=8, degradation=Degradation(blur=1.0, noise=6), texts=held_out
+    )
+    pixels = np.array(page.image.convert("RGB"))[:, :, ::-1].copy()
+    plain = process_page(pixels, dpi=300, options=OcrOptions(correct_syllables=False)).analysis
+    corrected = process_page(pixels, dpi=300).analysis
+    found_plain, _ = _recall(page.text, plain.text)
+    found, _ = _recall(page.text, corrected.text)
+    assert not found_plain - found, "a word read right without the correction was lost with it"
+    assert found.total() > found_plain.total()
+    assert [w.ocr_text or w.text for w in corrected.words] == [w.text for w in plain.words]
+    changed = [w for w in corrected.words if w.ocr_text is not None]
+    assert changed and all(w.ocr_confidence is not None for w in changed)
+    assert corrected.text.split() == [w.text for w in corrected.words]
