@@ -11,11 +11,20 @@ import sys
 from pathlib import Path
 
 import cv2
+import img2pdf
 import numpy as np
 import pikepdf
+import pytest
 
 import sohoa
+from sohoa.errors import TooLarge
+from sohoa.ingest.pipeline import ingest_file
+from sohoa.ingest.sniff import Limits, inspect
 from sohoa.ocr.pdf import blank_text_pdf
+from sohoa.samples.scangen import render_page
+from sohoa.search.base import SearchQuery
+from sohoa.search.sqlite import SqliteIndex
+from sohoa.storage.filesystem import FilesystemStore
 
 SRC = Path(sohoa.__file__).resolve().parent.parent
 
@@ -94,3 +103,69 @@ def test_searchable_pdf_memory_stays_flat_with_page_count(tmp_path: Path) -> Non
         ["pdftotext", "-f", "300", "-l", "300", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "trang 300" in last
+
+
+POSTER_LINES = ["QUY HOẠCH CHI TIẾT XÃ HÒA BÌNH", "Bản đồ hiện trạng sử dụng đất năm 2025"]
+
+
+def _poster(path: Path) -> Path:
+    """A PDF of an A5 letter then a page of 30 × 30 inches (as OCRmyPDF's test file multipage.pdf has: a
+    plan or a poster), the second showing a page of text drawn across it, larger than the page rendered
+    from it (so it is rendered, not taken as a scan's image)."""
+    letter = render_page(["Kính gửi: Ủy ban nhân dân xã"], size="A5", dpi=200, header=False)
+    poster = render_page(POSTER_LINES, size="A5", dpi=100, header=False, font_pt=20)
+    first, second = path.with_suffix(".1.png"), path.with_suffix(".2.png")
+    letter.save(first, dpi=(200, 200))
+    poster.save(second, dpi=(100, 100))
+    layout = img2pdf.get_layout_fun((img2pdf.in_to_pt(30), img2pdf.in_to_pt(30)), fit=img2pdf.FitMode.into)
+    letter_pdf = img2pdf.convert(str(first), layout_fun=img2pdf.get_fixed_dpi_layout_fun((200, 200)))
+    poster_pdf = img2pdf.convert(str(second), layout_fun=layout)
+    with pikepdf.open(io.BytesIO(letter_pdf)) as out, pikepdf.open(io.BytesIO(poster_pdf)) as big:
+        out.pages.append(big.pages[0])
+        out.save(path)
+    return path
+
+
+def test_a_page_too_large_at_300_dpi_is_read_at_the_highest_resolution_that_fits(tmp_path: Path) -> None:
+    pdf = _poster(tmp_path / "plan.pdf")
+    # With the default limit (80 MP) the 30-inch page is 81 MP at 300 dpi; it fits at 298.
+    assert inspect(pdf, Limits()).page_dpi == (200, 298)
+    # Read here under a 16 MP limit (133 dpi), to keep the test's OCR small.
+    limits = Limits(max_pixels=16_000_000)
+    store, index = FilesystemStore(tmp_path / "store"), SqliteIndex(tmp_path / "index.sqlite3")
+    document = ingest_file(pdf, store=store, index=index, limits=limits).document
+    letter, poster = document.pages
+    assert (letter.dpi, poster.dpi) == (200, 133)
+    assert "QUY HOẠCH" in poster.text and "sử dụng đất" in poster.text
+    assert poster.width * poster.height <= 16_000_000
+    assert [hit.page for hit in index.search(SearchQuery(text="su dung dat")).hits] == [2]
+    with pikepdf.open(io.BytesIO(store.get_bytes(document.searchable_pdf_key))) as searchable:
+        # The page keeps its size in inches (the cleaned image, cropped, at the dpi it was read at).
+        width_pt = float(searchable.pages[1].mediabox[2])
+        assert width_pt == pytest.approx(poster.width * 72 / 133, abs=1)
+        assert width_pt > 20 * 72
+
+
+def test_a_page_too_large_to_read_at_100_dpi_is_refused(tmp_path: Path) -> None:
+    pdf = _poster(tmp_path / "plan.pdf")
+    # 30 × 30 inches within 8 MP is 94 dpi: too coarse to read.
+    with pytest.raises(TooLarge) as refused:
+        inspect(pdf, Limits(max_pixels=8_000_000))
+    assert "100 dpi" in refused.value.en and "100 dpi" in refused.value.vi
+    assert "30×30" in refused.value.en
+    store, index = FilesystemStore(tmp_path / "store"), SqliteIndex(tmp_path / "index.sqlite3")
+    with pytest.raises(TooLarge):
+        ingest_file(pdf, store=store, index=index, limits=Limits(max_pixels=8_000_000))
+    assert list(store.list("")) == []
+
+
+def test_sohoa_ingest_says_why_a_page_too_large_to_read_is_refused(tmp_path: Path) -> None:
+    pdf = _poster(tmp_path / "plan.pdf")
+    env = {**os.environ, "SOHOA_DATA_DIR": str(tmp_path / "data"), "SOHOA_MAX_PIXELS": "8000000"}
+    sohoa_cli = str(Path(sys.executable).parent / "sohoa")
+    run = subprocess.run(
+        [sohoa_cli, "ingest", str(pdf)], capture_output=True, text=True, env=env, check=False
+    )
+    assert run.returncode != 0
+    said = " ".join((run.stdout + run.stderr).split())
+    assert "100 dpi" in said and "30×30" in said, said
