@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import cv2
@@ -169,3 +170,27 @@ def test_sohoa_ingest_says_why_a_page_too_large_to_read_is_refused(tmp_path: Pat
     assert run.returncode != 0
     said = " ".join((run.stdout + run.stderr).split())
     assert "100 dpi" in said and "30×30" in said, said
+
+
+_AS_INSTALLED = """
+import sys
+import tomllib
+from {module} import {function}
+if __name__ == "__main__":
+    from sohoa.ingest.executor import LocalProcessExecutor
+    executor = LocalProcessExecutor(1)
+    probe = "[m for m in ('typer', 'pyhanko', 'fastapi', 'sohoa.api.cli') if m in __import__('sys').modules]"
+    print(*executor.map_unordered(eval, [probe]))
+    executor.close()
+"""
+
+
+def test_a_page_worker_does_not_load_the_command_line(tmp_path: Path) -> None:
+    # The `sohoa` script as pip writes it from pyproject's entry point; a spawned worker imports it again.
+    with (SRC.parent / "pyproject.toml").open("rb") as f:
+        module, function = tomllib.load(f)["project"]["scripts"]["sohoa"].split(":")
+    script = tmp_path / "sohoa"
+    script.write_text(_AS_INSTALLED.format(module=module, function=function))
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]", f"a page worker loaded {run.stdout.strip()}"
