@@ -43,9 +43,13 @@ def make_pdf(path: Path, pages: int, seed: int) -> Path:
         jpeg = path.with_suffix(f".{n}.jpg")
         page.image.convert("RGB").save(jpeg, quality=85, dpi=(300, 300))
         width, height = page.image.size
-        parts.append((jpeg.read_bytes(), blank_text_pdf(width, height, 300), 300))
-        jpeg.unlink()
+        text = path.with_suffix(f".{n}.text.pdf")
+        text.write_bytes(blank_text_pdf(width, height, 300))
+        parts.append((jpeg, text, 300))
     build_searchable_pdf(parts, path)
+    for jpeg, text, _ in parts:
+        jpeg.unlink()
+        text.unlink()
     return path
 
 

@@ -207,7 +207,12 @@ def test_a_page_with_no_text_at_all_is_blank() -> None:
 def test_searchable_pdf_text_matches_ocr(pages: dict, tmp_path: Path) -> None:
     outs = [pages[n][2] for n in ("upright", "turned-180")]
     pdf_path = tmp_path / "doc.pdf"
-    build_searchable_pdf([(encode_page_image(o.image), o.text_pdf, o.analysis.dpi) for o in outs], pdf_path)
+    parts = []
+    for n, o in enumerate(outs, 1):
+        (tmp_path / f"{n}.jpg").write_bytes(encode_page_image(o.image))
+        (tmp_path / f"{n}.text.pdf").write_bytes(o.text_pdf)
+        parts.append((tmp_path / f"{n}.jpg", tmp_path / f"{n}.text.pdf", o.analysis.dpi))
+    build_searchable_pdf(parts, pdf_path)
     with pikepdf.open(pdf_path) as pdf:
         assert len(pdf.pages) == 2
         box = pdf.pages[0].mediabox

@@ -74,7 +74,7 @@ def engines_of(done: dict[int, PageDone]) -> str:
 def searchable_pdf(done: dict[int, PageDone], scratch: Path, *, title: str) -> Path:
     """The searchable PDF of pages already read (their cleaned images under their text layers)."""
     parts = [
-        (Path(page.image_path).read_bytes(), Path(page.text_pdf_path).read_bytes(), page.analysis.dpi)
+        (Path(page.image_path), Path(page.text_pdf_path), page.analysis.dpi)
         for page in (done[n] for n in sorted(done))
     ]
     path = scratch / "searchable.pdf"

@@ -2,12 +2,15 @@
 
 Checks run before any page work or storage, so a refused file leaves nothing behind:
 empty, not an image or PDF, corrupt, password-protected, too many pixels (decompression bombs) or pages,
-or too slow to read. The parsers (qpdf through pikepdf, Pillow's decoders) run in a child process that is
-killed when its time is up, so a hostile file can neither hang nor crash the process that received it.
+or too slow to read. A PDF page too large for the pixel limit at its resolution is read at the highest
+resolution that fits (its record says which), and refused only when that is too coarse to read. The
+parsers (qpdf through pikepdf, Pillow's decoders) run in a child process that is killed when its time is
+up, so a hostile file can neither hang nor crash the process that received it.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import warnings
 from dataclasses import dataclass
@@ -166,11 +169,38 @@ def _pdf_pages(path: Path, limits: Limits) -> tuple[int, ...]:
             box = page.mediabox
             width_in = abs(float(box[2]) - float(box[0])) / _PDF_POINTS_PER_INCH
             height_in = abs(float(box[3]) - float(box[1])) / _PDF_POINTS_PER_INCH
-            dpi = _native_dpi(page, width_in, limits.dpi)
-            if width_in * height_in * dpi * dpi > limits.max_pixels:
-                raise _too_many_pixels(width_in * dpi, height_in * dpi, limits)
-            dpis.append(dpi)
+            dpis.append(_within_pixels(_native_dpi(page, width_in, limits.dpi), width_in, height_in, limits))
         return tuple(dpis)
+
+
+# The lowest resolution a page is read at. Tesseract's FAQ: "below an x-height of 10 pixels, you have very
+# little chance of accurate results, and below about 8 pixels, most of the text will be noise removed"; 13 pt
+# body text (the smallest Decree 30/2020 sets) has an x-height of about 8.7 px at 100 dpi (20 px for 10 pt
+# at 300 dpi, as the FAQ says). A page that only fits the pixel limit below that would be stored unread.
+MIN_USEFUL_DPI = 100
+
+
+def _within_pixels(dpi: int, width_in: float, height_in: float, limits: Limits) -> int:
+    """`dpi`, or for a page too large at `dpi` (a map, a drawing, a poster) the highest resolution at which
+    it fits the pixel limit, rendered whole (pdftoppm rounds the size up); TooLarge when even that is
+    below MIN_USEFUL_DPI."""
+
+    def pixels(d: int) -> int:
+        return math.ceil(width_in * d) * math.ceil(height_in * d)
+
+    if pixels(dpi) <= limits.max_pixels:
+        return dpi
+    fitted = math.isqrt(int(limits.max_pixels / (width_in * height_in)))
+    while fitted >= MIN_USEFUL_DPI and pixels(fitted) > limits.max_pixels:
+        fitted -= 1
+    if fitted < MIN_USEFUL_DPI:
+        raise TooLarge(
+            f"Trang quá lớn ({width_in:.0f}×{height_in:.0f} inch): trong giới hạn {limits.max_pixels:,} điểm "
+            f"ảnh chỉ dựng được dưới {MIN_USEFUL_DPI} dpi, không đủ để đọc chữ",
+            f"page too large ({width_in:.0f}×{height_in:.0f} inches): within the limit of "
+            f"{limits.max_pixels:,} pixels it could only be read below {MIN_USEFUL_DPI} dpi, too coarse",
+        )
+    return fitted
 
 
 def _image_pages(path: Path, limits: Limits) -> int:
