@@ -14,7 +14,9 @@ Prints one table per engine (words found as printed, words found without diacrit
 error rates, wall and CPU seconds per page) and one per page (words found as printed and folded, and
 whether sohoa finds at least as many words as OCRmyPDF on that page).
 
-    .venv/bin/python bench/ocr_real.py [--pages DIR] [--only NAME,...] [--out DIR]
+    .venv/bin/python bench/ocr_real.py [--pages DIR] [--only NAME,...] [--out DIR] [--ablate]
+
+With --ablate, sohoa also reads the pages without its syllable correction (ocr.rescore), in the same run.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from _ocr_score import error_rates, word_counts
 from _table import SideBySide
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import LocalProcessExecutor
+from sohoa.ocr.pipeline import OcrOptions
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.storage import FilesystemStore
 
@@ -81,20 +84,27 @@ def timed(engine: Engine, images: list[Path], read: Callable[[Path], str]) -> En
     return engine
 
 
-def run_sohoa(images: list[Path], work: Path) -> Engine:
-    store = FilesystemStore(work / "store")
-    index = SqliteIndex(work / "index.sqlite3")
+def run_sohoa(
+    images: list[Path], work: Path, name: str = "sohoa", options: OcrOptions | None = None
+) -> Engine:
+    store = FilesystemStore(work / name / "store")
+    index = SqliteIndex(work / name / "index.sqlite3")
     executor = LocalProcessExecutor(2)
 
     def read(image: Path) -> str:
         outcome = ingest_file(
-            image, store=store, index=index, meta=IngestMeta(name=image.name), executor=executor
+            image,
+            store=store,
+            index=index,
+            meta=IngestMeta(name=image.name),
+            executor=executor,
+            options=options,
         )
         return "\n".join(page.text for page in outcome.document.pages)
 
     cpu = cpu_now()
     try:
-        engine = timed(Engine("sohoa"), images, read)
+        engine = timed(Engine(name), images, read)
     finally:
         executor.close()  # the pool's workers are reaped here, so their CPU time is counted
     engine.cpu = cpu_now() - cpu
@@ -161,6 +171,7 @@ def main() -> None:
     parser.add_argument("--pages", type=Path, default=PAGES, help="images with NAME.txt truths beside them")
     parser.add_argument("--only", default="", help="comma-separated page names (without suffix) to run")
     parser.add_argument("--out", type=Path, default=None, help="keep the outputs here")
+    parser.add_argument("--ablate", action="store_true", help="also sohoa without the syllable correction")
     args = parser.parse_args()
     pages = scanned_pages(args.pages, {n for n in args.only.split(",") if n})
     if not pages:
@@ -169,6 +180,8 @@ def main() -> None:
     work = args.out or Path(tempfile.mkdtemp(prefix="sohoa-bench-ocr-real-"))
     work.mkdir(parents=True, exist_ok=True)
     engines = [run_sohoa(images, work), run_ocrmypdf(images, work), run_tesseract(images)]
+    if args.ablate:  # what the syllable correction adds, on the same pages in the same run
+        engines.append(run_sohoa(images, work, "sohoa-uncorrected", OcrOptions(correct_syllables=False)))
     for engine in engines:
         for image, text in zip(images, engine.texts, strict=True):
             (work / f"{image.stem}.{engine.name.split()[0]}.out.txt").write_text(text, encoding="utf-8")
