@@ -107,6 +107,7 @@ WEB_POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/scan/{batch_id}"): _rule(None, V.VIEW, "batch_id"),
     ("GET", "/scan/{batch_id}/thumbnails"): _rule(None),
     ("GET", "/indicators"): _rule(None),
+    ("GET", "/packages/import"): _rule(None),  # the import itself is POST /api/v1/packages
 }
 # What operators' tools read, outside the API's schema: Prometheus scrapes without credentials, as it does
 # everywhere, and the metrics hold counts and timings, never a record (api.prometheus).

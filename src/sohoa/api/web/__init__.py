@@ -10,10 +10,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from sohoa.api.web import citizen, indicators, officer, session, staff
+from sohoa.api.web import citizen, indicators, officer, package_import, session, staff
 from sohoa.api.web.render import NotForYou, SignInFirst, lang_of, page, to_login
 
-PAGE_MODULES = (session, officer, citizen, staff, indicators)
+PAGE_MODULES = (session, officer, citizen, staff, indicators, package_import)
 router = APIRouter(include_in_schema=False)
 for module in PAGE_MODULES:
     router.include_router(module.router)

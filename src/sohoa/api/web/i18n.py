@@ -246,6 +246,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "source_scanner": ("máy quét", "scanner"),
     "source_cli": ("dòng lệnh", "command line"),
     "download_package": ("Tải gói hồ sơ", "Download package"),
+    "nav_import_package": ("Nhập gói hồ sơ", "Import a dossier package"),
+    "package_file": ("Gói hồ sơ (tệp .zip)", "Dossier package (.zip file)"),
+    "package_hint": (
+        "Gói do hệ thống số hóa của cơ quan khác xuất ra. Tính toàn vẹn, chữ ký của gói và của từng giấy tờ "
+        "được kiểm tra trước khi lưu; gói không hợp lệ sẽ bị từ chối và không lưu gì.",
+        "A package exported by another agency's digitization system. Its fixity, its seal and every "
+        "paper's signatures are checked before anything is stored; a package that fails is refused and "
+        "nothing is stored.",
+    ),
+    "package_limit": ("Dung lượng tối đa", "Largest accepted:"),
+    "import_package": ("Nhập gói", "Import"),
+    "import_result": ("Kết quả nhập gói", "Import result"),
+    "import_stored": ("Đã nhập hồ sơ và các giấy tờ trong gói.", "The dossier and its papers were imported."),
+    "import_nothing_new": (
+        "Gói này đã được nhập trước đây: không lưu gì thêm.",
+        "This package was imported before: nothing new stored.",
+    ),
+    "import_documents": ("Số giấy tờ", "Documents"),
+    "import_written": ("Số tệp mới được lưu", "New files stored"),
 }
 
 

@@ -18,7 +18,7 @@ async function call(method, url, body, etag) {
   const headers = { "X-CSRF-Token": csrf() };
   if (etag) headers["If-Match"] = '"' + etag + '"';
   let payload = body;
-  if (body !== undefined && !(body instanceof FormData)) {
+  if (body !== undefined && !(body instanceof FormData) && !(body instanceof Blob)) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }
@@ -44,6 +44,27 @@ async function act(button, work) {
     say(error.message, true);
     document.querySelectorAll("button").forEach((b) => (b.disabled = false));
   }
+}
+
+// What an import stored (POST /api/v1/packages answers an ImportReport), in the page's own words.
+function showImport(section, report) {
+  const link = section.querySelector("[data-dossier-link]");
+  link.textContent = report.dossier_code;
+  link.href = "/dossiers/" + encodeURIComponent(report.dossier_code);
+  section.querySelector("[data-imported-new]").hidden = report.already_imported;
+  section.querySelector("[data-nothing-new]").hidden = !report.already_imported;
+  section.querySelector("[data-documents]").textContent = report.documents.length;
+  section.querySelector("[data-written]").textContent = report.written;
+  section.querySelector("[data-document-list]").replaceChildren(...report.documents.map((id) => {
+    const item = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = "/documents/" + encodeURIComponent(id);
+    a.textContent = id;
+    item.append(a);
+    return item;
+  }));
+  section.hidden = false;
+  section.focus();
 }
 
 function formValues(form) {
@@ -75,6 +96,19 @@ document.addEventListener("submit", (event) => {
     act(form, async () => {
       const batch = await call("POST", "/api/v1/batches", new FormData(form));
       window.location.assign("/scan/" + batch.id);
+    });
+  } else if (form.matches("[data-import-package]")) {
+    // The file itself is the body (application/zip, as the API takes a package), streamed from disk.
+    event.preventDefault();
+    const result = document.querySelector("[data-import-result]");
+    result.hidden = true;  // an earlier outcome must not pass for this one's
+    const file = form.elements.package.files[0];
+    act(form, async () => {
+      const report = await call("POST", form.dataset.importPackage, new Blob([file], { type: "application/zip" }));
+      say("", false);
+      showImport(result, report);
+      form.reset();
+      document.querySelectorAll("button").forEach((b) => (b.disabled = false));
     });
   } else if (form.matches("[data-scan-batch]")) {
     event.preventDefault();
