@@ -165,6 +165,15 @@ def _targets(args: argparse.Namespace) -> dict[str, tuple[list[str], int]]:
     return targets
 
 
+def _shards_of(index: SearchIndex) -> str:
+    """The pages index's shards as the server holds them (a kept index keeps the count it was made with)."""
+    client = getattr(index, "client", None)
+    if client is None:
+        return "-"
+    found = client.indices.get_settings(index=index.index, name="index.number_of_shards").body  # type: ignore[attr-defined]
+    return "+".join(each["settings"]["index"]["number_of_shards"] for each in found.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=100_000)
@@ -207,10 +216,12 @@ def main() -> None:
 
             columns[name] = elastic
     results = {}
+    shards: dict[str, str] = {}
     for name, make in columns.items():
         index = make()
         reuse = args.reuse and name != "sqlite"
         results[name] = run_backend(index, args.pages, args.seed, batch=args.batch, reuse=reuse)
+        shards[name] = _shards_of(index)
         if name != "sqlite" and not args.keep:
             index.clear()
         index.close()
@@ -218,7 +229,8 @@ def main() -> None:
 
     names = list(results)
     ratio = f"{names[1]} / {names[0]}" if len(names) == 2 else ""
-    title = f"search over {args.pages:,} pages, {args.shards} shard(s) (latency ms)"
+    held = ", ".join(f"{name} {count}" for name, count in shards.items())
+    title = f"search over {args.pages:,} pages; shards: {held} (latency ms)"
     table = SideBySide(title, names, ratio_label=ratio)
     table.row("load pages/s", [r[0] for r in results.values()], ",.0f")
     for kind in ("folded", "exact", "phrase", "filtered"):
