@@ -2,7 +2,8 @@
 receives the dossier, the district (B) imports A's package and decides. The records keep A as their agency
 (provenance), and B's staff and officers read the dossier and each of its documents and find them by
 search, on each backend pair, after a reindex too; an officer of a third agency (C) does not. The grant is
-written once; an administrator names the agency; `sohoa import` without --agency is refused."""
+written once, and counts only once its dossier is stored (a crash between the two grants nothing); an
+administrator names the agency; `sohoa import` without --agency is refused."""
 
 from __future__ import annotations
 
@@ -203,3 +204,36 @@ def test_cli_import_needs_the_agency_and_its_grant_survives_sohoa_reindex(
             assert set(_reads(district, origin, "officer-c").values()) == {404}
     finally:
         backends.close()
+
+
+def test_an_import_cut_off_after_the_grant_grants_nothing_until_it_is_completed(
+    origin: Origin, tmp_path: Path
+) -> None:
+    from sohoa.archive.grants import granted_agencies
+    from sohoa.archive.package_import import import_package
+    from sohoa.search.sqlite import SqliteIndex
+    from test_package import CrashAfter
+
+    def run(store: object, index: SqliteIndex) -> object:
+        return import_package(
+            store,  # type: ignore[arg-type]
+            index,
+            origin.package,
+            anchors=origin.anchors,
+            by="staff-b",
+            agency=AGENCY_B,
+            max_bytes=10**9,
+        )
+
+    counted = CrashAfter(FilesystemStore(tmp_path / "clean"), 10**6)
+    run(counted, SqliteIndex(tmp_path / "clean.sqlite3"))
+    writes = 10**6 - counted.left  # the dossier record and the import record are the last two
+    store, index = FilesystemStore(tmp_path / "b"), SqliteIndex(tmp_path / "b.sqlite3")
+    with pytest.raises(SystemExit):
+        run(CrashAfter(store, writes - 2), index)
+    assert store.exists(keys.dossier_grant(origin.code, AGENCY_B))
+    assert not store.exists(keys.dossier_manifest(origin.code))
+    component = load_document(store, origin.component)
+    assert granted_agencies(store, component) == frozenset()  # the grant waits for its dossier
+    run(store, index)
+    assert granted_agencies(store, component) == {AGENCY_B}
