@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
 from conftest import Pair
-from people import AGENCY, CITIZEN_A, Person, make_people
+from people import AGENCY, CITIZEN_A, OTHER_AGENCY, Person, make_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.packages import installation_signer
@@ -346,12 +346,12 @@ def test_cli_export_then_import_elsewhere_and_a_refusal(origin: Origin, tmp_path
     bag = _unpack(out, tmp_path / "u")
     _flip(layout.file_in(bag, layout.record_path(origin.result)), at=40)
     _repack(bag, tampered)
-    bad = sohoa(other, "import", str(tampered))
+    bad = sohoa(other, "import", str(tampered), "--agency", OTHER_AGENCY)
     assert bad.returncode == 2 and "Lỗi:" in bad.stderr and "package refused" in bad.stderr
     assert not [k for k in FilesystemStore(tmp_path / "b" / "store").list("") if not k.startswith("audit/")]
-    good = sohoa(other, "import", str(out))
+    good = sohoa(other, "import", str(out), "--agency", OTHER_AGENCY)
     assert good.returncode == 0 and f"imported dossier {origin.code}" in good.stdout, good.stderr
-    twice = sohoa(other, "import", str(out))
+    twice = sohoa(other, "import", str(out), "--agency", OTHER_AGENCY)
     assert twice.returncode == 0 and "nothing new stored" in twice.stdout
 
 
@@ -402,13 +402,17 @@ def test_round_trip_between_two_served_installations(
     people_b = make_people(FilesystemStore(b_data / "store"))
     a = serve(origin.env, tmp_path / "a.log")
     b = serve({**origin.env, "SOHOA_DATA_DIR": str(b_data)}, tmp_path / "b.log")
-    officer_a, officer_b = people_a["officer"].headers, people_b["officer"].headers
+    # B is another agency (the district deciding the commune's dossier): its officer reads what it imports.
+    officer_a, officer_b = people_a["officer"].headers, people_b["officer2"].headers
 
     package = httpx.get(f"{a}/api/v1/dossiers/{origin.code}/package", headers=officer_a, timeout=120)
     assert package.status_code == 200, package.text
     assert package.headers["content-type"] == layout.MEDIA_TYPE
-    staff_b = {**people_b["staff"].headers, "Content-Type": layout.MEDIA_TYPE}
-    imported = httpx.post(f"{b}/api/v1/packages", content=package.content, headers=staff_b, timeout=120)
+    admin_b = people_b["admin"].headers
+    into_b = {**admin_b, "Content-Type": layout.MEDIA_TYPE}
+    imported = httpx.post(
+        f"{b}/api/v1/packages?agency={OTHER_AGENCY}", content=package.content, headers=into_b, timeout=120
+    )
     assert imported.status_code == 200, imported.text
     assert imported.json()["already_imported"] is False
 
@@ -434,13 +438,15 @@ def test_round_trip_between_two_served_installations(
     assert [c["verdict"] for c in copy["signed_copy"]] == ["valid"]
     same(f"/api/v1/dossiers/{origin.code}", lambda r: sorted((x["doc_id"], x["kind"]) for x in r["links"]))
 
-    admin_b = people_b["admin"].headers
     trail = httpx.get(f"{b}/api/v1/audit?action=import", headers=admin_b).json()
     events = trail["events"] if isinstance(trail, dict) else trail
-    assert [(e["record"], e["actor"], e["status"]) for e in events] == [(origin.code, "staff", 200)]
+    assert [(e["record"], e["actor"], e["status"]) for e in events] == [(origin.code, "admin", 200)]
+    assert events[0]["detail"]["agency"] == OTHER_AGENCY
 
     stored = {k for k in FilesystemStore(b_data / "store").list("") if not k.startswith("audit/")}
-    again = httpx.post(f"{b}/api/v1/packages", content=package.content, headers=staff_b, timeout=120)
+    again = httpx.post(
+        f"{b}/api/v1/packages?agency={OTHER_AGENCY}", content=package.content, headers=into_b, timeout=120
+    )
     assert again.status_code == 200 and again.json()["already_imported"] is True
     time.sleep(0.2)
     assert {k for k in FilesystemStore(b_data / "store").list("") if not k.startswith("audit/")} == stored
@@ -515,6 +521,7 @@ def test_an_import_cut_off_shows_no_dossier_and_the_next_one_completes_it(
             origin.package,
             anchors=origin.anchors,
             by="staff",
+            agency=OTHER_AGENCY,
             max_bytes=10**9,  # type: ignore[arg-type]
         )
 

@@ -157,7 +157,7 @@ def receiving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Receiving]:
 def _submit(page: Page, package: Path, button: str = "Nhập gói") -> Response:
     """Choose `package` in the form and send it; what the import answered."""
     page.get_by_label(re.compile("^(Gói hồ sơ|Dossier package)")).set_input_files(package)
-    with page.expect_response(lambda r: r.url.endswith("/api/v1/packages")) as answer:
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith("/api/v1/packages")) as answer:
         page.get_by_role("button", name=button, exact=True).click()
     return answer.value
 
@@ -181,6 +181,9 @@ def test_staff_import_a_package_and_the_same_one_again_stores_nothing_new(
     page.get_by_role("link", name="Nhập gói hồ sơ").click()
     page.wait_for_url(f"**{FORM}")
     _shot(page, "import-package")
+    # Staff import for their own agency, which will hold the dossier: no agency to name.
+    expect(page.locator("[data-import-agency]")).to_contain_text(AGENCY)
+    expect(page.locator("input#agency")).to_have_count(0)
     result = page.locator("[data-import-result]")
     expect(result).to_be_hidden()
 
@@ -289,3 +292,11 @@ def test_only_staff_and_admins_reach_the_form(
     admin.get_by_role("link", name="Nhập gói hồ sơ").click()
     admin.wait_for_url(f"**{FORM}")
     expect(admin.locator("[data-import-package]")).to_be_visible()
+    # An administrator belongs to no agency: the page asks which one will hold the dossier.
+    district = "000.00.20.H29"
+    admin.get_by_label("Cơ quan nhập hồ sơ (mã)").fill(district)
+    answer = _submit(admin, receiving.package)
+    assert answer.status == 200 and answer.json()["agency"] == district, answer.text()
+    expect(admin.locator("[data-import-result]")).to_be_visible()
+    held = receiving.keys()  # the grant, under the key storage.keys gives it
+    assert f"dossiers/{receiving.code}/held-by/{district}.json" in held

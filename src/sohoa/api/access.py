@@ -13,6 +13,9 @@ a dossier really received at the officer's own agency (`handling_dossier`):
   a dossier stored closed before close times were kept counts from its reception;
 - such a read is put on the audit trail with the dossier it went through (`via_dossier`) and the owner of
   the paper, which is what the citizen's own list of reads shows (`ingest.audit.owner_reads`).
+
+An agency that imported a dossier from the one that received it (liên thông) holds it and its documents
+as its own (`archive.grants`); the grants are looked up only when the record is not the caller's agency's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import timedelta
 from sohoa.api.backends import Backends
 from sohoa.archive import load_document
 from sohoa.archive.dossiers import load_dossier
+from sohoa.archive.grants import dossier_grants, granted_agencies
 from sohoa.errors import Forbidden, NotFound
 from sohoa.records.access import Principal, Role, may_read
 from sohoa.records.dossiers import DossierView
@@ -45,6 +49,16 @@ def handles_owner(backends: Backends, who: Principal, owner_id: str | None) -> b
     return handling_dossier(backends, who, owner_id) is not None
 
 
+def _foreign(who: Principal, agency: str | None) -> bool:
+    """Is this a record of another agency, for staff or an officer: then its grants matter."""
+    return who.role in (Role.STAFF, Role.OFFICER) and who.agency is not None and agency != who.agency
+
+
+def document_grants(backends: Backends, who: Principal, document: Document) -> frozenset[str]:
+    """The agencies granted the document, when they can matter to `who`."""
+    return granted_agencies(backends.store, document) if _foreign(who, document.agency) else frozenset()
+
+
 def _read_through(who: Principal, owner: str | None, via: str | None) -> None:
     """Put on the caller's trail whose paper this is and the dossier the read went through, if any."""
     if owner:
@@ -54,9 +68,16 @@ def _read_through(who: Principal, owner: str | None, via: str | None) -> None:
         who.trail["agency"] = who.agency or ""
 
 
-def may_read_document(backends: Backends, who: Principal, owner: str | None, agency: str | None) -> bool:
-    """May `who` read a paper of this owner and digitizing agency? Noted on the trail when so."""
-    if may_read(who, owner_id=owner, agency=agency):
+def may_read_document(
+    backends: Backends,
+    who: Principal,
+    owner: str | None,
+    agency: str | None,
+    granted: frozenset[str] = frozenset(),
+) -> bool:
+    """May `who` read a paper of this owner and digitizing agency (granted these others)? Noted on the
+    trail when so."""
+    if may_read(who, owner_id=owner, agency=agency, granted=granted):
         _read_through(who, owner, None)
         return True
     via = handling_dossier(backends, who, owner)
@@ -71,7 +92,8 @@ def readable_document(backends: Backends, who: Principal, doc_id: str) -> Docume
         document = load_document(backends.store, doc_id)
     except NotFound:
         raise _not_found(doc_id) from None
-    if not may_read_document(backends, who, document.owner_id, document.agency):
+    granted = document_grants(backends, who, document)
+    if not may_read_document(backends, who, document.owner_id, document.agency, granted):
         raise _not_found(doc_id)
     return document
 
@@ -94,7 +116,9 @@ def readable_dossier(backends: Backends, who: Principal, code: str) -> DossierVi
         dossier = load_dossier(backends.store, code)
     except NotFound:
         raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found") from None
-    if not may_read(who, owner_id=dossier.applicant.id_number, agency=dossier.agency):
+    # An agency that imported the dossier holds it and every document linked to it.
+    granted = dossier_grants(backends.store, code) if _foreign(who, dossier.agency) else frozenset()
+    if not may_read(who, owner_id=dossier.applicant.id_number, agency=dossier.agency, granted=granted):
         raise NotFound(f"Không tìm thấy hồ sơ {code[:60]}", f"dossier {code[:60]} not found")
     visible = []
     for link in dossier.links:
@@ -103,7 +127,7 @@ def readable_dossier(backends: Backends, who: Principal, code: str) -> DossierVi
         except NotFound:
             continue
         # Checked without noting: listing a dossier is not a read of each paper's owner.
-        if may_read(who, owner_id=document.owner_id, agency=document.agency) or may_read(
+        if may_read(who, owner_id=document.owner_id, agency=document.agency, granted=granted) or may_read(
             who,
             owner_id=document.owner_id,
             agency=document.agency,

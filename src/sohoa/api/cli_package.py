@@ -12,6 +12,7 @@ from sohoa.api.cli_common import audit, backends_or_fail, console, operator
 from sohoa.api.packages import installation_signer
 from sohoa.errors import SohoaError
 from sohoa.records.access import AuditAction
+from sohoa.records.codes import check_agency
 
 
 def export(
@@ -45,13 +46,23 @@ def export(
 
 def import_(
     package: Annotated[Path, typer.Argument(help="a package made by `sohoa export` at another installation")],
+    agency: Annotated[
+        str | None,
+        typer.Option("--agency", help="the importing agency's code: its staff and officers hold the dossier"),
+    ] = None,
 ) -> None:
     """Check a package (fixity, the exporter's signature, the records against the files, every signature)
-    and store what this installation does not hold yet; the same package twice stores nothing new."""
+    and store what this installation does not hold yet; the same package twice stores nothing new. The
+    importing agency (--agency, required) may then read the dossier and its documents as its own."""
     from sohoa.archive.package_import import import_package
     from sohoa.errors import BadInput
 
     with backends_or_fail("import") as backends:
+        if not agency:
+            raise BadInput(
+                "Hãy ghi mã cơ quan nhập hồ sơ: --agency MÃ", "name the importing agency: --agency CODE"
+            )
+        check_agency(agency)
         if not package.is_file():
             raise BadInput(f"Không tìm thấy tệp {package}", f"no such file: {package}")
         try:
@@ -61,6 +72,7 @@ def import_(
                 package,
                 anchors=backends.trust_anchors,
                 by=operator(),
+                agency=agency,
                 max_bytes=backends.settings.max_upload_bytes,
                 scratch_root=backends.settings.scratch_dir,
             )
@@ -74,6 +86,7 @@ def import_(
             record=report.dossier_code,
             package=report.package_sha256,
             written=str(report.written),
+            agency=agency,
         )
     vi, en = report.message
     console.print(f"{vi}\n{en}", soft_wrap=True)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from pydantic import ValidationError
 
+from sohoa.archive.grants import all_grants
 from sohoa.archive.reuses import document_reuses
 from sohoa.errors import NotFound
 from sohoa.records.access import AuditEvent
@@ -68,7 +69,10 @@ def iter_documents(store: ObjectStore) -> Iterator[Document]:
             yield read_manifest(store, key, Document)
 
 
-def page_records(document: Document) -> list[PageRecord]:
+def page_records(document: Document, granted: Iterable[str] = ()) -> list[PageRecord]:
+    """The document's pages as the index holds them; `granted`: the agencies granted it
+    (archive.grants.granted_agencies), who find it as their own."""
+    held = sorted(set(granted))
     return [
         PageRecord(
             doc_id=document.id,
@@ -84,6 +88,7 @@ def page_records(document: Document) -> list[PageRecord]:
             validity=document.validity.value,
             valid_until=document.valid_until,
             agency=document.agency,
+            granted=held,
         )
         for page in document.pages
         if not page.blank
@@ -179,8 +184,8 @@ def reindex(
     return total
 
 
-def _document(store: ObjectStore, key: str, skipped: Skipped) -> tuple[Document, int] | None:
-    """A stored document and its reuse count, or None once told to `skipped`."""
+def _document(store: ObjectStore, key: str, skipped: Skipped) -> tuple[Document, list[ReuseEvent]] | None:
+    """A stored document and its reuses, or None once told to `skipped`."""
     document = _read(store, key, Document.model_validate_json, skipped)
     if document is None:
         return None
@@ -188,7 +193,7 @@ def _document(store: ObjectStore, key: str, skipped: Skipped) -> tuple[Document,
         skipped(key, f"{len(document.pages)}/{document.page_count} pages in the manifest")
         return None
     try:
-        return document, len(document_reuses(store, document.id))
+        return document, document_reuses(store, document.id)
     except ValueError as exc:  # a reuse marker of the document that cannot be read
         skipped(key, f"reuse marker: {_unreadable(exc)}")
         return None
@@ -204,13 +209,19 @@ def _reindex_documents(
     pages: list[PageRecord] = []
     summaries: list[DocumentRecord] = []
     total = 0
+    # The grants, from one listing: a document holds those of the dossiers it is linked to.
+    grants = all_grants(store.list(keys.DOSSIERS_PREFIX))
     manifests = (k for k in store.list(keys.DOCUMENTS_PREFIX) if keys.doc_id_of_manifest(k) is not None)
     for n, key in enumerate(manifests, 1):
         read = _document(store, key, skipped)
         if read is not None:
             document, reuses = read
-            pages.extend(page_records(document))
-            summaries.append(document_record(document, reuses))
+            linked = {e.dossier_code for e in reuses} | (
+                {document.dossier.code} if document.dossier else set()
+            )
+            granted = set().union(*(grants.get(code, ()) for code in linked))
+            pages.extend(page_records(document, granted))
+            summaries.append(document_record(document, len(reuses)))
         if len(pages) >= batch:
             total += index.index_pages(pages)
             pages = []

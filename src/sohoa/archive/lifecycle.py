@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 
 from sohoa.archive.documents import as_read, document_key, document_record, document_version, page_records
 from sohoa.archive.dossiers import reuse_count
+from sohoa.archive.grants import granted_agencies
 from sohoa.archive.outbox import emit_changes
 from sohoa.errors import BadInput, Conflict, NotFound, PreconditionFailed
 from sohoa.records.confirmations import FieldChange, changes_by_name, confirmed
@@ -27,7 +28,7 @@ from sohoa.storage.manifests import update_manifest, write_manifest
 
 def index_document(store: ObjectStore, index: SearchIndex, document: Document) -> Document:
     """Bring the index up to date with a stored document."""
-    index.index_pages(page_records(document))
+    index.index_pages(page_records(document, granted_agencies(store, document)))
     index.index_documents([document_record(document, reuse_count(store, document.id))])
     return document
 

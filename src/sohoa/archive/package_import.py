@@ -5,8 +5,10 @@ The order: (1) every document's files (master write-once, page images and words,
 copies write-once), none visible without its record; (2) the result codes claimed for their documents;
 (3) each document's record and content pointer (`archive.writes.publish`, the manifest last, then
 indexed); (4) the dossier's links (a reuse through the marker that makes it exactly-once,
-`archive.reuses`); (5) the dossier's record, which makes the dossier visible; (6) the import record
-(`imports/{package}.json`, the package's provenance). Each write is skipped when the store holds the same
+`archive.reuses`); (5) the importing agency's grant (`archive.grants`: it holds the dossier and its
+documents as its own, though they keep their agencies); (6) the dossier's record, which makes the dossier
+visible, and with it the grant; (7) the import record (`imports/{package}.json`, the package's
+provenance). Each write is skipped when the store holds the same
 bytes already, so importing the same package twice stores nothing new, and an import cut off at any point
 is finished by running it again. Original ids, codes, histories and signature verdicts are kept as sent.
 """
@@ -23,17 +25,18 @@ from pathlib import Path
 
 from asn1crypto import x509
 
-from sohoa.archive.documents import document_record, dossier_record, reuse_record
-from sohoa.archive.dossiers import reuse_count
+from sohoa.archive.documents import dossier_record, reuse_record
+from sohoa.archive.grants import grant_dossier
 from sohoa.archive.package_checks import CheckedPackage, check_package
 from sohoa.archive.package_layout import document_keys
-from sohoa.archive.pending import Pending, indexed_or_pending
+from sohoa.archive.pending import Pending, index_document, indexed_or_pending
 from sohoa.archive.reuses import finish_reuse, reserve_reuse
 from sohoa.archive.writes import publish
 from sohoa.errors import Conflict
+from sohoa.records.codes import check_agency
 from sohoa.records.dossiers import Dossier, LinkKind
 from sohoa.records.models import Document
-from sohoa.records.packages import ImportReport, PackageImport
+from sohoa.records.packages import DossierGrant, ImportReport, PackageImport
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
@@ -153,15 +156,12 @@ def _store_links(store: ObjectStore, index: SearchIndex, package: CheckedPackage
         tally.count(True)
 
 
-def _reindex_counts(store: ObjectStore, index: SearchIndex, package: CheckedPackage) -> None:
-    """The documents' summaries again, now that their reuses are stored (their reuse counts)."""
+def _reindex(store: ObjectStore, index: SearchIndex, package: CheckedPackage) -> None:
+    """The documents again, now that their reuses (their reuse counts) and the dossier that makes the grant
+    count are stored: their pages carry the agencies granted them."""
     for document in package.documents:
-        count = reuse_count(store, document.id)
         indexed_or_pending(
-            store,
-            Pending.DOCUMENT,
-            document.id,
-            lambda d=document, n=count: index.index_documents([document_record(d, n)]),
+            store, Pending.DOCUMENT, document.id, partial(index_document, store, index, document)
         )
 
 
@@ -172,10 +172,13 @@ def import_package(
     *,
     anchors: Sequence[x509.Certificate],
     by: str,
+    agency: str,
     max_bytes: int,
     scratch_root: Path | None = None,
 ) -> ImportReport:
-    """Check the package, then store what this installation does not hold yet (see the module's order)."""
+    """Check the package, then store what this installation does not hold yet (see the module's order);
+    `agency` (the importing user's) is granted the dossier."""
+    agency = check_agency(agency)
     if scratch_root is not None:
         scratch_root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="sohoa-import-", dir=scratch_root))
@@ -189,13 +192,17 @@ def import_package(
             _store_record(store, index, document, tally)
         _store_links(store, index, package, tally)
         dossier = Dossier(**package.dossier.model_dump(exclude={"links"}))
+        grant = DossierGrant(
+            dossier_code=dossier.code, agency=agency, granted_by=by, package_sha256=package.sha256
+        )
+        tally.count(grant_dossier(store, grant))
         made = _create(store, keys.dossier_manifest(dossier.code), dossier.model_dump_json(indent=2).encode())
         tally.count(made)
         indexed_or_pending(
             store, Pending.DOSSIER, dossier.code, partial(index.index_dossiers, [dossier_record(dossier)])
         )
         if tally.written:
-            _reindex_counts(store, index, package)
+            _reindex(store, index, package)
         record = PackageImport(
             package_sha256=package.sha256,
             dossier_code=dossier.code,
@@ -210,6 +217,7 @@ def import_package(
         shutil.rmtree(scratch, ignore_errors=True)
     return ImportReport(
         dossier_code=dossier.code,
+        agency=agency,
         package_sha256=package.sha256,
         documents=[d.id for d in package.documents],
         written=tally.written,

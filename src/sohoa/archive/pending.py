@@ -25,6 +25,7 @@ from sohoa.archive.documents import (
     page_records,
     reuse_record,
 )
+from sohoa.archive.grants import granted_agencies
 from sohoa.archive.reuses import document_reuses, marked_reuse
 from sohoa.errors import Damaged, NotFound, ServiceUnavailable
 from sohoa.records.access import AuditEvent
@@ -78,7 +79,7 @@ def indexed_or_pending(
 
 def index_document(store: ObjectStore, index: SearchIndex, document: Document) -> None:
     """Index a stored document as storage has it: its pages and its summary, with its reuses counted."""
-    index.index_pages(page_records(document))
+    index.index_pages(page_records(document, granted_agencies(store, document)))
     index.index_documents([document_record(document, len(document_reuses(store, document.id)))])
 
 

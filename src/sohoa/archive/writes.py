@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sohoa.archive.documents import document_record, load_document, page_records
+from sohoa.archive.grants import granted_agencies
 from sohoa.archive.holdings import holder_pointer, pointer_body
 from sohoa.archive.lifecycle import save_document
 from sohoa.archive.outbox import emit_published
@@ -151,10 +152,10 @@ def publish(store: ObjectStore, index: SearchIndex, document: Document) -> tuple
         )
     except ObjectExists:
         document, created = load_document(store, document.id), False
-    indexed_or_pending(store, Pending.DOCUMENT, document.id, lambda: _index_new(index, document))
+    indexed_or_pending(store, Pending.DOCUMENT, document.id, lambda: _index_new(store, index, document))
     return document, created
 
 
-def _index_new(index: SearchIndex, document: Document) -> None:
-    index.index_pages(page_records(document))
+def _index_new(store: ObjectStore, index: SearchIndex, document: Document) -> None:
+    index.index_pages(page_records(document, granted_agencies(store, document)))
     index.index_documents([document_record(document)])

@@ -9,6 +9,7 @@ here decide, for one record, whether a principal allowed on the route may see th
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -100,21 +101,29 @@ class Principal:
 
 
 def may_read(
-    who: Principal, *, owner_id: str | None, agency: str | None, handles_owner: bool = False
+    who: Principal,
+    *,
+    owner_id: str | None,
+    agency: str | None,
+    handles_owner: bool = False,
+    granted: Collection[str] = (),
 ) -> bool:
     """May `who` see a record (document, page, dossier) of this owner, digitized by this agency?
 
     `handles_owner`: the owner applies at `who`'s agency (a dossier there, open or closed a short time ago,
     names them), which is what lets an officer look at papers another agency digitized before attaching
     them, as the once-only rule needs (api.access finds that dossier and puts it on the trail).
+    `granted`: the agencies that hold the record besides its own, having imported its dossier from the
+    agency that received it (liên thông: archive.grants); their staff and officers read it as their own.
     """
+    ours = who.agency is not None and (agency == who.agency or who.agency in granted)
     match who.role:
         case Role.CITIZEN:
             return owner_id is not None and owner_id == who.personal_id
         case Role.OFFICER:
-            return (agency is not None and agency == who.agency) or handles_owner
+            return ours or handles_owner
         case Role.STAFF:
-            return agency is not None and agency == who.agency
+            return ours
         case Role.ADMIN:
             return False
     return False

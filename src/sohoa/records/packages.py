@@ -60,10 +60,23 @@ class PackageImport(BaseModel):
     provenance: Provenance
 
 
+class DossierGrant(BaseModel):
+    """Kept by the importing installation (`dossiers/{code}/held-by/{agency}.json`): the agency that imported
+    the dossier may work it, reading the dossier and its documents as its own, though they keep the agency
+    that received or digitized them (provenance). Who imported it, when, from which package."""
+
+    dossier_code: str
+    agency: str  # the importing agency: its staff and officers read the dossier and its documents
+    granted_by: str
+    granted_at: datetime = Field(default_factory=utcnow)
+    package_sha256: str  # the import record, `imports/{package_sha256}.json`
+
+
 class ImportReport(BaseModel):
     """What an import did: the dossier, its documents, and how many objects it wrote or found stored."""
 
     dossier_code: str
+    agency: str | None = None  # the importing agency, now holding the dossier (DossierGrant)
     package_sha256: str
     documents: list[str]
     written: int  # objects stored by this import

@@ -44,6 +44,8 @@ class PageRecord(BaseModel):
     valid_until: date | None = None
     procedure_code: str | None = None  # of the dossier it was filed with
     agency: str | None = None  # the agency that digitized it: officers and staff search within theirs
+    # Agencies that imported a dossier it is linked to (archive.grants): they search it as their own.
+    granted: list[str] = Field(default_factory=list)
 
 
 class SearchQuery(BaseModel):
@@ -52,7 +54,7 @@ class SearchQuery(BaseModel):
     doc_type: str | None = None
     dossier_code: str | None = None
     procedure_code: str | None = None
-    agency: str | None = None
+    agency: str | None = None  # the page's agency, or one of those granted it
     date_from: date | None = None
     date_to: date | None = None
     validity: ValidityStatus | None = None  # judged on `valid_on`: revoked, past valid_until, or neither

@@ -59,9 +59,12 @@ def search_request(query: SearchQuery, parsed: ParsedQuery) -> dict[str, Any]:
         ]
     filters: list[dict[str, Any]] = [
         {"term": {field: value}}
-        for field in ("owner_id", "doc_type", "dossier_code", "procedure_code", "agency")
+        for field in ("owner_id", "doc_type", "dossier_code", "procedure_code")
         if (value := getattr(query, field)) is not None
     ]
+    if query.agency is not None:  # its own agency's, or granted it
+        held = [{"term": {"agency": query.agency}}, {"term": {"granted": query.agency}}]
+        filters.append({"bool": {"should": held, "minimum_should_match": 1}})
     if query.validity is not None:
         filters.append(_validity_filter(query.validity, query.valid_on))
     date_range = {

@@ -42,6 +42,7 @@ _TEMPLATE_BODY: dict[str, Any] = {
             "valid_until": {"type": "date", "format": "strict_date"},
             "procedure_code": {"type": "keyword"},
             "agency": {"type": "keyword"},
+            "granted": {"type": "keyword"},  # agencies that imported a dossier it is linked to
         },
     },
 }

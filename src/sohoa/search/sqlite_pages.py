@@ -33,16 +33,16 @@ from sohoa.search.sqlite_schema import SqliteFile
 _UPSERT = """
 INSERT INTO pages (
     doc_id, page, text, folded, title, owner_id, doc_type, dossier_code, doc_date, kind, validity, agency,
-    valid_until, procedure_code
+    valid_until, procedure_code, granted
 ) VALUES (
     :doc_id, :page, :text, :folded, :title, :owner_id, :doc_type, :dossier_code, :doc_date, :kind, :validity,
-    :agency, :valid_until, :procedure_code
+    :agency, :valid_until, :procedure_code, :granted
 )
 ON CONFLICT (doc_id, page) DO UPDATE SET
     text = excluded.text, folded = excluded.folded, title = excluded.title, owner_id = excluded.owner_id,
     doc_type = excluded.doc_type, dossier_code = excluded.dossier_code, doc_date = excluded.doc_date,
     kind = excluded.kind, validity = excluded.validity, agency = excluded.agency,
-    valid_until = excluded.valid_until, procedure_code = excluded.procedure_code
+    valid_until = excluded.valid_until, procedure_code = excluded.procedure_code, granted = excluded.granted
 """
 
 
@@ -65,13 +65,22 @@ def _fts_groups(groups: list[list[str]]) -> str:
     return " AND ".join('"' + " ".join(g) + '"' for g in groups)
 
 
+def _granted(agencies: list[str]) -> str | None:
+    """The granted agencies as one column, each between spaces (agency codes hold none)."""
+    return f" {' '.join(agencies)} " if agencies else None
+
+
 def _filters(query: SearchQuery) -> tuple[list[str], dict[str, object]]:
     conds, params = ["1 = 1"], {}
-    for field in ("owner_id", "doc_type", "dossier_code", "procedure_code", "agency"):
+    for field in ("owner_id", "doc_type", "dossier_code", "procedure_code"):
         value = getattr(query, field)
         if value is not None:
             conds.append(f"p.{field} = :{field}")
             params[field] = value
+    if query.agency is not None:
+        # Its own agency's, or granted it: `granted` holds the agencies between spaces (`_granted`).
+        conds.append("(p.agency = :agency OR instr(p.granted, ' ' || :agency || ' ') > 0)")
+        params["agency"] = query.agency
     if query.validity is not None:
         params["valid_on"] = query.valid_on.isoformat()
         conds.append(_VALIDITY[query.validity])
@@ -126,6 +135,7 @@ class SqlitePages(SqliteFile):
                 "folded": word_string(p.text),
                 "doc_date": p.doc_date.isoformat() if p.doc_date else None,
                 "valid_until": p.valid_until.isoformat() if p.valid_until else None,
+                "granted": _granted(p.granted),
             }
             for p in pages
         ]

@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS pages (
     text TEXT NOT NULL,
     folded TEXT NOT NULL,
     title TEXT, owner_id TEXT, doc_type TEXT, dossier_code TEXT, doc_date TEXT, kind TEXT, validity TEXT,
-    agency TEXT, valid_until TEXT, procedure_code TEXT,
+    agency TEXT, valid_until TEXT, procedure_code TEXT, granted TEXT,
     UNIQUE (doc_id, page)
 );
 CREATE INDEX IF NOT EXISTS pages_owner ON pages (owner_id);
@@ -133,6 +133,7 @@ _ADDED_COLUMNS = (
     ("pages", "agency"),
     ("pages", "valid_until"),
     ("pages", "procedure_code"),
+    ("pages", "granted"),
     ("documents", "signature"),
     ("documents", "dossier_code"),
     ("dossiers", "status"),

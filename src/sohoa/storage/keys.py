@@ -96,6 +96,31 @@ def dossier_links_prefix(code: str) -> str:
     return check_key(f"dossiers/{code_segment(code)}/links") + "/"
 
 
+def dossier_grant(code: str, agency: str) -> str:
+    """The agency that imported the dossier holds it (records.packages.DossierGrant): one per agency."""
+    return check_key(f"dossiers/{code_segment(code)}/held-by/{code_segment(agency)}.json")
+
+
+def dossier_grants_prefix(code: str) -> str:
+    return check_key(f"dossiers/{code_segment(code)}/held-by") + "/"
+
+
+def grant_of_key(key: str) -> tuple[str, str] | None:
+    """`dossiers/{code}/held-by/{agency}.json` → (code, agency); other keys → None."""
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == "dossiers" and parts[2] == "held-by" and parts[3].endswith(".json"):
+        return code_of_segment(parts[1]), code_of_segment(parts[3].removesuffix(".json"))
+    return None
+
+
+def dossier_code_of_manifest(key: str) -> str | None:
+    """`dossiers/{code}/manifest.json` → code; other keys → None."""
+    parts = key.split("/")
+    if len(parts) == 3 and parts[0] == "dossiers" and parts[2] == "manifest.json":
+        return code_of_segment(parts[1])
+    return None
+
+
 def dossiers_starting_with(code_prefix: str) -> str:
     """The key prefix of the dossiers whose codes start with `code_prefix` (one agency's day)."""
     return DOSSIERS_PREFIX + code_segment(code_prefix)
@@ -104,6 +129,15 @@ def dossiers_starting_with(code_prefix: str) -> str:
 def reuse_marker(doc_id: str, dossier_code: str) -> str:
     """One per (document, dossier): makes a reuse idempotent, and their count is the reuse count."""
     return check_key(f"documents/{doc_id}/reused-by/{code_segment(dossier_code)}.json")
+
+
+def reuse_markers_prefix(doc_id: str) -> str:
+    return check_key(f"documents/{doc_id}/reused-by") + "/"
+
+
+def dossier_code_of_marker(key: str) -> str:
+    """`documents/{id}/reused-by/{code}.json` → code."""
+    return code_of_segment(key.rsplit("/", 1)[-1].removesuffix(".json"))
 
 
 def reuse_event(day: str, event_id: str) -> str:

@@ -1,19 +1,21 @@
 """Dossier packages between installations: download a dossier as one signed BagIt package (whoever may read
 the dossier: the documents in it are those they may read), and import one made elsewhere (staff, admins).
-The layout is docs/package.md."""
+The importing agency holds the dossier it imported (archive.grants): a staff member's own agency, or the one
+an administrator names. The layout is docs/package.md."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
-from sohoa.api.access import may_read_document, readable_dossier
+from sohoa.api.access import document_grants, may_read_document, readable_dossier
 from sohoa.api.auth import WhoDep, note
 from sohoa.api.deps import BackendsDep
 from sohoa.api.packages import installation_signer
@@ -21,7 +23,9 @@ from sohoa.archive.documents import load_document
 from sohoa.archive.package_export import export_dossier
 from sohoa.archive.package_import import import_package
 from sohoa.archive.package_layout import MEDIA_TYPE, bag_root
-from sohoa.errors import TooLarge
+from sohoa.errors import BadInput, Forbidden, TooLarge
+from sohoa.records.access import Principal
+from sohoa.records.codes import check_agency
 from sohoa.records.packages import ImportReport
 
 router = APIRouter(tags=["packages"])
@@ -40,7 +44,8 @@ def download_package(code: str, request: Request, backends: BackendsDep, who: Wh
     for link in dossier.links:
         # Noted on the trail as a read of each paper (whose, through which dossier), as a download is.
         document = load_document(backends.store, link.doc_id)
-        may_read_document(backends, who, document.owner_id, document.agency)
+        granted = document_grants(backends, who, document)
+        may_read_document(backends, who, document.owner_id, document.agency, granted)
     note(request, documents=str(len(dossier.links)))
     signer = installation_signer(backends.settings)
     scratch = Path(tempfile.mkdtemp(prefix="sohoa-package-", dir=backends.settings.scratch_dir))
@@ -66,6 +71,21 @@ def download_package(code: str, request: Request, backends: BackendsDep, who: Wh
     )
 
 
+def importing_agency(who: Principal, named: str | None) -> str:
+    """The agency an import grants the dossier to: a staff member's own (naming another is refused); an
+    administrator, who belongs to none, names it."""
+    named = (named or "").strip() or None
+    if who.agency is not None:
+        if named not in (None, who.agency):
+            raise Forbidden(
+                "Chỉ nhập hồ sơ cho cơ quan của mình", "packages are imported for your own agency"
+            )
+        return who.agency
+    if named is None:
+        raise BadInput("Hãy ghi mã cơ quan nhập hồ sơ (agency)", "name the importing agency's code (agency)")
+    return check_agency(named)
+
+
 async def _receive(request: Request, path: Path, limit: int) -> None:
     """The body into `path` as it streams in, cut off past `limit` bytes."""
     seen = 0
@@ -88,10 +108,20 @@ async def _receive(request: Request, path: Path, limit: int) -> None:
         }
     },
 )
-async def import_dossier_package(request: Request, backends: BackendsDep, who: WhoDep) -> ImportReport:
+async def import_dossier_package(
+    request: Request,
+    backends: BackendsDep,
+    who: WhoDep,
+    agency: Annotated[
+        str | None,
+        Query(max_length=40, description="the importing agency's code: administrators only (staff: theirs)"),
+    ] = None,
+) -> ImportReport:
     """Import a dossier package from another installation: its fixity, the exporter's signature, the records
     against the files and every signature are checked before anything is stored; ids, codes and provenance
-    are kept. The same package again stores nothing new (`already_imported`)."""
+    are kept. The importing agency (the staff member's; named by an administrator) holds the dossier and its
+    documents as its own. The same package again stores nothing new (`already_imported`)."""
+    holder = importing_agency(who, agency)
     settings = backends.settings
     settings.scratch_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="sohoa-upload-", dir=settings.scratch_dir))
@@ -105,10 +135,17 @@ async def import_dossier_package(request: Request, backends: BackendsDep, who: W
             package,
             anchors=backends.trust_anchors,
             by=who.username,
+            agency=holder,
             max_bytes=settings.max_upload_bytes,
             scratch_root=scratch,
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    note(request, record=report.dossier_code, package=report.package_sha256, written=str(report.written))
+    note(
+        request,
+        record=report.dossier_code,
+        package=report.package_sha256,
+        written=str(report.written),
+        agency=holder,
+    )
     return report

@@ -265,6 +265,15 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "import_documents": ("Số giấy tờ", "Documents"),
     "import_written": ("Số tệp mới được lưu", "New files stored"),
+    "import_for_agency": (
+        "Hồ sơ nhập vào sẽ do cơ quan của bạn xử lý, cán bộ cơ quan xem được hồ sơ và giấy tờ:",
+        "The imported dossier is held by your agency, whose staff and officers read it and its papers:",
+    ),
+    "import_agency": ("Cơ quan nhập hồ sơ (mã)", "Importing agency (code)"),
+    "import_agency_hint": (
+        "Cán bộ, công chức của cơ quan này xem được hồ sơ đã nhập và các giấy tờ trong đó.",
+        "This agency's staff and officers will read the imported dossier and its papers.",
+    ),
 }
 
 

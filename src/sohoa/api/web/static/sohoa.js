@@ -103,8 +103,10 @@ document.addEventListener("submit", (event) => {
     const result = document.querySelector("[data-import-result]");
     result.hidden = true;  // an earlier outcome must not pass for this one's
     const file = form.elements.package.files[0];
+    // An administrator names the agency that will hold the dossier; staff import for their own.
+    const agency = form.elements.agency ? "?agency=" + encodeURIComponent(form.elements.agency.value.trim()) : "";
     act(form, async () => {
-      const report = await call("POST", form.dataset.importPackage, new Blob([file], { type: "application/zip" }));
+      const report = await call("POST", form.dataset.importPackage + agency, new Blob([file], { type: "application/zip" }));
       say("", false);
       showImport(result, report);
       form.reset();
