@@ -34,8 +34,14 @@ cluster_new_env() {
 }
 
 minio_node_healthy() { curl -fsS -m 2 "http://127.0.0.1:$(minio_node_port "$1")/minio/health/live" >/dev/null 2>&1; }
-# The whole erasure set can take writes: the cluster endpoint answers 200 only with write quorum.
+# The whole erasure set can take writes: the cluster endpoint answers 200 only with write quorum. Asked of
+# each node and of HAProxy: a node just restarted answers "live" before it has joined its peers, and a write
+# HAProxy sends it then is refused (SlowDownWrite).
 minio_cluster_healthy() {
+    local i
+    for i in $(seq 1 $MINIO_NODES); do
+        curl -fsS -m 2 "http://127.0.0.1:$(minio_node_port "$i")/minio/health/cluster" >/dev/null 2>&1 || return 1
+    done
     curl -fsS -m 2 "http://127.0.0.1:$CLUSTER_MINIO_PORT/minio/health/cluster" >/dev/null 2>&1
 }
 # Green with every node in: asked of each node in turn, since any of them may be the one just killed.

@@ -499,6 +499,7 @@ class CrashingStore:
 def test_a_reuse_finished_after_a_crash_is_announced_once(store: ObjectStore, crash_at: int) -> None:
     """A reuse's writes after its marker: the event (1), the announcement (2), the link (3). Cut off at any
     of them, finishing it (a retry, or the repair when its count is read) announces it, under one key."""
+    _subscribe(store, "http://127.0.0.1:9/hook", [EventKind.REUSED])  # nobody subscribed: nothing is stored
     reuse = ReuseEvent(id="r1", dossier_code="X-1", doc_id="ab" * 12, owner_id=None, agency=AGENCY, by="o")
     with pytest.raises(Crash):
         finish_reuse(CrashingStore(store, crash_at), reuse)  # type: ignore[arg-type]
@@ -510,3 +511,22 @@ def test_a_reuse_finished_after_a_crash_is_announced_once(store: ObjectStore, cr
     store.delete(key)  # delivered and cleared: a finished reuse is not announced again
     finish_reuse(store, reuse)
     assert list(store.list(keys.OUTBOX_PREFIX)) == []
+
+
+def test_an_event_nobody_subscribed_to_is_not_stored(store: ObjectStore) -> None:
+    """A subscription gets only events made after it: one nobody wants when it happens is never sent, so an
+    installation without subscribers writes nothing to the outbox."""
+
+    def reused(n: int) -> int:
+        event = ReuseEvent(
+            id=f"r{n}", dossier_code=f"X-{n}", doc_id="cd" * 12, owner_id=None, agency=AGENCY, by="o"
+        )
+        finish_reuse(store, event)
+        return len(list(store.list(keys.OUTBOX_PREFIX)))
+
+    assert reused(1) == 0
+    _subscribe(store, "http://127.0.0.1:9/a", [EventKind.DIGITIZED])  # another kind
+    _subscribe(store, "http://127.0.0.1:9/b", [EventKind.REUSED], agency="000.00.99.H99")  # another agency
+    assert reused(2) == 0
+    _subscribe(store, "http://127.0.0.1:9/c", [EventKind.REUSED])
+    assert reused(3) == 1

@@ -17,10 +17,13 @@ import pytest
 from sohoa.archive import page_records, reindex
 from sohoa.archive.documents import document_record
 from sohoa.archive.dossiers import create_dossier, load_dossier, reuse_count, reuse_document
+from sohoa.archive.subscriptions import add_subscription
 from sohoa.ingest import IngestMeta, ingest_file
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.dossiers import Applicant, LinkKind, NewDossier, ReuseEvent
+from sohoa.records.events import EventKind
 from sohoa.records.models import LOCAL_TZ, Document
+from sohoa.records.subscriptions import NewSubscription
 from sohoa.samples.scangen import make_page
 from sohoa.search.base import SearchIndex
 from sohoa.search.records import RecordIndex
@@ -168,6 +171,9 @@ def assert_reused_once(store: ObjectStore, index: SearchIndex, doc_id: str, code
 def _crash_at_each_write(
     store: ObjectStore, index: SearchIndex, card: Document, recover: Callable[[str], None]
 ) -> None:
+    # A subscriber to reuses, so that the outbox's announcement is one of the writes a crash can follow.
+    hook = NewSubscription(url="http://127.0.0.1:9/hook", kinds=[EventKind.REUSED])
+    add_subscription(store, hook, by="admin", allow_private=True)
     reused = [_dossier(store, index)]
     writes = Writes()
     _reuse(store, index, reused[0], card.id, writes)

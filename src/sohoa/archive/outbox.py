@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from sohoa.archive.subscriptions import subscriptions
 from sohoa.records.dossiers import ReuseEvent
 from sohoa.records.events import AnyEvent, DocumentEvent, EventKind, ReuseNotice, parse_event
 from sohoa.records.models import Document, DocumentKind
@@ -24,8 +25,12 @@ def stamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def emit(store: ObjectStore, event: AnyEvent) -> str:
-    """Store the event in the outbox (once: an event already there is left as it is); returns its key."""
+def emit(store: ObjectStore, event: AnyEvent) -> str | None:
+    """Store the event in the outbox (once: an event already there is left as it is); returns its key, or
+    None when no subscription wants it. A subscription gets only the events made after it, so one that
+    nobody wants now is never sent: an installation without subscribers writes nothing for its changes."""
+    if not any(sub.wants(event.kind, event.agency, event.time) for sub in subscriptions(store)):
+        return None
     key = keys.outbox_event(stamp(event.time), event.id)
     with contextlib.suppress(ObjectExists):
         store.create_bytes(key, event.model_dump_json().encode(), content_type="application/json")
