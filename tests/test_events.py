@@ -11,7 +11,6 @@ import hmac
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from conftest import Pair
 from people import AGENCY, CITIZEN_A, make_people
+from served import free_port, start_serve
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends
 from sohoa.api.settings import Settings
@@ -251,14 +251,7 @@ def test_events_go_only_to_the_agency_and_kinds_subscribed(tmp_path: Path, recei
     assert list(store.list(keys.OUTBOX_PREFIX)) == []  # nobody else wants the other two
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
     env = {
         **os.environ,
         "SOHOA_DATA_DIR": str(data),
@@ -268,20 +261,7 @@ def _serve(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
         "SOHOA_WEBHOOK_RETRY_SECONDS": "1",
         "SOHOA_WEBHOOK_TIMEOUT_SECONDS": "2",
     }
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [SOHOA, "serve", "--port", str(port)], env=env, stdout=out, stderr=out, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-        if server.poll() is not None:
-            break
-    pytest.fail("sohoa serve did not start:\n" + log.read_text()[-3000:])
+    return start_serve(env, log)
 
 
 def test_a_server_killed_after_a_failed_attempt_delivers_when_started_again(tmp_path: Path) -> None:
@@ -294,7 +274,7 @@ def test_a_server_killed_after_a_failed_attempt_delivers_when_started_again(tmp_
         _page(tmp_path), store=store, index=index, meta=meta, executor=InlineExecutor()
     ).document
     index.close()
-    port = _free_port()  # where the receiver will listen, once it is up
+    port = free_port()  # where the receiver will listen, once it is up
     sub = _subscribe(store, f"http://127.0.0.1:{port}/hooks", [EventKind.REVOKED])
     first, base = _serve(data, log)
     second = receiver = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from people import AGENCY, make_people
+from served import start_serve
 from sohoa.api.app import create_app
 from sohoa.api.backends import make_backends
 from sohoa.api.settings import Settings
@@ -194,29 +194,9 @@ def test_get_job_by_role_and_agency_unknown_and_malformed(api: tuple[TestClient,
     assert get("/api/v1/jobs?state=finished", "staff").status_code == 422
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(data: Path, log: Path, base_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
     env = {**base_env, "SOHOA_WORKERS": "1", "SOHOA_JOB_HEARTBEAT_SECONDS": "0.5"}
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [SOHOA, "serve", "--port", str(port)], env=env, stdout=out, stderr=out, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-        if server.poll() is not None:
-            break
-    pytest.fail("sohoa serve did not start:\n" + log.read_text()[-3000:])
+    return start_serve(env, log)
 
 
 def _results(store: ObjectStore, batch_id: str) -> list[PageResult]:
