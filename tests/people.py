@@ -26,6 +26,16 @@ class Person:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+def add_people(store: ObjectStore, users: list[User]) -> dict[str, Person]:
+    """Each user stored, with an API token good for two hours."""
+    people = {}
+    for user in users:
+        accounts.add_user(store, user)
+        token, _ = accounts.issue_token(store, user.username, lifetime=timedelta(hours=2))
+        people[user.username] = Person(user.username, user.role, token)
+    return people
+
+
 def make_people(store: ObjectStore) -> dict[str, Person]:
     users = [
         User(username="staff", role=Role.STAFF, agency=AGENCY),
@@ -35,9 +45,4 @@ def make_people(store: ObjectStore) -> dict[str, Person]:
         User(username="citizen-b", role=Role.CITIZEN, personal_id=CITIZEN_B),
         User(username="admin", role=Role.ADMIN),
     ]
-    people = {}
-    for user in users:
-        accounts.add_user(store, user)
-        token, _ = accounts.issue_token(store, user.username, lifetime=timedelta(hours=2))
-        people[user.username] = Person(user.username, user.role, token)
-    return people
+    return add_people(store, users)

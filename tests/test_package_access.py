@@ -11,7 +11,6 @@ import json
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,11 +18,11 @@ from fastapi.testclient import TestClient
 
 import test_package
 from conftest import Pair
-from people import AGENCY
+from people import AGENCY, add_people
 from sohoa.api.app import create_app
 from sohoa.api.backends import Backends, make_backends
 from sohoa.api.settings import Settings
-from sohoa.archive import accounts, load_document, reindex
+from sohoa.archive import load_document, reindex
 from sohoa.archive import package_layout as layout
 from sohoa.ingest.executor import InlineExecutor
 from sohoa.records.access import Role, User
@@ -45,12 +44,7 @@ def _people(store: ObjectStore) -> dict[str, dict[str, str]]:
         User(username="officer-c", role=Role.OFFICER, agency=AGENCY_C),
         User(username="admin", role=Role.ADMIN),
     ]
-    headers = {}
-    for user in users:
-        accounts.add_user(store, user)
-        token, _ = accounts.issue_token(store, user.username, lifetime=timedelta(hours=2))
-        headers[user.username] = {"Authorization": f"Bearer {token}"}
-    return headers
+    return {name: person.headers for name, person in add_people(store, users).items()}
 
 
 @dataclass
