@@ -45,11 +45,6 @@ def _json(model: BaseModel) -> bytes:
     return model.model_dump_json(indent=2).encode()
 
 
-def _markers_prefix(doc_id: str) -> str:
-    # Derived from the key layout itself, so a change in how codes are written into keys is followed here.
-    return keys.reuse_marker(doc_id, "0").rsplit("/", 1)[0] + "/"
-
-
 def marked_reuse(store: ObjectStore, doc_id: str, code: str) -> ReuseEvent | None:
     """The reuse of this document for this dossier, if one was decided (finished or not)."""
     try:
@@ -99,7 +94,8 @@ def _document(store: ObjectStore, doc_id: str) -> Document | None:
 
 def document_reuses(store: ObjectStore, doc_id: str) -> list[ReuseEvent]:
     """Every reuse of the document, one per dossier, each finished first if a crash interrupted it."""
-    events = [ReuseEvent.model_validate_json(store.get_bytes(k)) for k in store.list(_markers_prefix(doc_id))]
+    markers = store.list(keys.reuse_markers_prefix(doc_id))
+    events = [ReuseEvent.model_validate_json(store.get_bytes(k)) for k in markers]
     for event in events:
         finish_reuse(store, event)
     return events
