@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sohoa.ocr import rescore, tesseract
+from sohoa.ocr import rescore, tesseract, wordpairs
 from sohoa.ocr.alternatives import CharChoice, WordChoices, by_box
 from sohoa.ocr.pipeline import OcrOptions, process_page
 from sohoa.ocr.syllables import SYLLABLES_FILE, is_valid, mark_variants, well_formed
@@ -103,18 +103,55 @@ def test_a_confident_valid_reading_is_left_alone() -> None:
     assert out == words
 
 
-def test_a_confident_slip_gives_way_only_to_strong_evidence() -> None:
-    # "tố chức" read at 96: "tổ chức" is a pair the shipped text holds many times, "tố chức" never.
-    words = _line(("các", 96), ("tố", 96), ("chức,", 96), ("cá", 96), ("nhân", 96))
-    out = rescore.correct(words, by_box([_choices(words[1], {1: [("ố", 95.0)]})]))
+def test_a_confident_reading_regains_a_mark_the_recognizer_dropped() -> None:
+    # "tô chức" read at 96: the recognizer dropped the hook of "tổ"; "tổ chức" is a pair the legal corpus
+    # holds tens of thousands of times, "tô chức" almost never.
+    words = _line(("các", 96), ("tô", 96), ("chức,", 96), ("cá", 96), ("nhân", 96))
+    out = rescore.correct(words, by_box([_choices(words[1], {1: [("ô", 95.0)]})]))
     assert [w.text for w in out][:3] == ["các", "tổ", "chức,"]
-    alone = _line(("tố", 96))  # no neighbour, no evidence: kept
+    alone = _line(("tô", 96))  # no neighbour, no evidence: kept
     assert rescore.correct(alone, {}) == alone
+
+
+def test_a_confident_reading_keeps_its_tone_against_the_neighbours() -> None:
+    # Taking a confidently read tone away or swapping it was wrong three times in four on the real scans
+    # ("Hội thánh" is not "Hội thành", "tà đạo" not "ta đạo"): the pair counts alone do not overrule it.
+    words = _line(("là", 96), ("tà", 97), ("đạo", 96))
+    assert rescore.correct(words, {}) == words
+    unsure = _line(("là", 96), ("tà", 60), ("đạo", 96))
+    assert rescore.correct(unsure, {})[1].text == "ta"
+
+
+def test_a_confident_name_is_left_alone() -> None:
+    # Three capitalised words in a row are a name: the pair counts know "trường" better than "Trương".
+    words = _line(("TT", 96), ("Trương", 96), ("Hòa", 96), ("Bình", 96))
+    assert rescore.correct(words, {}) == words
+
+
+def test_the_pair_model_knows_both_neighbours() -> None:
+    pairs = wordpairs.model()
+    assert pairs.total > 10_000_000  # the legal corpus, not only the project's own text
+    assert pairs.score("phố", "thành", None) > pairs.score("phó", "thành", None) + 3
+    assert pairs.score("phó", None, "chủ") > pairs.score("phố", None, "chủ") + 3
+    assert 0 < pairs.after("phố", "thành") < 1 and 0 < pairs.after("xyz", "thành") < pairs.unigram("phố")
+
+
+def test_edits_are_named_by_what_the_recognizer_tends_to_drop() -> None:
+    assert rescore.edits("tô", "tổ") == {"tone+"}
+    assert rescore.edits("phó", "phố") == {"mark"}
+    assert rescore.edits("đục", "dục") == {"d"}
+    assert rescore.edits("tà", "ta") == {"tone-"}
+    assert rescore.edits("vì", "vị") == {"tone~"}
+    assert rescore.edits("lôi", "lợi") == {"mark", "tone+"}
+    assert rescore.edits("bán", "bắt") == {"letter"}
 
 
 def test_words_and_abbreviations_the_model_cannot_judge_are_kept() -> None:
     words = _line(("UBND", 60), ("262/QĐ-UBND", 70), ("(TTHC),", 65), ("Sở", 50))
     assert rescore.correct(words, {}) == words
+    # Capitals that are no syllable are an abbreviation the list lacks; one letter is a list marker.
+    others = _line(("TT", 60), ("VT,", 60), ("c)", 60), ("HĐND", 60))
+    assert rescore.correct(others, {}) == others
 
 
 def test_the_original_reading_survives_the_record_round_trip() -> None:

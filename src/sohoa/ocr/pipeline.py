@@ -15,7 +15,7 @@ from itertools import groupby
 import cv2
 import numpy as np
 
-from sohoa.ocr import cleanup, orientation, rescore, tesseract
+from sohoa.ocr import cleanup, glyphs, orientation, rescore, tesseract, unread
 from sohoa.ocr.alternatives import by_box
 from sohoa.ocr.blank import is_blank
 from sohoa.ocr.pdf import blank_text_pdf
@@ -41,6 +41,9 @@ class OcrOptions:
     # Correct tone and vowel-mark slips from Tesseract's per-character alternatives, the Vietnamese syllable
     # model and the syllable-pair counts (ocr.rescore); a changed word keeps what Tesseract read.
     correct_syllables: bool = True
+    # Read again, as sparse text, the ink no well-read word covers (ocr.unread): the signature block under a
+    # seal, which the page's layout analysis takes for a picture.
+    read_unread: bool = True
     timeout: float = 300.0
     # Cleanup steps, each kept because the OCR bench (--ablate) shows it pays on some kind of counter scan;
     # binarize and denoise are there to show that they do not (Tesseract's LSTM reads grey better).
@@ -86,21 +89,40 @@ def _words_and_text(recognition: tesseract.Recognition, correct: bool = False) -
     words: list[Word] = []
     for n, (_, group) in enumerate(groupby(recognition.words, key=lambda w: w.line_key)):
         for w in group:
+            read = unicodedata.normalize("NFC", w.text)
+            confidence = max(0.0, min(100.0, w.confidence))
+            text = glyphs.cleaned(read)
+            changed = {"ocr_text": read, "ocr_confidence": confidence} if text != read else {}
             words.append(
                 Word(
-                    text=unicodedata.normalize("NFC", w.text),
+                    text=text,
                     left=w.left,
                     top=w.top,
                     width=w.width,
                     height=w.height,
-                    confidence=max(0.0, min(100.0, w.confidence)),
+                    confidence=confidence,
                     line=n,
+                    **changed,
                 )
             )
     if correct:
         words = rescore.correct(words, by_box(recognition.choices))
     lines = [" ".join(w.text for w in group) for _, group in groupby(words, key=lambda w: w.line)]
     return words, "\n".join(lines)
+
+
+def _region_words(crop: np.ndarray, dpi: int, options: OcrOptions, correct: bool) -> list[Word]:
+    """A region the page's recognition left unread, read as sparse text (ocr.unread)."""
+    recognition = tesseract.recognize(
+        crop,
+        dpi,
+        lang=options.lang,
+        psm=11,
+        user_words=tesseract.ADMIN_WORDS if options.admin_words else None,
+        alternatives=correct,
+        timeout=options.timeout,
+    )
+    return _words_and_text(recognition, correct)[0]
 
 
 @dataclass
@@ -153,6 +175,9 @@ def _read(
         timeout=options.timeout,
     )
     words, text = _words_and_text(recognition, correct)
+    if options.read_unread and words:
+        words = unread.read_unread(gray, words, dpi, lambda crop: _region_words(crop, dpi, options, correct))
+        text = "\n".join(" ".join(w.text for w in g) for _, g in groupby(words, key=lambda w: w.line))
     mean_conf = round(sum(w.confidence for w in words) / len(words), 2) if words else 0.0
     return _Read(rotate, skew, cleaned, recognition, words, text, mean_conf)
 

@@ -12,10 +12,14 @@ and of these only valid syllables are kept. Each is scored
               character among the alternatives, 0 when not listed) / TEMPERATURE
 
 and the rule for replacing the reading is:
-- a reading that is not a valid syllable gives way to the best valid candidate, whatever its score;
+- a reading that is not a valid syllable gives way to the best valid candidate, whatever its score, unless
+  it is in capitals (an abbreviation the word list lacks: "TT", "VT");
 - a valid reading with word confidence under CONFIDENT gives way when a candidate scores MARGIN more;
-- a confident valid reading gives way only to strong evidence: a candidate scoring STRONG_MARGIN more, that
-  forms a pair with a neighbour the shipped text holds, where the reading forms none.
+- a confident valid reading gives way only when the candidate adds what the recognizer tends to drop — a
+  tone mark on a toneless reading ("phô" -> phố, "tô" -> tổ), a vowel mark ("phó" -> phố), the stroke
+  of đ or d — and scores CONFIDENT_MARGIN more. A confident reading whose tone would be taken away or
+  swapped stays: on the real scans (bench/ocr_real.py) such changes were wrong three times in four
+  ("tụ" -> tư, "tà" -> ta, "vì" -> vị), while the mark-adding ones were right four times in five.
 A changed word keeps the reading and confidence Tesseract gave it (`Word.ocr_text`, `Word.ocr_confidence`).
 """
 
@@ -35,7 +39,9 @@ TEMPERATURE = 10.0
 MARK_COST = 3.0
 CONFIDENT = 90.0
 MARGIN = 1.0
-STRONG_MARGIN = 3.0
+CONFIDENT_MARGIN = 2.0
+# Edits a confident reading may undergo: what the recognizer drops, never what it rarely adds.
+_DROPPED = frozenset({"tone+", "mark", "d"})
 _MAX_SWAPS = 2
 _CLOSING = ",.;:!?)]}\"'”’…"
 _OPENING = "([{\"'“‘"
@@ -65,7 +71,7 @@ def _admin_words() -> frozenset[str]:
     return frozenset(ADMIN_WORDS.read_text(encoding="utf-8").split())
 
 
-_ADMIN = _admin_words()
+ADMIN = _admin_words()
 
 
 def _same_case(word: str, like: str) -> str:
@@ -139,9 +145,40 @@ def best_reading(
     gain = score(best) - score(core)
     if confidence < CONFIDENT:
         return best if gain >= MARGIN else core
-    neighbours = (previous, following)
-    strong = pairs.seen_pair(best, neighbours) and not pairs.seen_pair(core, neighbours)
-    return best if gain >= STRONG_MARGIN and strong else core
+    return best if gain >= CONFIDENT_MARGIN and edits(core, best) <= _DROPPED else core
+
+
+def edits(reading: str, candidate: str) -> set[str]:
+    """What turning `reading` into `candidate` changes: "tone+" (a tone on a toneless syllable), "tone-"
+    (a tone taken away), "tone~" (one tone for another), "mark" (a vowel's circumflex, breve or horn),
+    "d" (đ for d or back), "letter" (anything else)."""
+    base, tone = syllables.split_tone(reading)
+    other_base, other_tone = syllables.split_tone(candidate)
+    kinds: set[str] = set()
+    if tone != other_tone:
+        kinds.add("tone+" if tone is None else "tone-" if other_tone is None else "tone~")
+    if base != other_base:
+        if base.replace("đ", "d") == other_base.replace("đ", "d"):
+            kinds.add("d")
+        elif syllables.skeleton(base) == syllables.skeleton(other_base):
+            kinds.add("mark")
+        else:
+            kinds.add("letter")
+    return kinds
+
+
+def _in_names(tokens: Sequence[_Token]) -> set[int]:
+    """Places of the words in a run of three or more capitalised words: a person's full name ("Phạm
+    Trường Thọ"), or a proper name of the same kind ("Hội Thánh Đức Chúa Trời")."""
+    titled = [t.alpha and t.core[:1].isupper() and t.core[1:].islower() for t in tokens]
+    places: set[int] = set()
+    start = 0
+    for i in range(len(tokens) + 1):
+        if i == len(tokens) or not titled[i]:
+            if i - start >= 3:
+                places.update(range(start, i))
+            start = i + 1
+    return places
 
 
 def correct(words: Sequence[Word], choices: dict[tuple[int, int, int, int], WordChoices]) -> list[Word]:
@@ -152,8 +189,20 @@ def correct(words: Sequence[Word], choices: dict[tuple[int, int, int, int], Word
     for _, group in itertools.groupby(words, key=lambda w: w.line):
         line = list(group)
         tokens = [_split(w.text) for w in line]
+        names = _in_names(tokens)
         for i, (word, token) in enumerate(zip(line, tokens, strict=True)):
-            if not token.alpha or token.core in _ADMIN or len(token.core) > 7:
+            # A capitalised non-syllable is an abbreviation the word list lacks ("TT", "VT"); a single
+            # letter is a list marker ("c)") as often as a word; a confident syllable of a name is the
+            # name ("Trương Hòa Bình", not "Trường": no corpus knows whom a paper names).
+            abbreviation = token.core.isupper() and not syllables.is_valid(token.core)
+            named = i in names and word.confidence >= CONFIDENT and syllables.is_valid(token.core)
+            if (
+                not token.alpha
+                or token.core in ADMIN
+                or not 1 < len(token.core) <= 7
+                or abbreviation
+                or named
+            ):
                 out.append(word)
                 continue
             before = out[-1] if i else None
@@ -173,7 +222,12 @@ def correct(words: Sequence[Word], choices: dict[tuple[int, int, int, int], Word
             text = token.head + _same_case(reading, token.core) + token.tail
             out.append(
                 word.model_copy(
-                    update={"text": text, "ocr_text": word.text, "ocr_confidence": word.confidence}
+                    # What Tesseract wrote, when an earlier step (ocr.glyphs) has changed it already.
+                    update={
+                        "text": text,
+                        "ocr_text": word.ocr_text or word.text,
+                        "ocr_confidence": word.confidence,
+                    }
                 )
             )
     return out
