@@ -4,8 +4,8 @@
   dictionary inside Tesseract's Vietnamese model (tessdata, Apache-2.0; unpacked with combine_tessdata and
   dawg2wordlist) and of the text below, kept when the spelling rules of sohoa.ocr.syllables accept them;
 - vie-bigrams.txt: syllable and syllable-pair counts of the text below, lowercase NFC: lines "w count" and
-  "w1 w2 count"; only well-formed syllables are counted, a pair never spans punctuation, a number or
-  anything else, and pairs seen fewer than MIN_PAIR times are left out.
+  "w1 w2 count"; only well-formed syllables and abbreviations in capitals are counted, a pair never
+  spans punctuation, a number or anything else, and pairs seen fewer than MIN_PAIR times are left out.
 
 The text: the shared news samples of one-stop counters (/work/shared/samples, or --samples DIR), the
 administrative boilerplate written for this purpose (ocr/data/vie-admin-phrases.txt), and a corpus of
@@ -93,8 +93,12 @@ def count(lines: Iterable[str]) -> tuple[Counter[str], Counter[tuple[str, str]]]
     valid = lru_cache(maxsize=None)(well_formed)
     for line in lines:
         previous = None
-        for token in _TOKEN.findall(line.lower()):
-            if not token.isalpha() or not valid(token):
+        for written in _TOKEN.findall(line):
+            token = written.lower()
+            # Abbreviations count too ("Cổng TTĐT", "Chủ tịch UBND"): they are half the context of a
+            # heading or a signature block.
+            abbreviation = written.isupper() and 2 <= len(written) <= 6
+            if not token.isalpha() or not (valid(token) or abbreviation):
                 previous = None
                 continue
             words[token] += 1

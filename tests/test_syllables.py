@@ -152,6 +152,9 @@ def test_words_and_abbreviations_the_model_cannot_judge_are_kept() -> None:
     # Capitals that are no syllable are an abbreviation the list lacks; one letter is a list marker.
     others = _line(("TT", 60), ("VT,", 60), ("c)", 60), ("HĐND", 60))
     assert rescore.correct(others, {}) == others
+    # A heading's misread syllable is spelt like a syllable: it is no abbreviation.
+    heading = _line(("GIÁM", 96), ("ĐÓC", 92))
+    assert [w.text for w in rescore.correct(heading, {})] == ["GIÁM", "ĐỐC"]
 
 
 def test_the_original_reading_survives_the_record_round_trip() -> None:

@@ -5,27 +5,27 @@ word list), the candidates are
 - the readings Tesseract itself weighed: at most two characters swapped for one of their `lstm_choices`
   alternatives (ocr.alternatives), and
 - the same bare letters with other tone and vowel marks (ocr.syllables.mark_variants: "truyễn" -> truyền),
-and of these only valid syllables are kept. Each is scored
-
-    score = fit(candidate between its neighbours)   (ocr.wordpairs)
-            - Σ over changed characters of (confidence of the read character - confidence of the candidate's
-              character among the alternatives, 0 when not listed) / TEMPERATURE
-
-and the rule for replacing the reading is:
-- a reading that is not a valid syllable gives way to the best valid candidate, whatever its score, unless
-  it is in capitals (an abbreviation the word list lacks: "TT", "VT");
-- a valid reading with word confidence under CONFIDENT gives way when a candidate scores MARGIN more;
-- a confident valid reading gives way only when the candidate adds what the recognizer tends to drop — a
-  tone mark on a toneless reading ("phô" -> phố, "tô" -> tổ), a vowel mark ("phó" -> phố), the stroke
-  of đ or d — and scores CONFIDENT_MARGIN more. A confident reading whose tone would be taken away or
-  swapped stays: on the real scans (bench/ocr_real.py) such changes were wrong three times in four
-  ("tụ" -> tư, "tà" -> ta, "vì" -> vị), while the mark-adding ones were right four times in five.
+and of these only valid syllables are kept. A candidate costs what the recognizer's own scores say against it
+(Σ over changed characters of (confidence of the read character - confidence of the candidate's character
+among the alternatives, 0 when not listed) / TEMPERATURE, at most MARK_COST for a mark), plus a bar:
+- none when the reading is not a valid syllable (it must give way, unless it is in capitals no syllable
+  could be spelt with: an abbreviation the word list lacks, "TT");
+- MARGIN when Tesseract was unsure of the word (confidence under CONFIDENT);
+- CONFIDENT_MARGIN for a confident reading, and then only for what the recognizer tends to drop: a tone
+  mark on a toneless reading ("phô" -> phố, "tô" -> tổ), a vowel mark ("phó" -> phố), the stroke of đ. A
+  confident reading whose tone would be taken away or swapped stays: on the real scans (bench/ocr_real.py)
+  such changes were wrong three times in four ("tụ" -> tư, "tà" -> ta, "vì" -> vị), while the mark-adding
+  ones were right four times in five.
+Each run of words not broken by punctuation is then read as a whole: the choice of one reading per word
+that maximises Σ log P(word | previous word) (ocr.wordpairs) - Σ costs (Viterbi), so two slips side by
+side ("một sô điêu" -> một số điều) are mended together, each the context of the other.
 A changed word keeps the reading and confidence Tesseract gave it (`Word.ocr_text`, `Word.ocr_confidence`).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -118,34 +118,40 @@ def _ocr_cost(core: str, candidate: str, chars: Sequence[CharChoice] | None) -> 
     return cost
 
 
-def best_reading(
-    core: str,
-    confidence: float,
-    chars: Sequence[CharChoice] | None,
-    previous: str | None,
-    following: str | None,
-    pairs: PairModel,
-) -> str:
-    """The lowercase reading to keep for the lowercase syllable `core` (itself when nothing beats it)."""
+def options(core: str, confidence: float, chars: Sequence[CharChoice] | None) -> list[tuple[str, float]]:
+    """The readings the lowercase syllable `core` may take, each with its cost; the reading itself first
+    (cost 0) unless it is no valid syllable and something valid is on offer."""
     candidates = set(syllables.mark_variants(core))
     if chars is not None and len(chars) == len(core):
         candidates |= _from_alternatives(core, chars)
     else:
         chars = None
     candidates = {c for c in candidates if len(c) == len(core) and c != core and syllables.is_valid(c)}
-    if not candidates:
-        return core
-
-    def score(word: str) -> float:
-        return pairs.score(word, previous, following) - _ocr_cost(core, word, chars)
-
-    best = max(sorted(candidates), key=score)
     if not syllables.is_valid(core):
-        return best
-    gain = score(best) - score(core)
+        found = [(c, _ocr_cost(core, c, chars)) for c in sorted(candidates)]
+        return found or [(core, 0.0)]
     if confidence < CONFIDENT:
-        return best if gain >= MARGIN else core
-    return best if gain >= CONFIDENT_MARGIN and edits(core, best) <= _DROPPED else core
+        bar, allowed = MARGIN, candidates
+    else:
+        bar, allowed = CONFIDENT_MARGIN, {c for c in candidates if edits(core, c) <= _DROPPED}
+    return [(core, 0.0)] + [(c, _ocr_cost(core, c, chars) + bar) for c in sorted(allowed)]
+
+
+def decode(run: Sequence[Sequence[tuple[str, float]]], pairs: PairModel) -> list[str]:
+    """The best reading of each place of a run of words (Viterbi over log P(w | previous) - cost)."""
+    best: dict[str, tuple[float, list[str]]] = {
+        w: (math.log(pairs.unigram(w)) - cost, [w]) for w, cost in run[0]
+    }
+    for place in run[1:]:
+        step: dict[str, tuple[float, list[str]]] = {}
+        for w, cost in place:
+            score, path = max(
+                ((s + math.log(pairs.after(w, prev)), path) for prev, (s, path) in best.items()),
+                key=lambda sp: sp[0],
+            )
+            step[w] = (score - cost, [*path, w])
+        best = step
+    return max(best.values(), key=lambda sp: sp[0])[1]
 
 
 def edits(reading: str, candidate: str) -> set[str]:
@@ -190,33 +196,21 @@ def correct(words: Sequence[Word], choices: dict[tuple[int, int, int, int], Word
         line = list(group)
         tokens = [_split(w.text) for w in line]
         names = _in_names(tokens)
-        for i, (word, token) in enumerate(zip(line, tokens, strict=True)):
-            # A capitalised non-syllable is an abbreviation the word list lacks ("TT", "VT"); a single
-            # letter is a list marker ("c)") as often as a word; a confident syllable of a name is the
-            # name ("Trương Hòa Bình", not "Trường": no corpus knows whom a paper names).
-            abbreviation = token.core.isupper() and not syllables.is_valid(token.core)
-            named = i in names and word.confidence >= CONFIDENT and syllables.is_valid(token.core)
-            if (
-                not token.alpha
-                or token.core in ADMIN
-                or not 1 < len(token.core) <= 7
-                or abbreviation
-                or named
-            ):
-                out.append(word)
-                continue
-            before = out[-1] if i else None
-            previous = None
-            if before is not None and tokens[i - 1].alpha and not tokens[i - 1].tail and not token.head:
-                previous = _split(before.text).core.lower()
-            following = None
-            if i + 1 < len(line) and tokens[i + 1].alpha and not token.tail and not tokens[i + 1].head:
-                following = tokens[i + 1].core.lower()
-            found = choices.get((word.left, word.top, word.left + word.width, word.top + word.height))
-            chars = found.chars[len(token.head) : len(found.chars) - len(token.tail)] if found else None
-            core = token.core.lower()
-            reading = best_reading(core, word.confidence, chars, previous, following, pairs)
-            if reading == core:
+        places = [
+            _place(w, t, i in names, choices) for i, (w, t) in enumerate(zip(line, tokens, strict=True))
+        ]
+        readings: list[str | None] = [None] * len(line)
+        start = 0
+        for i in range(len(line)):
+            # A run ends at a word that is no syllable or at punctuation between two words.
+            ends = i + 1 == len(line) or places[i + 1] is None or tokens[i].tail or tokens[i + 1].head
+            if places[i] is None:
+                start = i + 1
+            elif ends:
+                readings[start : i + 1] = decode(places[start : i + 1], pairs)  # type: ignore[arg-type]
+                start = i + 1
+        for word, token, reading in zip(line, tokens, readings, strict=True):
+            if reading is None or reading == token.core.lower():
                 out.append(word)
                 continue
             text = token.head + _same_case(reading, token.core) + token.tail
@@ -231,3 +225,23 @@ def correct(words: Sequence[Word], choices: dict[tuple[int, int, int, int], Word
                 )
             )
     return out
+
+
+def _place(
+    word: Word, token: _Token, named: bool, choices: dict[tuple[int, int, int, int], WordChoices]
+) -> list[tuple[str, float]] | None:
+    """The readings a word may take in its run; None for what is no syllable (it breaks the run)."""
+    if not token.alpha:
+        return None
+    core = token.core.lower()
+    # Capitals no syllable could be spelt with are an abbreviation the word list lacks ("TT", "VT"; a
+    # heading's "ĐÓC" is a slip, spelt like one); a single letter is a list marker ("c)") as often as a
+    # word; a confident syllable of a name is the name ("Trương Hòa Bình", not "Trường": no corpus knows
+    # whom a paper names). They stay as read, and are context for their neighbours.
+    abbreviation = token.core.isupper() and not syllables.well_formed(token.core)
+    confident_name = named and word.confidence >= CONFIDENT and syllables.is_valid(core)
+    if token.core in ADMIN or not 1 < len(core) <= 7 or abbreviation or confident_name:
+        return [(core, 0.0)]
+    found = choices.get((word.left, word.top, word.left + word.width, word.top + word.height))
+    chars = found.chars[len(token.head) : len(found.chars) - len(token.tail)] if found else None
+    return options(core, word.confidence, chars)

@@ -274,6 +274,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "Cán bộ, công chức của cơ quan này xem được hồ sơ đã nhập và các giấy tờ trong đó.",
         "This agency's staff and officers will read the imported dossier and its papers.",
     ),
+    "corrected_words": (
+        "từ được sửa tự động (gạch chân chấm; di chuột để xem chữ máy đọc được)",
+        "words corrected automatically (dotted underline; hover to see what the recognizer read)",
+    ),
+    "ocr_read": ("Máy đọc được", "The recognizer read"),
 }
 
 

@@ -102,9 +102,12 @@ def document_page(
     words = [Word.model_validate(w) for w in json.loads(backends.store.get_bytes(shown.words_key))]
     marked = matched_words(words, q)
     marked_ids = {id(w) for w in marked}
-    lines: dict[int, list[tuple[str, bool]]] = {}
+    # Each word with whether the query matched it and, when the correction changed it (ocr.rescore,
+    # ocr.glyphs), what the recognizer read: a reviewer sees every change.
+    lines: dict[int, list[tuple[str, bool, str | None]]] = {}
     for w in words:
-        lines.setdefault(w.line, []).append((w.text, id(w) in marked_ids))
+        read = f"{w.ocr_text} ({w.ocr_confidence:.0f}%)" if w.ocr_text is not None else None
+        lines.setdefault(w.line, []).append((w.text, id(w) in marked_ids, read))
     editable = who.role is Role.OFFICER and document.agency == who.agency and document.agency is not None
     return page(
         request,
@@ -113,6 +116,7 @@ def document_page(
         shown=shown,
         marked=marked,
         lines=[lines[k] for k in sorted(lines)],
+        corrected=sum(1 for w in words if w.ocr_text is not None),
         q=q,
         editable=editable,
         doc_types=DOC_TYPES,
