@@ -1,6 +1,8 @@
-"""Memory of a long document (issue 23): a page's words travel from its reader to storage as a file, so
+"""Memory of a long document (issue 23). A page's words travel from its reader to storage as a file, so
 what the committing process holds does not grow with the page count by a page's words (about 0.5 MB of
-objects for a full A4 page: ~250 MB at 500 pages when every page's were held until the commit).
+objects for a full A4 page: ~250 MB at 500 pages when every page's were held until the commit). And a
+page worker's own peak, paid once per worker whatever the page count: freed page arrays go back to the
+system, and the grey page for Tesseract is made without 16-bit copies of the page.
 
 Real Tesseract on small pages dense with Vietnamese text, so a page has words enough to be seen."""
 
