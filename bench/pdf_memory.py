@@ -1,9 +1,14 @@
 """Memory benchmark of a whole job: `sohoa ingest` of a scanned PDF of K pages (made with the samples'
-generator), with the searchable PDF assembled page by page from files (sohoa now) and, in the same run, with
-every page's image and text layer held in memory until the save (sohoa before issue 23, kept here to compare).
-Prints the peak resident memory of the process that assembles the PDF and of the largest page worker.
+generator, A4 at 300 dpi, about 400 words a page), for one or more K in one run, so that what grows with
+the page count shows as the difference between the columns. Prints the peak of the whole process tree
+(`sohoa ingest`, its page workers, their Tesseract runs, sampled from /proc: PSS, what the tree really takes,
+and RSS summed over its processes), and the exact peaks of the ingesting process and of its largest child.
+
+`--pdf in-memory` assembles the searchable PDF as sohoa did before issue 23 (every page's image and text
+layer held until the save), to compare with the streamed assembly.
 
     .venv/bin/python bench/pdf_memory.py --pages 500
+    .venv/bin/python bench/pdf_memory.py --pages 20 80      # growth per page, in one run
 """
 
 from __future__ import annotations
@@ -16,17 +21,30 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import img2pdf
 import pikepdf
 from rich.console import Console
 
+from _proctree import TreePeak
 from _table import SideBySide
 from sohoa.samples.scangen import make_page
 from sohoa.storage.filesystem import FilesystemStore
 
 MODES = {"in-memory": "all pages in memory (before)", "streamed": "page by page (now)"}
+
+
+@dataclass(frozen=True, slots=True)
+class Peaks:
+    wall: float  # seconds
+    tree_pss: float  # MiB, sampled
+    tree_rss: float
+    processes: int
+    own: float  # MiB, exact (ru_maxrss) of `sohoa ingest`
+    largest_child: float
+    pdf_mb: float
 
 
 def _all_in_memory(pages: list[tuple[Path, Path, int]], out: Path, *, title: str = "") -> None:
@@ -81,51 +99,77 @@ def scanned_pdf(path: Path, pages: int, folder: Path) -> None:
         Path(jpeg).unlink()
 
 
-def run(mode: str, scan: Path, data: Path) -> tuple[float, float, float, float]:
-    """Wall seconds, peak MiB of the assembling process and of the largest worker, searchable PDF MB."""
+def run(mode: str, scan: Path, data: Path) -> Peaks:
+    """One `sohoa ingest` of `scan` in a process of its own, its tree sampled while it runs."""
+    data.mkdir(parents=True)
     report = data / "peak.txt"
     env = {**os.environ, "SOHOA_DATA_DIR": str(data)}
     start = time.perf_counter()
-    subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, __file__, "--child", mode, str(scan), str(report)],
         env=env,
-        check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    sampled = TreePeak(child.pid).start()
+    code = child.wait()
+    sampled.stop()
     wall = time.perf_counter() - start
-    own, workers = (int(v) / 1024 for v in report.read_text().split())
+    if code:
+        raise SystemExit(f"sohoa ingest of {scan} failed ({code})")
+    own, largest = (int(v) / 1024 for v in report.read_text().split())
     store = FilesystemStore(data / "store")
     pdfs = [key for key in store.list("documents/") if key.endswith("/searchable.pdf")]
-    return wall, own, workers, sum(store.stat(key).size for key in pdfs) / 1e6
+    size = sum(store.stat(key).size for key in pdfs) / 1e6
+    return Peaks(wall, sampled.pss / 1024, sampled.rss / 1024, sampled.processes, own, largest, size)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--pages", type=int, nargs="+", default=[500], help="page counts, one run each")
+    parser.add_argument("--pdf", choices=list(MODES), default="streamed", help="searchable PDF assembly")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "SCAN", "REPORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, scan, report = args.child
         child(mode, Path(scan), Path(report))
         return
+    results: dict[int, Peaks] = {}
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-pdfmem-") as tmp_name:
-        tmp = Path(tmp_name)
-        scan = tmp / "scan.pdf"
-        scanned_pdf(scan, args.pages, tmp)
-        size = scan.stat().st_size / 1e6
-        results = {mode: run(mode, scan, tmp / mode) for mode in MODES}
+        for pages in args.pages:
+            folder = Path(tmp_name) / str(pages)
+            folder.mkdir()
+            scan = folder / "scan.pdf"
+            scanned_pdf(scan, pages, folder)
+            results[pages] = run(args.pdf, scan, folder / "data")
+            scan.unlink()
+    counts = list(results)
     table = SideBySide(
-        f"sohoa ingest of a {args.pages}-page scanned PDF ({size:.0f} MB), {os.cpu_count()} cores",
-        list(MODES.values()),
-        ratio_label="now / before",
+        f"sohoa ingest of a scanned PDF (A4, 300 dpi), searchable PDF {MODES[args.pdf]}, "
+        f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}",
+        [f"{n} pages" for n in counts],
+        ratio_label=f"{counts[-1]} / {counts[0]} pages" if len(counts) == 2 else "",
     )
-    before, now = results["in-memory"], results["streamed"]
-    table.row("wall time, s", [before[0], now[0]], ".1f")
-    table.row("peak memory of sohoa ingest (builds the PDF), MiB", [before[1], now[1]], ".0f")
-    table.row("peak memory of the largest worker, MiB", [before[2], now[2]], ".0f")
-    table.row("searchable PDF, MB", [before[3], now[3]], ".1f")
+    rows = [
+        ("wall time, s", "wall", ".1f"),
+        ("peak of the process tree, PSS, MiB", "tree_pss", ".0f"),
+        ("peak of the process tree, RSS summed, MiB", "tree_rss", ".0f"),
+        ("processes at once, most", "processes", "d"),
+        ("peak of sohoa ingest itself (ru_maxrss), MiB", "own", ".0f"),
+        ("peak of its largest child (ru_maxrss), MiB", "largest_child", ".0f"),
+        ("searchable PDF, MB", "pdf_mb", ".1f"),
+    ]
+    for label, name, fmt in rows:
+        table.row(label, [getattr(results[n], name) for n in counts], fmt)
+    table.row("seconds a page", [results[n].wall / n for n in counts], ".2f")
     Console().print(table.table)
+    if len(counts) > 1:
+        first, last = results[counts[0]], results[counts[-1]]
+        per_100 = 100 / (counts[-1] - counts[0])
+        print(
+            f"growth per 100 pages: tree PSS {(last.tree_pss - first.tree_pss) * per_100:+.0f} MiB, "
+            f"sohoa ingest {(last.own - first.own) * per_100:+.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from sohoa.api.scratch import sweep
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, InvalidValue, ServiceUnavailable
 from sohoa.ingest.celery_executor import PAGE_TASK
+from sohoa.ingest.heap import give_back_large_blocks
 from sohoa.ingest.remote_pages import run_remote
 from sohoa.storage.base import ObjectStore
 
@@ -184,6 +185,7 @@ def worker(
     ]
     if take_jobs:
         _take_jobs_when_ready(settings)
+    give_back_large_blocks()  # before the pool's processes are forked: they read the pages
     app.worker_main(argv)
 
 

@@ -23,7 +23,7 @@ from sohoa.archive.outbox import emit_published
 from sohoa.archive.pending import Pending, indexed_or_pending
 from sohoa.errors import Conflict
 from sohoa.records.codes import result_code
-from sohoa.records.models import Document, Page, PageAnalysis
+from sohoa.records.models import Document, Page, PageSummary
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
@@ -31,13 +31,17 @@ from sohoa.storage.manifests import write_manifest
 
 
 class ReadPage(Protocol):
-    """A page read, as the pipeline holds it: what was read, and where its cleaned image is."""
+    """A page read, as the pipeline holds it: what was read but the words, and where its cleaned image and
+    its words (`records.words`, the encoding kept in storage) are."""
 
     @property
-    def analysis(self) -> PageAnalysis: ...
+    def summary(self) -> PageSummary: ...
 
     @property
     def image_path(self) -> str: ...
+
+    @property
+    def words_path(self) -> str: ...
 
     @property
     def stored_image(self) -> str | None: ...  # its key when the image is in storage already
@@ -61,8 +65,8 @@ def store_master(
 def store_derivatives(
     store: ObjectStore, doc_id: str, pages: Mapping[int, ReadPage], searchable_pdf: Path
 ) -> tuple[list[Page], str]:
-    """Keep each page's cleaned image and words (pages numbered from 1), then the searchable PDF; returns
-    the pages as the record lists them and the PDF's key."""
+    """Keep each page's cleaned image and words (pages numbered from 1), one page at a time from their
+    files, then the searchable PDF; returns the pages as the record lists them and the PDF's key."""
     kept: list[Page] = []
     for number in sorted(pages):
         page = pages[number]
@@ -72,20 +76,10 @@ def store_derivatives(
             store.copy(page.stored_image, image_key)  # on the server: the bytes are not sent back up
         else:
             store.put_file(image_key, Path(page.image_path), content_type="image/jpeg")
-        store.put_bytes(
-            words_key,
-            json.dumps(
-                [w.model_dump(exclude_none=True) for w in page.analysis.words], ensure_ascii=False
-            ).encode(),
-            content_type="application/json",
-        )
+        # Sent from its file as the reader wrote it: a page's words are never all in memory here.
+        store.put_file(words_key, Path(page.words_path), content_type="application/json")
         kept.append(
-            Page(
-                number=number,
-                image_key=image_key,
-                words_key=words_key,
-                **page.analysis.model_dump(exclude={"words"}),
-            )
+            Page(number=number, image_key=image_key, words_key=words_key, **page.summary.model_dump())
         )
     pdf_key = keys.searchable_pdf(doc_id)
     store.put_file(pdf_key, searchable_pdf, content_type="application/pdf")

@@ -22,7 +22,7 @@ from sohoa.ingest.batch_groups import (
 from sohoa.ingest.batch_pages import page_files, page_results
 from sohoa.ingest.context import IngestContext
 from sohoa.ingest.derivatives import reread_document
-from sohoa.ingest.pages import PageDone
+from sohoa.ingest.pages import left_page
 from sohoa.records.basics import utcnow
 from sohoa.records.batches import (
     Batch,
@@ -79,8 +79,14 @@ def cut_into_documents(
             store.download(text_key, text)
             result = results[number]
             assert result.analysis is not None
-            done[k] = PageDone(
-                k, result.analysis, str(image), str(text), stored_image=image_key, engine=result.engine
+            done[k] = left_page(
+                k,
+                result.analysis,
+                str(image),
+                str(text),
+                folder,
+                stored_image=image_key,
+                engine=result.engine,
             )
         if old.doc_id and old.pages == group.pages:
             # The same pages, one turned the right way: the same master, its derivatives rebuilt.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from sohoa.ingest.pages import StackPageDone
+from sohoa.ingest.pages import StackPageDone, analysis_of
 from sohoa.records.batches import (
     Batch,
     BatchPage,
@@ -73,7 +73,7 @@ def keep_page(store: ObjectStore, batch_id: str, done: StackPageDone, run: str) 
             Path(page.text_pdf_path),
             content_type="application/pdf",
         )
-        a = page.analysis
+        a = analysis_of(page)  # a batch's page result keeps the words with the rest (one page at a time)
         result = PageResult(
             page=BatchPage(
                 number=done.number,

@@ -17,7 +17,7 @@ from sohoa.ingest.batch_groups import (
 from sohoa.ingest.batch_pages import PageResult, page_result
 from sohoa.ingest.batch_records import load_batch, load_batch_versioned
 from sohoa.ingest.context import IngestContext
-from sohoa.ingest.pages import run_page
+from sohoa.ingest.pages import analysis_of, run_page
 from sohoa.ingest.stack import Stack
 from sohoa.records.basics import utcnow
 from sohoa.records.batches import (
@@ -68,7 +68,7 @@ def fix_page(ctx: IngestContext, batch_id: str, fix: PageFix) -> Batch:
                 Path(done.text_pdf_path),
                 content_type="application/pdf",
             )
-            a = done.analysis
+            a = analysis_of(done)
             page = BatchPage(
                 number=fix.page,
                 kind=PageKind.CONTENT,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sohoa.archive.writes import check_result_code, replace_derivatives
-from sohoa.ingest.pages import PageDone
+from sohoa.ingest.pages import PageDone, words_of
 from sohoa.ocr.fields import extract_fields
 from sohoa.ocr.pdf import build_searchable_pdf
 from sohoa.records.doctypes import DOC_TYPES, type_code
@@ -43,12 +43,9 @@ def read_document(
     """Extract the fields from the words of the pages read, decide the type (what the person said, or the
     heading read) and the result code's prefix, and build the searchable PDF: everything that can refuse
     the document is decided here, before the first write, so a refusal leaves nothing behind."""
+    # One page's words at a time, read from its file as the extraction comes to it.
     fields = extract_fields(
-        [
-            (n, done[n].analysis.words, done[n].analysis.width)
-            for n in sorted(done)
-            if not done[n].analysis.blank
-        ]
+        (n, words_of(done[n]), done[n].summary.width) for n in sorted(done) if not done[n].summary.blank
     )
     found = {f.name: f.value for f in fields}
     doc_type = doc_type or _doc_type_of(found.get(FieldName.DOC_TYPE))
@@ -74,7 +71,7 @@ def engines_of(done: dict[int, PageDone]) -> str:
 def searchable_pdf(done: dict[int, PageDone], scratch: Path, *, title: str) -> Path:
     """The searchable PDF of pages already read (their cleaned images under their text layers)."""
     parts = [
-        (Path(page.image_path), Path(page.text_pdf_path), page.analysis.dpi)
+        (Path(page.image_path), Path(page.text_pdf_path), page.summary.dpi)
         for page in (done[n] for n in sorted(done))
     ]
     path = scratch / "searchable.pdf"

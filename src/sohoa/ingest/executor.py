@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol, TypeVar
 
+from sohoa.ingest.heap import give_back_large_blocks
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -36,8 +38,15 @@ class InlineExecutor:
         pass
 
 
+def _start_worker(parent: int) -> None:
+    """Pool worker initializer: the arrays of each page read are given back to the system once freed
+    (`ingest.heap`), and the worker exits with its parent."""
+    give_back_large_blocks()
+    _exit_with_parent(parent)
+
+
 def _exit_with_parent(parent: int) -> None:
-    """Pool worker initializer: a worker whose parent died exits within a second instead of running on as an
+    """A worker whose parent died exits within a second instead of running on as an
     orphan. A parent killed by SIGKILL never shuts its pool down, and a worker in the middle of a long page
     would otherwise finish it (and hold its memory) for nobody. Polling the parent's pid, not
     PR_SET_PDEATHSIG: that signal follows the thread that started the worker, and pools are fed (and grown)
@@ -68,7 +77,7 @@ class LocalProcessExecutor:
                 # counted where tools like `time` look for it.
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(
-                    self.workers, mp_context=context, initializer=_exit_with_parent, initargs=(os.getpid(),)
+                    self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
                 )
             return self._pool
 

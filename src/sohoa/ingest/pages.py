@@ -1,7 +1,12 @@
 """The page task a worker runs: one page of a source file read by ocr/ (one call, `ocr.reading.read_page`),
 its outputs left in a scratch directory. Tasks are small and picklable so any executor can carry them; a
 task also names its source's object key when the file is in storage, so a worker on another machine fetches
-it from there (`ingest.remote_pages`) instead of reading a path it cannot see."""
+it from there (`ingest.remote_pages`) instead of reading a path it cannot see.
+
+What a worker hands back is small too: the page's summary (its text, confidence, rotation...) and the
+paths of what it left, the cleaned image, the text layer and the words (`records.words`). The words stay
+in their file until the commit reads them one page at a time, so a long document's memory does not grow
+with its page count."""
 
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ from sohoa.ocr.pipeline import OcrOptions, process_page
 from sohoa.ocr.rasterize import load_image, page_pixels
 from sohoa.ocr.reading import PageReading, read_page, read_pixels
 from sohoa.records.batches import CoverSheet
-from sohoa.records.models import PageAnalysis
+from sohoa.records.models import PageAnalysis, PageSummary, Word
+from sohoa.records.words import read_words, write_words
 from sohoa.scanners.coversheet import read_cover
 
 
@@ -39,12 +45,44 @@ class PageTask:
 @dataclass(frozen=True, slots=True)
 class PageDone:
     number: int
-    analysis: PageAnalysis
+    summary: PageSummary  # all that was read but the words, which are in `words_path`
     image_path: str
     text_pdf_path: str
+    words_path: str
     stored_image: str | None = None  # the image's key when it is in storage already (a page of a batch)
     engine: str = ""  # what read it ("": not known, a page of a batch read before pages named it)
     seconds: float = 0.0  # how long reading it took where it was read (0: not known)
+
+
+def summary_of(analysis: PageAnalysis) -> PageSummary:
+    return PageSummary.model_validate(analysis.model_dump(exclude={"words"}))
+
+
+def left_page(
+    number: int,
+    analysis: PageAnalysis,
+    image_path: str,
+    text_pdf_path: str,
+    scratch: Path,
+    *,
+    stored_image: str | None = None,
+    engine: str = "",
+    seconds: float = 0.0,
+) -> PageDone:
+    """A page read, its words written beside its other files in `scratch` (named by `number`)."""
+    words = write_words(scratch / f"{number}.words.json", analysis.words)
+    return PageDone(
+        number, summary_of(analysis), image_path, text_pdf_path, str(words), stored_image, engine, seconds
+    )
+
+
+def words_of(page: PageDone) -> list[Word]:
+    return read_words(Path(page.words_path))
+
+
+def analysis_of(page: PageDone) -> PageAnalysis:
+    """The page as read, words and all (for a record that keeps them together: a batch's page result)."""
+    return PageAnalysis(**page.summary.model_dump(), words=words_of(page))
 
 
 def load_page(task: PageTask) -> tuple[np.ndarray, int]:
@@ -65,11 +103,12 @@ def _kept(task: PageTask, reading: PageReading, seconds: float) -> PageDone:
     image_path.write_bytes(reading.image)
     text_pdf_path = scratch / f"{task.label}.text.pdf"
     text_pdf_path.write_bytes(reading.text_pdf)
-    return PageDone(
+    return left_page(
         task.label,
         reading.analysis,
         str(image_path),
         str(text_pdf_path),
+        scratch,
         engine=reading.engine,
         seconds=seconds,
     )

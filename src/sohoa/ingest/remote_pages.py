@@ -4,10 +4,11 @@ sender makes of the answer.
 A remote page task names objects, never paths. It carries the object key of its source file and the page
 number (`PageTask.source_key`); the worker fetches the file from the object store (into a small cache: the
 pages of one file come to the same worker many times), reads the page with the same function the local pool
-runs (`pages.run_page`, `pages.run_stack_page`), writes the page image, its text layer and its analysis to
-the store under the run's `work/` prefix, and answers with those keys as JSON. The sender fetches the
-two files into its own scratch directory, so what follows (the commit) does not know where the page was
-read. A machine that reaches the object store and the broker can run any task: no shared filesystem.
+runs (`pages.run_page`, `pages.run_stack_page`), writes the page image, its text layer, its words and the
+rest of what it read (its summary) to the store under the run's `work/` prefix, and answers with those
+keys as JSON. The sender fetches the three files into its own scratch directory, as the local pool leaves
+them, so what follows (the commit) does not know where the page was read. A machine that reaches the
+object store and the broker can run any task: no shared filesystem.
 
 Bad input is an answer, not a failure (`{"error": ...}`): the sender raises it as the same error class, and
 no retry is spent on a page that can never be read. What may pass (a store that does not answer) is raised
@@ -27,10 +28,17 @@ from typing import Any
 
 from sohoa import errors
 from sohoa.errors import BadInput, SohoaError
-from sohoa.ingest.pages import PageDone, PageTask, StackPageDone, run_page, run_stack_page
+from sohoa.ingest.pages import (
+    PageDone,
+    PageTask,
+    StackPageDone,
+    left_page,
+    run_page,
+    run_stack_page,
+)
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.records.batches import CoverSheet
-from sohoa.records.models import PageAnalysis
+from sohoa.records.models import PageAnalysis, PageSummary
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectStore
 
@@ -73,17 +81,22 @@ def run_remote(
 
 
 def _kept(store: ObjectStore, page: PageDone, work: str) -> dict[str, Any]:
-    """The page's files and analysis under `work/`; the answer names them (the broker carries keys, not
+    """The page's files and summary under `work/`; the answer names them (the broker carries keys, not
     a page's words)."""
     image = keys.work_file(work, f"{page.number}.jpg")
     text = keys.work_file(work, f"{page.number}.text.pdf")
-    analysis = keys.work_file(work, f"{page.number}.json")
+    words = keys.work_file(work, f"{page.number}.words.json")
+    summary = keys.work_file(work, f"{page.number}.summary.json")
     store.put_file(image, Path(page.image_path), content_type="image/jpeg")
     store.put_file(text, Path(page.text_pdf_path), content_type="application/pdf")
-    store.put_bytes(analysis, page.analysis.model_dump_json().encode(), content_type="application/json")
+    store.put_file(words, Path(page.words_path), content_type="application/json")
+    store.put_bytes(summary, page.summary.model_dump_json().encode(), content_type="application/json")
     return {
         "number": page.number,
-        "analysis": analysis,
+        # Not "analysis", the key of workers before words files: a sender that old fails on this answer
+        # instead of taking a summary for the page as read and storing it without its words.
+        "summary": summary,
+        "words": words,
         "image": image,
         "text": text,
         "engine": page.engine,
@@ -124,13 +137,21 @@ def page_done(store: ObjectStore, answer: dict[str, Any], task: PageTask) -> Pag
 
 
 def _fetched(store: ObjectStore, page: dict[str, Any], scratch: Path) -> PageDone:
-    image = scratch / f"{page['number']}.jpg"
-    text = scratch / f"{page['number']}.text.pdf"
+    number = page["number"]
+    image = scratch / f"{number}.jpg"
+    text = scratch / f"{number}.text.pdf"
     store.download(page["image"], image)
     store.download(page["text"], text)
-    analysis = PageAnalysis.model_validate_json(store.get_bytes(page["analysis"]))
+    engine = page["engine"]
     seconds = float(page.get("seconds", 0.0))  # absent from the answers of workers older than the metric
-    return PageDone(page["number"], analysis, str(image), str(text), engine=page["engine"], seconds=seconds)
+    if "words" not in page:
+        # A worker older than words files kept the page's words in its analysis: written out here.
+        analysis = PageAnalysis.model_validate_json(store.get_bytes(page["analysis"]))
+        return left_page(number, analysis, str(image), str(text), scratch, engine=engine, seconds=seconds)
+    words = scratch / f"{number}.words.json"
+    store.download(page["words"], words)
+    summary = PageSummary.model_validate_json(store.get_bytes(page["summary"]))
+    return PageDone(number, summary, str(image), str(text), str(words), engine=engine, seconds=seconds)
 
 
 def error_of(error: dict[str, str]) -> SohoaError:

@@ -27,11 +27,13 @@ def ocr_gray(image: np.ndarray) -> np.ndarray:
     """
     if image.ndim == 2:
         return image
-    b, g, r = (c.astype(np.int16) for c in cv2.split(image))
-    ink = ((r - g > 70) & (r > 120)) | ((b - r > 60) & (b > 100))
+    # Saturating differences of the 8-bit channels (cv2.subtract) say "r - g > 70" as well as signed ones
+    # would, without three 16-bit copies of a 300-dpi page (52 MB, most of a page worker's peak).
+    b, g, r = cv2.split(image)
+    ink = ((cv2.subtract(r, g) > 70) & (r > 120)) | ((cv2.subtract(b, r) > 60) & (b > 100))
     if np.count_nonzero(ink) < 0.002 * ink.size:
         return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    gray = np.maximum(r, b).astype(np.uint8)
+    gray = np.maximum(r, b)
     # JPEG smears the ink's colour at its edges, leaving a grey fringe that Tesseract reads as a word: widen
     # the ink mask by a pixel and paint it as paper. Print under the ink is dark in every channel, not ink.
     fringe = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sohoa.ocr.validity import validity_fields
+from sohoa.ocr.validity import page_validity, signer_fields
 from sohoa.ocr.wordlines import Line, box_around, field_at, is_upper, lines_of
 from sohoa.records.doctypes import DOC_TYPES
 from sohoa.records.identifiers import (
@@ -39,8 +39,10 @@ _MOTTO = ("CỘNG HÒA", "CỘNG HOÀ", "ĐỘC LẬP")
 _SUMMARY_START_RE = re.compile(r"^V\S{0,2}\s+việc\b")
 
 
-def extract_fields(pages: Sequence[tuple[int, Sequence[Word], int]]) -> list[ExtractedField]:
-    """Fields found on the pages, given as (page number, words in reading order, page width in pixels)."""
+def extract_fields(pages: Iterable[tuple[int, Sequence[Word], int]]) -> list[ExtractedField]:
+    """Fields found on the pages, given in page order as (page number, words in reading order, page width
+    in pixels). The pages are taken one at a time and only the last one's lines are kept (the signer is at
+    its foot), so pages given by a generator that reads each one's words as it comes are never all held."""
     found: list[ExtractedField] = []
     seen: set[tuple[FieldName, str]] = set()
 
@@ -49,18 +51,23 @@ def extract_fields(pages: Sequence[tuple[int, Sequence[Word], int]]) -> list[Ext
             seen.add((f.name, f.value))
             found.append(f)
 
-    by_page: list[tuple[list[Line], int]] = []
-    for number, words, width in pages:
+    validity: list[ExtractedField] = []  # listed after every page's identifiers, as they always were
+    issued: ExtractedField | None = None
+    last: tuple[list[Line], int] | None = None
+    for k, (number, words, width) in enumerate(pages):
         lines = lines_of(number, words)
-        by_page.append((lines, width))
-        if number == min(p[0] for p in pages):
+        if k == 0:
             for f in _heading_fields(lines, width):
                 add(f)
+            issued = next((f for f in found if f.name is FieldName.ISSUE_DATE), None)
         for line in lines:
             for f in _id_fields(line):
                 add(f)
-    issued = next((f for f in found if f.name is FieldName.ISSUE_DATE), None)
-    for f in validity_fields(by_page, issued):
+        validity.extend(page_validity(lines, issued))
+        last = lines, width
+    if last is not None:
+        validity.extend(signer_fields(*last, issued))
+    for f in validity:
         add(f)
     return found
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
 from datetime import date
 
 from sohoa.ocr.wordlines import Line, field_at, is_upper, joined, make_line
@@ -52,27 +51,22 @@ _TITLES = (
 _NAME_LOOKAHEAD = 8  # lines below the title where the name may be (signature and seal in between)
 
 
-def validity_fields(
-    pages: Sequence[tuple[list[Line], int]], issued: ExtractedField | None
-) -> list[ExtractedField]:
-    """Validity, signer and signing date from the lines of each page (with its width in pixels), given
-    the issue date read from the heading (the signing date, Decree 30/2020)."""
+def page_validity(lines: list[Line], issued: ExtractedField | None) -> list[ExtractedField]:
+    """Validity read from one page's lines, given the issue date read from the heading (the signing
+    date, Decree 30/2020): pages are read one at a time, none needs another's lines."""
     signed = date.fromisoformat(issued.value) if issued else None
-    out: list[ExtractedField] = []
-    for lines, _ in pages:
-        # A phrase may wrap onto the next line: each line is read together with the one after it, and
-        # a match found twice is kept once by the caller.
-        windows = [joined(a, b) for a, b in itertools.pairwise(lines)] + lines[-1:]
-        for window in windows:
-            out.extend(_validity_in(window, signed, issued))
-    if pages:
-        lines, width = pages[-1]
-        signer = _signer(lines, width)
-        if signer is not None:
-            out.append(signer)
-            if issued is not None:
-                out.append(issued.model_copy(update={"name": FieldName.SIGNED_ON}))
-    return out
+    # A phrase may wrap onto the next line: each line is read together with the one after it, and a match
+    # found twice is kept once by the caller.
+    windows = [joined(a, b) for a, b in itertools.pairwise(lines)] + lines[-1:]
+    return [f for window in windows for f in _validity_in(window, signed, issued)]
+
+
+def signer_fields(lines: list[Line], width: int, issued: ExtractedField | None) -> list[ExtractedField]:
+    """The signer, from the lines of the last page (with its width in pixels), and the signing date."""
+    signer = _signer(lines, width)
+    if signer is None:
+        return []
+    return [signer] + ([issued.model_copy(update={"name": FieldName.SIGNED_ON})] if issued else [])
 
 
 def _validity_in(line: Line, signed: date | None, issued: ExtractedField | None) -> list[ExtractedField]:
