@@ -164,6 +164,9 @@ def _read(
         gray = cv2.medianBlur(gray, 3)
     if options.binarize:
         gray = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    # The turned and straightened pages are not needed past here: let them go before Tesseract runs, so a
+    # page worker does not hold two more copies of the page while it waits (25-50 MB at A4, 300 dpi).
+    del turned, straight
     correct = options.correct_syllables and "vie" in options.lang.split("+")
     recognition = tesseract.recognize(
         gray,
