@@ -3,10 +3,14 @@ resolution, and what comes back (word boxes, the characters' choices) is in the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
+from sohoa.api.settings import Settings
 from sohoa.ocr import tesseract
 from sohoa.ocr.alternatives import by_box
 from sohoa.ocr.pipeline import OcrOptions, process_page
@@ -64,3 +68,18 @@ def test_a_page_read_by_default_has_its_words_where_the_full_resolution_reading_
         if sum(1 for w in full.words if w.text == word.text) == 1:
             assert abs(word.left - x0) <= 6 and abs(word.top - y0) <= 6
             assert abs(word.left + word.width - x1) <= 6 and abs(word.top + word.height - y1) <= 6
+
+
+def test_the_reading_resolution_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sohoa.api.backends import make_backends
+
+    monkeypatch.chdir(tmp_path)  # no .env file of the project's own
+    assert make_backends(Settings(data_dir=tmp_path)).options.ocr_dpi == 200
+    monkeypatch.setenv("SOHOA_OCR_DPI", "0")
+    assert make_backends(Settings(data_dir=tmp_path)).options.ocr_dpi is None  # the page's own
+    monkeypatch.setenv("SOHOA_OCR_DPI", "250")
+    assert make_backends(Settings(data_dir=tmp_path)).options.ocr_dpi == 250
+    for useless in ("100", "1200", "-1"):
+        monkeypatch.setenv("SOHOA_OCR_DPI", useless)
+        with pytest.raises(ValidationError, match="SOHOA_OCR_DPI"):
+            Settings(data_dir=tmp_path)
