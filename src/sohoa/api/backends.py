@@ -134,7 +134,7 @@ def make_backends(settings: Settings) -> Backends:
             dpi=settings.dpi,
             parse_seconds=settings.parse_seconds,
         ),
-        options=OcrOptions(lang=settings.ocr_lang),
+        options=OcrOptions(lang=settings.ocr_lang, ocr_dpi=settings.ocr_dpi or None),
         secret=load_secret(settings),
         throttle=LoginThrottle(settings.login_attempts),
         trust_anchors=load_trust_anchors(settings.trust_anchors) if settings.trust_anchors else [],

@@ -105,5 +105,8 @@ class CeleryExecutor:
             for key in list(self.store.list(work)):
                 self.store.delete(key)
 
+    def warm(self) -> None:
+        pass  # the workers run elsewhere, already started
+
     def close(self) -> None:
         pass

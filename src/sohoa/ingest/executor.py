@@ -6,6 +6,7 @@ same picklable tasks later without the pipeline changing.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import threading
@@ -25,6 +26,10 @@ class Executor(Protocol):
         """Run `fn` over `tasks`, yielding results as they finish; the first failure is raised."""
         ...
 
+    def warm(self) -> None:
+        """Get ready for tasks soon to come (a file is being inspected), without waiting for it."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -34,15 +39,11 @@ class InlineExecutor:
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         return map(fn, tasks)
 
-    def close(self) -> None:
+    def warm(self) -> None:
         pass
 
-
-def _start_worker(parent: int) -> None:
-    """Pool worker initializer: the arrays of each page read are given back to the system once freed
-    (`ingest.heap`), and the worker exits with its parent."""
-    give_back_large_blocks()
-    _exit_with_parent(parent)
+    def close(self) -> None:
+        pass
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -58,6 +59,23 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="sohoa-parent-watch", daemon=True).start()
+
+
+# What a worker's tasks import (the page work: ocr/, OpenCV, pikepdf, the records), about a second of CPU.
+_PAGE_WORK = "sohoa.ingest.pages"
+
+
+def _start_worker(parent: int) -> None:
+    """Pool worker initializer: the arrays of each page read are given back to the system once freed
+    (`ingest.heap`), the worker exits with its parent, and it loads the page work before the first task
+    comes, so that a pool started by `warm` while the file is inspected has its imports done by then."""
+    give_back_large_blocks()
+    _exit_with_parent(parent)
+    importlib.import_module(_PAGE_WORK)
+
+
+def _nothing() -> None:
+    pass
 
 
 class LocalProcessExecutor:
@@ -80,6 +98,15 @@ class LocalProcessExecutor:
                     self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
                 )
             return self._pool
+
+    def warm(self) -> None:
+        """Start every worker now: a spawned pool starts a worker per task submitted while none is idle, and
+        each loads the page work as it starts (`_start_worker`). Started at the beginning of an ingest, the
+        workers' start and imports (a second or two) overlap the file's inspection, hashing and signature
+        check instead of following them."""
+        pool = self._get_pool()
+        for _ in range(self.workers):
+            pool.submit(_nothing)
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         pool = self._get_pool()

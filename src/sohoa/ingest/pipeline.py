@@ -131,6 +131,7 @@ def ingest_one(
     """One file as one document: inspect, hash, check signatures, read its pages on the executor, commit."""
     path = Path(path)
     placed = place(ctx, meta or IngestMeta(name=path.name))
+    ctx.executor.warm()  # the page workers start while the file is inspected and hashed
     info = inspect(path, ctx.limits)
     sha = sha256_file(path)
     # A file already held is not read again (its stored master is checked, and repaired if damaged).

@@ -166,18 +166,23 @@ def _best_angle(ink: np.ndarray, angles: np.ndarray) -> tuple[float, float]:
     return float(angles[best]), scores[best]
 
 
-def line_axis(ink: np.ndarray) -> tuple[bool, float]:
-    """(lines run across the image, how much sharper that axis is than the other)."""
-    angles = np.arange(-10.0, 10.01, 1.0)
-    _, across = _best_angle(ink, angles)
-    _, down = _best_angle(np.ascontiguousarray(ink.T), angles)
+_COARSE = np.arange(-10.0, 10.01, 1.0)
+
+
+def line_axis(ink: np.ndarray) -> tuple[bool, float, float]:
+    """(lines run across the image, how much sharper that axis is than the other, the coarse angle of
+    the lines across)."""
+    angle, across = _best_angle(ink, _COARSE)
+    _, down = _best_angle(np.ascontiguousarray(ink.T), _COARSE)
     low = max(min(across, down), 1.0)
-    return across >= down, max(across, down) / low
+    return across >= down, max(across, down) / low, angle
 
 
-def side_votes(ink: np.ndarray) -> tuple[int, int]:
-    """(lines with more ink above their letter band, lines with more below), for lines running across."""
-    coarse, _ = _best_angle(ink, np.arange(-10.0, 10.01, 1.0))
+def side_votes(ink: np.ndarray, coarse: float | None = None) -> tuple[int, int]:
+    """(lines with more ink above their letter band, lines with more below), for lines running across;
+    `coarse` is their angle to the degree when already known (line_axis finds it)."""
+    if coarse is None:
+        coarse, _ = _best_angle(ink, _COARSE)
     angle, _ = _best_angle(ink, np.arange(coarse - 1.0, coarse + 1.01, 0.25))
     profile = np.count_nonzero(cleanup.turn_ink(ink, angle), axis=1).astype(np.float64)
     if not profile.any():
@@ -214,12 +219,13 @@ def by_lines(ink: np.ndarray) -> int | None:
     `ink` is the binary ink (255) of a small copy of the page, with coloured seals and signatures left out:
     their round and slanted strokes carry no line structure and would blur the votes.
     """
-    across, ratio = line_axis(ink)
+    across, ratio, coarse = line_axis(ink)
     if ratio < _AXIS_RATIO:
         return None
     # On its side, turn the ink a quarter clockwise first: a page whose top faces left then stands upright.
     lines = ink if across else cv2.rotate(ink, cv2.ROTATE_90_CLOCKWISE)
-    up, down = side_votes(lines)
+    # Upright or upside down, the lines' angle is already known: the search is not made twice.
+    up, down = side_votes(lines, coarse if across else None)
     if _clear(up, down):
         return 0 if across else 90
     if _clear(down, up):
