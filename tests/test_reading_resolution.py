@@ -14,7 +14,7 @@ from sohoa.api.settings import Settings
 from sohoa.ocr import tesseract
 from sohoa.ocr.alternatives import by_box
 from sohoa.ocr.pipeline import OcrOptions, process_page
-from sohoa.samples.scangen import make_page
+from sohoa.samples.scangen import Degradation, make_page
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,15 @@ def test_the_reading_resolution_is_a_setting(tmp_path: Path, monkeypatch: pytest
         monkeypatch.setenv("SOHOA_OCR_DPI", useless)
         with pytest.raises(ValidationError, match="SOHOA_OCR_DPI"):
             Settings(data_dir=tmp_path)
+
+
+def test_a_page_read_poorly_from_the_reduced_copy_is_read_at_its_own_resolution() -> None:
+    # A heavily blurred 300-dpi page: at 200 dpi Tesseract lost its heading (while being no less sure of
+    # itself), so a page read with low confidence there is read again at its own 300 dpi, and that is kept.
+    page = make_page(seed=400, size="A5", lines=5, degradation=Degradation(blur=3.5)).image
+    pixels = np.array(page.convert("RGB"))[:, :, ::-1].copy()
+    own = process_page(pixels, dpi=300, options=OcrOptions(ocr_dpi=None)).analysis
+    default = process_page(pixels, dpi=300).analysis
+    assert own.mean_confidence < OcrOptions().review_confidence  # the case at hand: a poor reading
+    assert default.text == own.text
+    assert default.words == own.words
