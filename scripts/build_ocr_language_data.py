@@ -20,8 +20,8 @@ The packaged sample text (samples/data/vi-sample.txt) is left out on purpose: it
 correction is tuned and tested on, so the test does not read pages whose word pairs the model has counted.
 The real-scan test pages (tests/data/real_scans) are not in the corpus; their common phrases are ("theo quy
 định của pháp luật", the titles of the decrees they cite): the script prints how many runs of eight
-syllables of their truths occur in it (347 of 5,288 for the shipped file; most on the Procuracy
-decision, 70 of 206, whose wording is set by regulation).
+syllables of their truths occur in it (347 of 5,288 for the shipped file; the most on one page on the
+Procuracy decision, 70 of its 206, whose wording is set by regulation).
 
     PYTHONPATH=src .venv/bin/python scripts/build_ocr_language_data.py [--samples DIR] [--corpus DIR]
 """
