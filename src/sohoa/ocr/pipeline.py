@@ -115,8 +115,12 @@ def _words_and_text(recognition: tesseract.Recognition, correct: bool = False) -
             )
     if correct:
         words = rescore.correct(words, by_box(recognition.choices))
-    lines = [" ".join(w.text for w in group) for _, group in groupby(words, key=lambda w: w.line)]
-    return words, "\n".join(lines)
+    return words, _text_of(words)
+
+
+def _text_of(words: list[Word]) -> str:
+    """The page's text: its words, a line of text per OCR line."""
+    return "\n".join(" ".join(w.text for w in group) for _, group in groupby(words, key=lambda w: w.line))
 
 
 def _region_words(crop: np.ndarray, dpi: int, options: OcrOptions, correct: bool) -> list[Word]:
@@ -199,7 +203,7 @@ def _read(
         recognition, words, text = recognized(None)
     if options.read_unread and words:
         words = unread.read_unread(gray, words, dpi, lambda crop: _region_words(crop, dpi, options, correct))
-        text = "\n".join(" ".join(w.text for w in g) for _, g in groupby(words, key=lambda w: w.line))
+        text = _text_of(words)
     return _Read(rotate, skew, cleaned, recognition, words, text, round(_mean(words), 2))
 
 
