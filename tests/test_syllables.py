@@ -193,3 +193,32 @@ def test_a_real_ocr_run_with_the_correction_loses_nothing_and_finds_more() -> No
     changed = [w for w in corrected.words if w.ocr_text is not None]
     assert changed and all(w.ocr_confidence is not None for w in changed)
     assert corrected.text.split() == [w.text for w in corrected.words]
+
+
+def test_a_run_goes_on_across_the_lines_of_its_paragraph() -> None:
+    # "triển khai mạnh / mẽ tại": alone at the start of its line, an unsure "mẽ" gave way to the commoner
+    # "mẹ" on the generated pages; the last word of the line above is its context.
+    first = _line(("triển", 96), ("khai", 96), ("mạnh", 95))
+    second = [w.model_copy(update={"line": 1, "top": 50}) for w in _line(("mẽ", 73), ("tại", 96), ("xã", 96))]
+    choices = by_box([_choices(second[0], {1: [("ẽ", 80.0), ("ẹ", 78.0)]})])
+    words = first + second
+    assert rescore.correct(words, choices)[3].text == "mẹ"  # each line alone, as before
+    same_paragraph = [(1, 1)] * len(words)
+    assert rescore.correct(words, choices, same_paragraph)[3].text == "mẽ"
+    # Two paragraphs are two contexts, as two lines were.
+    two = [(1, 1)] * 3 + [(1, 2)] * 3
+    assert rescore.correct(words, choices, two)[3].text == "mẹ"
+
+
+def test_the_page_reading_gives_the_paragraphs_to_the_correction() -> None:
+    from sohoa.ocr.pipeline import _words_and_text
+
+    def tsv(text: str, left: int, line: int, conf: float) -> tesseract.TsvWord:
+        return tesseract.TsvWord(text, left, 10 + 40 * line, 90, 30, conf, (1, 1, line + 1))
+
+    read = [tsv("triển", 0, 0, 96), tsv("khai", 100, 0, 96), tsv("mạnh", 200, 0, 95)]
+    read += [tsv("mẽ", 0, 1, 73), tsv("tại", 100, 1, 96), tsv("xã", 200, 1, 96)]
+    mark = (CharChoice("m", 99.0, (("m", 95.0),)), CharChoice("ẽ", 99.0, (("ẽ", 80.0), ("ẹ", 78.0))))
+    choices = [WordChoices((0, 50, 90, 80), mark)]
+    words, text = _words_and_text(tesseract.Recognition(read, b"", choices), correct=True)
+    assert text == "triển khai mạnh\nmẽ tại xã" and words[3].line == 1

@@ -95,6 +95,7 @@ def _paper_fill(image: np.ndarray) -> int | tuple[int, int, int]:
 
 def _words_and_text(recognition: tesseract.Recognition, correct: bool = False) -> tuple[list[Word], str]:
     words: list[Word] = []
+    paragraphs: list[tuple[int, int]] = []
     for n, (_, group) in enumerate(groupby(recognition.words, key=lambda w: w.line_key)):
         for w in group:
             read = unicodedata.normalize("NFC", w.text)
@@ -113,8 +114,9 @@ def _words_and_text(recognition: tesseract.Recognition, correct: bool = False) -
                     **changed,
                 )
             )
+            paragraphs.append(w.line_key[:2])
     if correct:
-        words = rescore.correct(words, by_box(recognition.choices))
+        words = rescore.correct(words, by_box(recognition.choices), paragraphs)
     return words, _text_of(words)
 
 

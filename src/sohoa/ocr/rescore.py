@@ -187,43 +187,63 @@ def _in_names(tokens: Sequence[_Token]) -> set[int]:
     return places
 
 
-def correct(words: Sequence[Word], choices: dict[tuple[int, int, int, int], WordChoices]) -> list[Word]:
+def correct(
+    words: Sequence[Word],
+    choices: dict[tuple[int, int, int, int], WordChoices],
+    paragraphs: Sequence[object] | None = None,
+) -> list[Word]:
     """The page's words with slips corrected, in the same order and boxes; a changed word carries the
-    recognizer's reading and confidence in `ocr_text` and `ocr_confidence`."""
+    recognizer's reading and confidence in `ocr_text` and `ocr_confidence`.
+
+    `paragraphs` gives each word's paragraph (any key, equal for the words of one): a run of words then
+    goes on across the lines of its paragraph, so the last word of a line is the context of the first of
+    the next ("mạnh / mẽ tại": alone at the start of its line, "mẽ" had given way to the commoner "mẹ").
+    Without it, each line is a paragraph."""
     pairs = model()
+    keys = paragraphs if paragraphs is not None else [w.line for w in words]
+    indexed = list(zip(keys, words, strict=True))
     out: list[Word] = []
-    for _, group in itertools.groupby(words, key=lambda w: w.line):
-        line = list(group)
-        tokens = [_split(w.text) for w in line]
-        names = _in_names(tokens)
-        places = [
-            _place(w, t, i in names, choices) for i, (w, t) in enumerate(zip(line, tokens, strict=True))
-        ]
-        readings: list[str | None] = [None] * len(line)
-        start = 0
-        for i in range(len(line)):
-            # A run ends at a word that is no syllable or at punctuation between two words.
-            ends = i + 1 == len(line) or places[i + 1] is None or tokens[i].tail or tokens[i + 1].head
-            if places[i] is None:
-                start = i + 1
-            elif ends:
-                readings[start : i + 1] = decode(places[start : i + 1], pairs)  # type: ignore[arg-type]
-                start = i + 1
-        for word, token, reading in zip(line, tokens, readings, strict=True):
-            if reading is None or reading == token.core.lower():
-                out.append(word)
-                continue
-            text = token.head + _same_case(reading, token.core) + token.tail
-            out.append(
-                word.model_copy(
-                    # What Tesseract wrote, when an earlier step (ocr.glyphs) has changed it already.
-                    update={
-                        "text": text,
-                        "ocr_text": word.ocr_text or word.text,
-                        "ocr_confidence": word.confidence,
-                    }
-                )
+    for _, group in itertools.groupby(indexed, key=lambda kw: kw[0]):
+        out.extend(_corrected(pairs, [w for _, w in group], choices))
+    return out
+
+
+def _corrected(
+    pairs: PairModel, words: list[Word], choices: dict[tuple[int, int, int, int], WordChoices]
+) -> list[Word]:
+    """One paragraph's words, corrected run by run."""
+    tokens = [_split(w.text) for w in words]
+    names: set[int] = set()
+    for _, line in itertools.groupby(range(len(words)), key=lambda i: words[i].line):
+        places_of_line = list(line)
+        names.update(places_of_line[0] + i for i in _in_names([tokens[j] for j in places_of_line]))
+    places = [_place(w, t, i in names, choices) for i, (w, t) in enumerate(zip(words, tokens, strict=True))]
+    readings: list[str | None] = [None] * len(words)
+    start = 0
+    for i in range(len(words)):
+        # A run ends at a word that is no syllable or at punctuation between two words.
+        ends = i + 1 == len(words) or places[i + 1] is None or tokens[i].tail or tokens[i + 1].head
+        if places[i] is None:
+            start = i + 1
+        elif ends:
+            readings[start : i + 1] = decode(places[start : i + 1], pairs)  # type: ignore[arg-type]
+            start = i + 1
+    out: list[Word] = []
+    for word, token, reading in zip(words, tokens, readings, strict=True):
+        if reading is None or reading == token.core.lower():
+            out.append(word)
+            continue
+        text = token.head + _same_case(reading, token.core) + token.tail
+        out.append(
+            word.model_copy(
+                # What Tesseract wrote, when an earlier step (ocr.glyphs) has changed it already.
+                update={
+                    "text": text,
+                    "ocr_text": word.ocr_text or word.text,
+                    "ocr_confidence": word.confidence,
+                }
             )
+        )
     return out
 
 
