@@ -156,16 +156,23 @@ def straighten(image: np.ndarray, angle: float, fill: int | tuple[int, int, int]
     )
 
 
-def paint_outside(image: np.ndarray, mask_small: np.ndarray, fill: int | tuple[int, int, int]) -> np.ndarray:
-    """Paper colour wherever the sheet is not: the lid wedges a skewed sheet leaves inside its bounding box
-    would otherwise be read as a line of garbage."""
+def painted_crop(
+    image: np.ndarray,
+    mask_small: np.ndarray,
+    fill: int | tuple[int, int, int],
+    box: tuple[int, int, int, int],
+) -> np.ndarray:
+    """A copy of `image` cut to `box` (x0, y0, x1, y1), in paper colour wherever the sheet is not: the lid
+    wedges a skewed sheet leaves inside its bounding box would otherwise be read as a line of garbage. Cut
+    first and painted in place, so a page worker holds one more copy of the page, not two."""
+    x0, y0, x1, y1 = box
+    out = image[y0:y1, x0:x1].copy()  # never a view: the caller's pixels are not to be painted
     if mask_small.min() > 0:
-        return image
+        return out
     # Pulled in a little: the mask's edge runs through the sheet's shadow; the margin there is blank.
     inner = cv2.erode(mask_small, np.ones((7, 7), np.uint8))
     mask = cv2.resize(inner, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
-    out = image.copy()
-    out[mask == 0] = fill
+    out[mask[y0:y1, x0:x1] == 0] = fill
     return out
 
 

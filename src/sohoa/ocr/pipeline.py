@@ -170,7 +170,7 @@ def _read(
     cleaned = straight
     if options.crop:
         x0, y0, x1, y1 = cleanup.crop_box(mask, factor, straight.shape[:2], inset=factor * 4)
-        cleaned = np.ascontiguousarray(cleanup.paint_outside(straight, mask, fill)[y0:y1, x0:x1])
+        cleaned = cleanup.painted_crop(straight, mask, fill, (x0, y0, x1, y1))
     gray = cleanup.ocr_gray(cleaned) if options.drop_coloured_ink else cleanup.to_gray(cleaned)
     if options.remove_rules:
         gray = cleanup.remove_rules(gray)
