@@ -12,7 +12,8 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from sohoa.ingest.pages import PageTask, load_page
+from sohoa.ingest.page_work import load_page
+from sohoa.ingest.pages import PageTask
 from sohoa.ocr.pipeline import OcrOptions
 from sohoa.ocr.rasterize import scanned_image
 from sohoa.samples import make_page

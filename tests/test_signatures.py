@@ -46,6 +46,7 @@ from sohoa.samples.scangen import make_page
 from sohoa.samples.softhsm import PIN, make_token
 from sohoa.search.sqlite import SqliteIndex
 from sohoa.signatures import Pkcs11Key, SigningRequest, load_pkcs12, open_pkcs11, sign_pdf, verify_pdf
+from sohoa.signatures.presence import may_be_signed
 from sohoa.storage.filesystem import FilesystemStore
 
 SOHOA = str(Path(sys.executable).parent / "sohoa")
@@ -253,6 +254,39 @@ def test_tampering_changes_and_unknown_signers_are_each_reported(desk: Desk) -> 
         )
         == []
     )
+
+
+def test_only_a_pdf_that_may_be_signed_is_handed_to_the_signature_check(desk: Desk) -> None:
+    # Ingest asks pikepdf first, so that unsigned scans never load pyHanko; it must never call a signed file
+    # unsigned, and says "may be" when it cannot read the form.
+    good = _signed_result(desk, "result-presence")
+    assert may_be_signed(good) and may_be_signed(_change_after_signing(good))
+    unsigned = _download(desk, load_document(desk.store, desk.doc_id).searchable_pdf_key or "", "p.pdf")
+    assert not may_be_signed(unsigned)
+    # A signature field not yet signed (a form waiting for its signer) holds no signature either.
+    empty = desk.tmp / "empty-field.pdf"
+    with pikepdf.open(unsigned) as pdf:
+        field = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Sig, T=pikepdf.String("Ký")))
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
+        pdf.save(empty)
+    assert not may_be_signed(empty) and verify_pdf(empty, desk.pki.anchors) == []
+    # A signed field under a parent that says it is a signature field (the kind is inherited).
+    nested = desk.tmp / "nested.pdf"
+    with pikepdf.open(good) as pdf:
+        fields = pdf.Root.AcroForm.Fields
+        parent = pdf.make_indirect(pikepdf.Dictionary(FT=pikepdf.Name.Sig, Kids=pikepdf.Array()))
+        for kid in list(fields):
+            del kid["/FT"]
+            parent.Kids.append(kid)
+        pdf.Root.AcroForm.Fields = pikepdf.Array([parent])
+        pdf.save(nested)
+    assert may_be_signed(nested)
+    broken = desk.tmp / "broken-form.pdf"
+    with pikepdf.open(unsigned) as pdf:
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Name.Nonsense)
+        pdf.save(broken)
+    assert not may_be_signed(broken)  # no fields at all is no signature
+    assert may_be_signed(desk.tmp / "missing.pdf")  # cannot tell: the check itself will say why
 
 
 def test_a_result_whose_signature_fails_is_not_offered_for_reuse(desk: Desk) -> None:

@@ -17,10 +17,10 @@ from sohoa.api.settings import Settings
 from sohoa.ingest.context import IngestContext
 from sohoa.ingest.executor import Executor, LocalProcessExecutor
 from sohoa.ingest.sniff import Limits
-from sohoa.ocr.pipeline import OcrOptions
+from sohoa.ocr.options import OcrOptions
 from sohoa.search.base import SearchIndex
 from sohoa.search.sqlite import SqliteIndex
-from sohoa.signatures import load_trust_anchors
+from sohoa.signatures.anchors import load_trust_anchors
 from sohoa.storage.base import ObjectStore
 from sohoa.storage.filesystem import FilesystemStore
 

@@ -7,10 +7,9 @@ import re
 import sys
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pyhanko.sign.signers.pdf_cms import Signer
 from rich.table import Table
 
 from sohoa.api.backends import Backends, make_backends
@@ -19,6 +18,9 @@ from sohoa.api.settings import Settings
 from sohoa.errors import BadInput, ExitCode, SohoaError
 from sohoa.records.access import AuditAction
 from sohoa.records.signatures import VERDICT_VI, SignatureCheck, SignatureVerdict, SignerRole
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers.pdf_cms import Signer
 
 _DOC_ID = re.compile(r"[0-9a-f]{24}")
 

@@ -7,10 +7,12 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from typing import TYPE_CHECKING
 
 from sohoa.errors import TooManyRequests
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class _BodyTooLarge(Exception):

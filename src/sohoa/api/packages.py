@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pyhanko.sign.signers.pdf_cms import Signer
+from typing import TYPE_CHECKING
 
+from sohoa import signatures
 from sohoa.api.settings import Settings
 from sohoa.errors import BadInput
-from sohoa.signatures import load_pkcs12
+
+if TYPE_CHECKING:
+    from pyhanko.sign.signers.pdf_cms import Signer
 
 
 def installation_signer(settings: Settings) -> Signer:
@@ -17,4 +20,4 @@ def installation_signer(settings: Settings) -> Signer:
             "Chưa cấu hình khóa ký gói hồ sơ của hệ thống (SOHOA_PACKAGE_KEY)",
             "no package signing key configured for this installation (SOHOA_PACKAGE_KEY)",
         )
-    return load_pkcs12(path, settings.package_key_passphrase.get_secret_value() or None)
+    return signatures.load_pkcs12(path, settings.package_key_passphrase.get_secret_value() or None)

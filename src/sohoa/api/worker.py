@@ -19,6 +19,7 @@ does not answer is retried with backoff; bad input is answered, not retried (`in
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import socket
@@ -186,6 +187,8 @@ def worker(
     if take_jobs:
         _take_jobs_when_ready(settings)
     give_back_large_blocks()  # before the pool's processes are forked: they read the pages
+    # The page work is loaded once here, before the pool forks, rather than by each child at its first page.
+    importlib.import_module("sohoa.ingest.page_work")
     app.worker_main(argv)
 
 

@@ -26,7 +26,7 @@ from sohoa.ingest.executor import Executor
 from sohoa.ingest.pipeline import Progress
 from sohoa.ingest.sniff import Limits
 from sohoa.ingest.stack import prepare_batch, run_stack
-from sohoa.ocr.pipeline import OcrOptions
+from sohoa.ocr.options import OcrOptions
 from sohoa.records.batches import Batch
 from sohoa.search.base import SearchIndex
 from sohoa.storage.base import ObjectStore

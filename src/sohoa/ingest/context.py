@@ -18,7 +18,7 @@ from asn1crypto import x509
 
 from sohoa.ingest.executor import Executor, InlineExecutor
 from sohoa.ingest.sniff import Limits
-from sohoa.ocr.pipeline import OcrOptions
+from sohoa.ocr.options import OcrOptions
 from sohoa.search.base import SearchIndex
 from sohoa.storage.base import ObjectStore
 

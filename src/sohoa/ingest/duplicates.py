@@ -13,7 +13,6 @@ from __future__ import annotations
 from rapidfuzz import fuzz
 
 from sohoa.archive.documents import load_document
-from sohoa.ocr.pipeline import hash_distance
 from sohoa.records.models import Document, DuplicateEvidence, FieldName
 from sohoa.search.base import SearchIndex
 from sohoa.storage.base import ObjectStore
@@ -81,3 +80,8 @@ def near_duplicates(store: ObjectStore, index: SearchIndex, document: Document) 
         if evidence is not None:
             found.append(evidence)
     return found
+
+
+def hash_distance(a: str, b: str) -> int:
+    """Bits apart of two pages' difference hashes (ocr.pipeline.difference_hash), 0..64."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()

@@ -62,7 +62,7 @@ def _exit_with_parent(parent: int) -> None:
 
 
 # What a worker's tasks import (the page work: ocr/, OpenCV, pikepdf, the records), about a second of CPU.
-_PAGE_WORK = "sohoa.ingest.pages"
+_PAGE_WORK = "sohoa.ingest.page_work"
 
 
 def _start_worker(parent: int) -> None:

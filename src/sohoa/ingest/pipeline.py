@@ -20,7 +20,7 @@ from pathlib import Path
 
 from asn1crypto import x509
 
-from sohoa import telemetry
+from sohoa import signatures, telemetry
 from sohoa.archive.dossiers import link_scanned, load_dossier
 from sohoa.archive.holdings import doc_id_for, held_by
 from sohoa.archive.integrity import repair_master
@@ -33,7 +33,7 @@ from sohoa.ingest.duplicates import near_duplicates
 from sohoa.ingest.executor import Executor
 from sohoa.ingest.pages import PageDone, PageTask, run_page
 from sohoa.ingest.sniff import Limits, inspect
-from sohoa.ocr.pipeline import OcrOptions
+from sohoa.ocr.options import OcrOptions
 from sohoa.records.codes import check_agency
 from sohoa.records.digitization import Step, advance
 from sohoa.records.dossiers import DossierView
@@ -41,7 +41,7 @@ from sohoa.records.identifiers import validate_owner_id
 from sohoa.records.models import Document, DocumentKind, DossierRef, nfc
 from sohoa.records.signatures import SignatureCheck
 from sohoa.search.base import SearchIndex
-from sohoa.signatures import verify_pdf
+from sohoa.signatures.presence import may_be_signed
 from sohoa.storage.base import ObjectStore
 from sohoa.storage.fixity import sha256_file
 
@@ -117,9 +117,9 @@ def place(ctx: IngestContext, meta: IngestMeta) -> Placement:
 def signatures_of(ctx: IngestContext, path: Path, media_type: str) -> tuple[SignatureCheck, ...]:
     """A file's signatures checked against the context's trust anchors: one rule for every way in, since
     results often arrive signed and what the signatures say is part of the record and its reuse verdict."""
-    if media_type != "application/pdf":
+    if media_type != "application/pdf" or not may_be_signed(path):
         return ()
-    return tuple(verify_pdf(path, list(ctx.trust_anchors)))
+    return tuple(signatures.verify_pdf(path, list(ctx.trust_anchors)))
 
 
 def ingest_one(

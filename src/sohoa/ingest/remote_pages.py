@@ -36,7 +36,7 @@ from sohoa.ingest.pages import (
     run_page,
     run_stack_page,
 )
-from sohoa.ocr.pipeline import OcrOptions
+from sohoa.ocr.options import OcrOptions
 from sohoa.records.batches import CoverSheet
 from sohoa.records.models import PageAnalysis, PageSummary
 from sohoa.storage import keys

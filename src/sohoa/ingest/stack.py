@@ -30,7 +30,7 @@ from sohoa.ingest.context import IngestContext
 from sohoa.ingest.pages import PageTask, run_stack_page
 from sohoa.ingest.pipeline import Progress
 from sohoa.ingest.sniff import Limits, SourceInfo, inspect
-from sohoa.ocr.pipeline import OcrOptions
+from sohoa.ocr.options import OcrOptions
 from sohoa.records.basics import utcnow
 from sohoa.records.batches import (
     Batch,

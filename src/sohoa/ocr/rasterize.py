@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pikepdf
 from pdf2image import convert_from_path
@@ -88,7 +87,7 @@ def scanned_image(path: str, number: int, dpi: int) -> np.ndarray | None:
     except (pikepdf.PikepdfError, ValueError, TypeError, KeyError, IndexError, OSError):
         return None
     if image.mode == "RGB":
-        return cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+        return _bgr(np.asarray(image))
     return np.asarray(image.convert("L"))
 
 
@@ -136,7 +135,7 @@ def load_image(path: Path, frame: int = 0) -> tuple[np.ndarray, int]:
         if img.mode in ("L", "1", "I;16", "I"):
             return np.asarray(img.convert("L")), dpi
         rgb = np.asarray(img.convert("RGB"))
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), dpi
+    return _bgr(rgb), dpi
 
 
 def render_pdf_page(path: Path | str, number: int, dpi: int, *, timeout: float) -> np.ndarray:
@@ -158,7 +157,7 @@ def render_pdf_page(path: Path | str, number: int, dpi: int, *, timeout: float) 
         raise CorruptFile(*cannot) from exc
     if not images:
         raise CorruptFile(*cannot)
-    return cv2.cvtColor(np.asarray(images[0].convert("RGB")), cv2.COLOR_RGB2BGR)
+    return _bgr(np.asarray(images[0].convert("RGB")))
 
 
 def page_pixels(
@@ -172,3 +171,9 @@ def page_pixels(
             scan = render_pdf_page(path, number, dpi, timeout=timeout)
         return scan, dpi
     return load_image(Path(path), frame=number - 1)
+
+
+def _bgr(rgb: np.ndarray) -> np.ndarray:
+    """RGB pixels in OpenCV's channel order, as a new array (numpy alone: this module is loaded by the
+    processes that only check files, which need no OpenCV)."""
+    return np.ascontiguousarray(rgb[..., ::-1])

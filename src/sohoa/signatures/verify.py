@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from asn1crypto import pem, x509
+from asn1crypto import x509
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -20,35 +20,13 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import ModificationLevel, PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from sohoa.errors import BadInput
 from sohoa.records.basics import utcnow
 from sohoa.records.signatures import SignatureCheck, SignatureVerdict
 from sohoa.signatures.errors import CHECKING, translated
 from sohoa.signatures.keys import signer_name
 
-_CERT_SUFFIXES = {".pem", ".crt", ".cer", ".der"}
 # Adding a later signature (and its appearance) or validation data is what signing itself does.
 _ALLOWED_AFTER = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING}
-
-
-def load_trust_anchors(path: Path) -> list[x509.Certificate]:
-    """Root certificates from a PEM/DER file (a PEM file may hold several) or a folder of them."""
-    files = (
-        sorted(p for p in path.iterdir() if p.suffix.lower() in _CERT_SUFFIXES) if path.is_dir() else [path]
-    )
-    anchors: list[x509.Certificate] = []
-    for file in files:
-        try:
-            data = file.read_bytes()
-            if pem.detect(data):
-                anchors += [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
-            else:
-                anchors.append(x509.Certificate.load(data))
-        except (OSError, ValueError, TypeError) as exc:
-            raise BadInput(
-                f"Không đọc được chứng thư gốc {file.name}", f"cannot read trust anchor {file.name}"
-            ) from exc
-    return anchors
 
 
 def verify_pdf(path: Path, anchors: list[x509.Certificate]) -> list[SignatureCheck]:
