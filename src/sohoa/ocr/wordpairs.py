@@ -3,14 +3,14 @@ its neighbours.
 
 Counts come from `data/vie-bigrams.txt`, built by scripts/build_ocr_language_data.py from about 18 million
 running syllables of Vietnamese legal text (the codified laws and decrees, public) and the project's own
-text; pairs seen fewer than three times are left out to keep the file small. The probability of a syllable
-after another is Witten-Bell smoothed:
-
-    P(w | p) = λ(p) · c(p, w) / c(p) + (1 - λ(p)) · P(w),    λ(p) = c(p) / (c(p) + T(p))
-
-with T(p) the number of different syllables seen after p and P(w) the add-one unigram; a syllable between
-two neighbours scores log P(w | previous) + log P(following | w), so both sides of a candidate count
-("thành phố chủ", not "thành phó chủ"), and a syllable at a line's end or before punctuation only its left.
+text; pairs seen fewer than three times are left out to keep the file small, and a pair far rarer than its
+spelling with other marks is counted as that spelling (a slip of the corpus: "thâm quyên"). The probability
+of a syllable after another is Witten-Bell smoothed over what the file keeps:
+    P(w | p) = c(p, w) / (c(p) + T(p)) + (1 - K(p) / (c(p) + T(p))) · P(w)
+with T(p) the number of different syllables seen after p in the kept pairs, K(p) the occurrences those
+pairs hold and P(w) the add-one unigram (the occurrences in pairs left out go to the unigram). A syllable
+between two neighbours scores log P(w | previous) + log P(following | w), so both sides of a candidate
+count ("thành phố chủ", not "thành phó chủ"); at a line's end or before punctuation only its left.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class PairModel:
     keys: np.ndarray
     counts: np.ndarray
     followers: np.ndarray  # T(p) by id: how many different syllables follow p
+    kept: np.ndarray  # by id: how many of p's occurrences are followed by a syllable of a shipped pair
     total: int
     vocabulary: int
 
@@ -58,8 +59,14 @@ class PairModel:
         kinds = int(self.followers[place]) if place is not None else 0
         if not seen or not kinds:
             return self.unigram(word)
-        weight = seen / (seen + kinds)
-        return weight * self.pair(previous, word) / seen + (1 - weight) * self.unigram(word)
+        # What the shipped pairs do not hold of p's occurrences (pairs seen once or twice were left out,
+        # and p ends lines) goes to the unigram with the Witten-Bell share: a word whose few pairs were
+        # all left out has no evidence against any follower, not evidence for all of them.
+        # (A pair merged from its slips (the build script's merge_slips) may hold more than p's own count.)
+        kept = int(self.kept[place])  # type: ignore[index]
+        spread = max(seen, kept) + kinds
+        rest = 1.0 - kept / spread
+        return self.pair(previous, word) / spread + rest * self.unigram(word)
 
     def score(self, word: str, previous: str | None, following: str | None) -> float:
         """log-probability of `word` between its neighbours (None at a line's end or across punctuation)."""
@@ -88,9 +95,11 @@ def model() -> PairModel:
             counts.append(int(parts[2]))
     key_array = np.frombuffer(keys, dtype=np.int64)
     order = np.argsort(key_array, kind="stable")
+    count_array = np.frombuffer(counts, dtype=np.int32)
     followers = np.bincount(key_array >> _SHIFT, minlength=len(ids)).astype(np.int32)
+    kept = np.bincount(key_array >> _SHIFT, weights=count_array, minlength=len(ids)).astype(np.int64)
     vocabulary = len(attested() | words.keys())
     return PairModel(
-        words, ids, key_array[order], np.frombuffer(counts, dtype=np.int32)[order], followers,
+        words, ids, key_array[order], count_array[order], followers, kept,
         sum(words.values()), vocabulary,
     )  # fmt: skip
