@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -67,23 +66,29 @@ def _all_in_memory(pages: list[tuple[Path, Path, int]], out: Path, *, title: str
     result.save(out)
 
 
-def child(mode: str, scan: Path, report: Path) -> None:
-    """One `sohoa ingest` in this process, then its peak memory and its largest worker's, in KiB."""
-    if mode == "in-memory":
-        import sohoa.ingest.derivatives
-
-        sohoa.ingest.derivatives.build_searchable_pdf = _all_in_memory  # type: ignore[assignment]
-    from sohoa.api.cli import main
-
-    sys.argv = ["sohoa", "ingest", str(scan)]
-    try:
-        main()
-    except SystemExit as done:
-        if done.code:
-            raise
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    report.write_text(f"{own} {workers}")
+# One `sohoa ingest` in a process of its own, then its peak memory and its largest worker's, in KiB. It is
+# started as `python -c`, not as this script, and loads this script only to swap in the old assembly: spawned
+# page workers and the forkserver load the parent's main script again, and this one's imports (img2pdf,
+# rich, the page generator) are no part of `sohoa ingest`.
+_CHILD = f"""
+import resource, sys
+mode, scan, report = sys.argv[1:4]
+if mode == "in-memory":
+    sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+    import pdf_memory
+    import sohoa.ingest.derivatives
+    sohoa.ingest.derivatives.build_searchable_pdf = pdf_memory._all_in_memory
+from sohoa.__main__ import main
+sys.argv = ["sohoa", "ingest", scan]
+try:
+    main()
+except SystemExit as done:
+    if done.code:
+        raise
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+open(report, "w").write(f"{{own}} {{workers}}")
+"""
 
 
 def scanned_pdf(path: Path, pages: int, folder: Path) -> None:
@@ -106,7 +111,7 @@ def run(mode: str, scan: Path, data: Path) -> Peaks:
     env = {**os.environ, "SOHOA_DATA_DIR": str(data)}
     start = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, __file__, "--child", mode, str(scan), str(report)],
+        [sys.executable, "-c", _CHILD, mode, str(scan), str(report)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -128,12 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, nargs="+", default=[500], help="page counts, one run each")
     parser.add_argument("--pdf", choices=list(MODES), default="streamed", help="searchable PDF assembly")
-    parser.add_argument("--child", nargs=3, metavar=("MODE", "SCAN", "REPORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        mode, scan, report = args.child
-        child(mode, Path(scan), Path(report))
-        return
     results: dict[int, Peaks] = {}
     with tempfile.TemporaryDirectory(prefix="sohoa-bench-pdfmem-") as tmp_name:
         for pages in args.pages:
