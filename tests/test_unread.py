@@ -73,3 +73,24 @@ def test_a_signature_block_under_a_seal_is_read() -> None:
     assert "Hoàng" not in without.split()
     assert "Hoàng" in with_it.split()
     assert with_it.split().count("TỊCH") > without.split().count("TỊCH")
+
+
+def test_what_was_read_without_confidence_gives_way_but_a_number_stays() -> None:
+    # The page's recognition read the second line's ink as a seal's ring would read ("@(", 30): unsure, it
+    # leaves the ink unread, and the sparse reading's "CHỦ TỊCH" takes its place. A code read unsure stays,
+    # and what the sparse reading finds over it is dropped: sparse reading does not read codes better.
+    page, words = _page_with_two_lines()
+    garbage = Word(text="@(", left=100, top=650, width=300, height=50, confidence=30, line=1)
+    code = Word(text="728/QĐ-UBND", left=450, top=650, width=300, height=50, confidence=30, line=1)
+
+    def read(sheet: np.ndarray) -> list[Word]:
+        top = int(np.where(sheet.min(axis=1) < 128)[0].min())
+        return [
+            Word(text="CHỦ", left=30, top=top, width=150, height=50, confidence=93, line=0),
+            Word(text="TỊCH", left=200, top=top, width=200, height=50, confidence=92, line=0),
+            Word(text="UBND", left=450, top=top, width=300, height=50, confidence=90, line=0),
+        ]
+
+    out = unread.read_unread(page, [*words, garbage, code], 300, read)
+    texts = [w.text for w in out]
+    assert "@(" not in texts and {"CHỦ", "TỊCH", "728/QĐ-UBND"} <= set(texts) and "UBND" not in texts

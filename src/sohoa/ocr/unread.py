@@ -120,6 +120,7 @@ def read_unread(gray: np.ndarray, words: list[Word], dpi: int, read: Reader) -> 
         sheet[y : y + y1 - y0, gap : gap + x1 - x0] = gray[y0:y1, x0:x1]
         bands.append((y, y + y1 - y0, x0 - gap, y0 - y))
         y += y1 - y0 + gap
+    staying = [w for w in words if _stays(w)]
     found: list[Word] = []
     for w in read(sheet):
         middle = w.top + w.height // 2
@@ -127,11 +128,19 @@ def read_unread(gray: np.ndarray, words: list[Word], dpi: int, read: Reader) -> 
         if band is None:
             continue
         moved = w.model_copy(update={"left": w.left + band[2], "top": w.top + band[3]})
-        if _worth_keeping(moved) and not _overlaps(moved, words) and not _overlaps(moved, found):
+        if _worth_keeping(moved) and not _overlaps(moved, staying) and not _overlaps(moved, found):
             found.append(moved)
     if not found:
         return words
-    return _in_order(words, found)
+    # What the page's recognition read here without confidence (a seal's ring read as "@(", a signature
+    # stroke as "SE") gives way to what was read here with it; a number or a code stays, which sparse
+    # reading does not read better.
+    kept = [w for w in words if _stays(w) or not _overlaps(w, found)]
+    return _in_order(kept, found)
+
+
+def _stays(word: Word) -> bool:
+    return word.confidence >= COVERED_CONFIDENCE or any(c.isdigit() for c in word.text)
 
 
 def _lines(words: Sequence[Word]) -> list[list[Word]]:
