@@ -155,6 +155,11 @@ def test_words_and_abbreviations_the_model_cannot_judge_are_kept() -> None:
     # A heading's misread syllable is spelt like a syllable: it is no abbreviation.
     heading = _line(("GIÁM", 96), ("ĐÓC", 92))
     assert [w.text for w in rescore.correct(heading, {})] == ["GIÁM", "ĐỐC"]
+    # So is one no rule of spelling allows ("uyé" is no rhyme) but other marks on its letters do.
+    title = _line(("QUYÉT", 91), ("ĐỊNH:", 96))
+    assert [w.text for w in rescore.correct(title, {})] == ["QUYẾT", "ĐỊNH:"]
+    codes = _line(("CTrTT", 60), ("NCL", 60), ("THADS", 60), ("LĐTBXH", 60), ("PCVP", 60))
+    assert rescore.correct(codes, {}) == codes
 
 
 def test_the_original_reading_survives_the_record_round_trip() -> None:

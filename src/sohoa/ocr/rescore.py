@@ -247,6 +247,12 @@ def _corrected(
     return out
 
 
+def _spelt_like(core: str) -> bool:
+    """Whether other marks on the same letters make a syllable: capitals that do ("QUYÉT" for QUYẾT) are a
+    heading's misread word, not an abbreviation."""
+    return any(syllables.is_valid(v) for v in syllables.mark_variants(core))
+
+
 def _place(
     word: Word, token: _Token, named: bool, choices: dict[tuple[int, int, int, int], WordChoices]
 ) -> list[tuple[str, float]] | None:
@@ -254,11 +260,12 @@ def _place(
     if not token.alpha:
         return None
     core = token.core.lower()
-    # Capitals no syllable could be spelt with are an abbreviation the word list lacks ("TT", "VT"; a
-    # heading's "ĐÓC" is a slip, spelt like one); a single letter is a list marker ("c)") as often as a
-    # word; a confident syllable of a name is the name ("Trương Hòa Bình", not "Trường": no corpus knows
-    # whom a paper names). They stay as read, and are context for their neighbours.
-    abbreviation = token.core.isupper() and not syllables.well_formed(token.core)
+    # Capitals no syllable could be spelt with, whatever their marks, are an abbreviation the word list
+    # lacks ("TT", "VT"; a heading's "ĐÓC" and "QUYÉT" are slips, spelt like one); a single letter is a
+    # list marker ("c)") as often as a word; a confident syllable of a name is the name ("Trương Hòa
+    # Bình", not "Trường": no corpus knows whom a paper names). They stay as read, and are context for
+    # their neighbours.
+    abbreviation = token.core.isupper() and not syllables.well_formed(token.core) and not _spelt_like(core)
     confident_name = named and word.confidence >= CONFIDENT and syllables.is_valid(core)
     if token.core in ADMIN or not 1 < len(core) <= 7 or abbreviation or confident_name:
         return [(core, 0.0)]
