@@ -43,3 +43,12 @@ def test_the_reading_tesseract_wrote_stays_in_the_record() -> None:
     assert text == "Sở GD&ĐT"
     assert (words[1].ocr_text, words[1].ocr_confidence) == ("GD&ĐÐT", 88.0)
     assert words[0].ocr_text is None
+
+
+@pytest.mark.parametrize(
+    ("read", "printed"),
+    [("cầẦn", "cần"), ("CẦầN", "CẦN"), ("Đổổi", "Đổổi"), ("ẦầN", "ẦầN"), ("Aa", "Aa")],
+)
+def test_a_marked_vowel_written_in_both_cases_keeps_the_words_case(read: str, printed: str) -> None:
+    # "cầẦn" on a real scan (vietadmin-3-p6); two of one case, or nothing to tell the case by, stay.
+    assert cleaned(read) == printed
