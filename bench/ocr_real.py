@@ -8,7 +8,7 @@ Each engine reads each page on its own:
   index), on a 2-process pool;
 - OCRmyPDF in its fastest comparable mode: `-l vie --rotate-pages --deskew --jobs 2 --output-type pdf
   --optimize 0 --sidecar` (install with `pip install -e '.[bench]'`; `make bench-ocr-real` does);
-- bare `tesseract IMAGE - -l vie`.
+- bare `tesseract IMAGE - -l vie`, one thread (OMP_THREAD_LIMIT=1).
 
 Prints one table per engine (words found as printed, words found without diacritics, character and word
 error rates, wall and CPU seconds per page) and one per page (words found as printed and folded, and
@@ -22,6 +22,7 @@ With --ablate, sohoa also reads the pages without its syllable correction (ocr.r
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -154,9 +155,14 @@ def run_ocrmypdf(images: list[Path], work: Path) -> Engine:
 
 
 def run_tesseract(images: list[Path]) -> Engine:
+    # One thread, as sohoa and OCRmyPDF run it: the CPU a page costs is what the table compares, and
+    # Tesseract's OpenMP threads spin while they wait (17 s of CPU for three pages where one thread took 5 s,
+    # beside the test servers' idle load).
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
     def read(image: Path) -> str:
         args = ["tesseract", str(image), "-", "-l", "vie"]
-        return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        return subprocess.run(args, capture_output=True, text=True, check=True, env=env).stdout
 
     return timed(Engine("tesseract -l vie"), images, read)
 
