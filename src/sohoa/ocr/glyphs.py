@@ -16,6 +16,8 @@ import re
 _LOOKALIKES = str.maketrans({"Ð": "Đ", "ð": "đ", "¡": "i"})
 _DOUBLED = re.compile(r"(Đ)Ð|(đ)ð")
 _NUMBER = re.compile(r"^([^\w]*)([\dilI|]*\d[\dilI|]*)([^\w]*)$")
+# Letters without a mark: "Aa" or "oO" in a word is something else (a code, a name), left alone.
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
 def cleaned(word: str) -> str:
@@ -39,7 +41,3 @@ def _one_of_each_case(word: str) -> str:
                 keep = a if a.islower() == lower else b
                 return word[:i] + keep + word[i + 2 :]
     return word
-
-
-# Letters without a mark: "Aa" or "oO" in a word is something else (a code, a name), left alone.
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz")

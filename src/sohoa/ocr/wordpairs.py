@@ -62,7 +62,7 @@ class PairModel:
         # What the shipped pairs do not hold of p's occurrences (pairs seen once or twice were left out,
         # and p ends lines) goes to the unigram with the Witten-Bell share: a word whose few pairs were
         # all left out has no evidence against any follower, not evidence for all of them.
-        # (A pair merged from its slips (the build script's merge_slips) may hold more than p's own count.)
+        # Pairs merged from their slips (merge_slips in the build script) may hold more than p's own count.
         kept = int(self.kept[place])  # type: ignore[index]
         spread = max(seen, kept) + kinds
         rest = 1.0 - kept / spread

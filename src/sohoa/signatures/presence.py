@@ -24,8 +24,10 @@ def may_be_signed(path: Path) -> bool:
 
 
 def _any_signed(fields: object, inherited: object, depth: int) -> bool:
-    if depth > _MAX_DEPTH or not isinstance(fields, pikepdf.Array):
-        return depth > _MAX_DEPTH
+    if depth > _MAX_DEPTH:
+        return True  # cannot tell: the signature check will look
+    if not isinstance(fields, pikepdf.Array):
+        return False
     for field in fields:
         if not isinstance(field, pikepdf.Dictionary):
             continue
