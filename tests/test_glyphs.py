@@ -37,7 +37,6 @@ def test_the_reading_tesseract_wrote_stays_in_the_record() -> None:
             tesseract.TsvWord("Sở", 10, 10, 40, 20, 96.0, (1, 1, 1)),
             tesseract.TsvWord("GD&ĐÐT", 60, 10, 90, 20, 88.0, (1, 1, 1)),
         ],
-        text_pdf=b"",
     )
     words, text = _words_and_text(recognition)
     assert text == "Sở GD&ĐT"

@@ -225,7 +225,7 @@ def test_the_page_reading_gives_the_paragraphs_to_the_correction() -> None:
     read += [tsv("mẽ", 0, 1, 73), tsv("tại", 100, 1, 96), tsv("xã", 200, 1, 96)]
     mark = (CharChoice("m", 99.0, (("m", 95.0),)), CharChoice("ẽ", 99.0, (("ẽ", 80.0), ("ẹ", 78.0))))
     choices = [WordChoices((0, 50, 90, 80), mark)]
-    words, text = _words_and_text(tesseract.Recognition(read, b"", choices), correct=True)
+    words, text = _words_and_text(tesseract.Recognition(read, choices), correct=True)
     assert text == "triển khai mạnh\nmẽ tại xã" and words[3].line == 1
 
 

@@ -1,8 +1,8 @@
-"""The searchable PDF: each page image at capture resolution with Tesseract's invisible text layer on top.
+"""The searchable PDF: each page image at capture resolution with its invisible text layer on top.
 
-The image pages come from img2pdf (JPEG embedded as is, no re-encoding) and the text layers from the same
-Tesseract run that produced the words; pikepdf lays each text page over its image page as a form XObject
-scaled to the page box, the way OCRmyPDF's sandwich renderer does. The pages are made one at a time into
+The image pages come from img2pdf (JPEG embedded as is, no re-encoding) and the text layers from the page's
+final words (ocr.textlayer); pikepdf lays each text page over its image page as a form XObject scaled to
+the page box, the way OCRmyPDF's sandwich renderer does. The pages are made one at a time into
 files and joined by qpdf from those files, so a long document is never held in memory whole (a 192-page
 scan once peaked at 708 MB when every page's image was held until the save).
 

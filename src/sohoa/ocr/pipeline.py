@@ -1,9 +1,10 @@
 """One page in, what it says out: blank verdict, orientation, deskew, border crop, recognition, review flags.
 
 The page is analysed on a small copy (about 100 dpi) and transformed at full resolution once; Tesseract then
-reads it once, giving the words and the text layer of the searchable PDF together. Which way up the page is,
-ocr.orientation decides: from the text lines on the small copy, Tesseract's OSD only on pages whose lines do
-not tell, and a page read with little confidence has its orientation checked again by OCR.
+reads it once, and the searchable PDF's text layer is written from the words kept (ocr.textlayer). Which
+way up the page is, ocr.orientation decides: from the text lines on the small copy, Tesseract's OSD only on
+pages whose lines do not tell, and a page read with little confidence has its orientation checked again by
+OCR.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sohoa.ocr import cleanup, glyphs, orientation, rescore, tesseract, unread
 from sohoa.ocr.alternatives import by_box
 from sohoa.ocr.blank import is_blank
 from sohoa.ocr.options import OcrOptions
-from sohoa.ocr.pdf import blank_text_pdf
+from sohoa.ocr.textlayer import text_layer_pdf
 from sohoa.records.models import PageAnalysis, Word
 
 __all__ = ["OcrOptions", "PageOutput", "process_page"]
@@ -32,7 +33,7 @@ _DEFAULT_DPI = 300
 class PageOutput:
     analysis: PageAnalysis
     image: np.ndarray  # cleaned page: upright, straight, cropped; colour kept
-    text_pdf: bytes  # one-page PDF holding only the invisible text layer for `image` at `analysis.dpi`
+    text_pdf: bytes  # one-page PDF holding only the invisible text layer of the words (ocr.textlayer)
 
 
 def encode_page_image(image: np.ndarray, *, quality: int = 85) -> bytes:
@@ -192,7 +193,7 @@ def process_page(
         cleaned = image[y0:y1, x0:x1]
         h, w = cleaned.shape[:2]
         analysis = PageAnalysis(text="", blank=True, width=w, height=h, dpi=dpi)
-        return PageOutput(analysis, cleaned, blank_text_pdf(w, h, dpi))
+        return PageOutput(analysis, cleaned, text_layer_pdf([], w, h, dpi))
     if blank_unsure:
         reasons.append("maybe_blank")
 
@@ -230,7 +231,7 @@ def process_page(
         dpi=dpi,
         dhash=difference_hash(page.cleaned),
     )
-    return PageOutput(analysis, page.cleaned, page.recognition.text_pdf)
+    return PageOutput(analysis, page.cleaned, text_layer_pdf(page.words, w, h, dpi))
 
 
 def difference_hash(image: np.ndarray) -> str:

@@ -1,8 +1,9 @@
 """The one place that runs the `tesseract` executable: arguments, version probe, timeouts, errors.
 
-Each page costs one recognition run that writes the words (TSV), a text-only PDF page (the invisible text
-layer), so the searchable PDF never needs a second OCR pass, and, when asked, the characters the recognizer
-weighed at each place (hOCR with `lstm_choice_mode=2`, read by ocr.alternatives for ocr.rescore).
+Each page costs one recognition run that writes the words (TSV) and, when asked, the characters the
+recognizer weighed at each place (hOCR with `lstm_choice_mode=2`, read by ocr.alternatives for
+ocr.rescore). The searchable PDF's text layer is written from the page's final words (ocr.textlayer), not
+by Tesseract.
 Orientation detection (OSD) runs separately on a small copy of the page. OMP_THREAD_LIMIT=1: pages are
 already spread over the cores by the caller, and Tesseract's own threads would only fight them.
 """
@@ -47,6 +48,22 @@ def version() -> str:
         ) from exc
     match = re.search(r"tesseract\s+v?(\S+)", out.stdout + out.stderr)
     return match.group(1) if match else "unknown"
+
+
+@lru_cache(maxsize=1)
+def tessdata_dir() -> Path:
+    """Where Tesseract finds its models (TESSDATA_PREFIX when set), as it reports it."""
+    try:
+        out = subprocess.run(
+            ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        version()  # raises the clear "not installed" message
+        raise
+    match = re.search(r'"([^"]+)"', out.stdout + out.stderr)
+    if match is None:
+        raise OcrError("Không rõ thư mục dữ liệu của Tesseract", "cannot tell where Tesseract keeps its data")
+    return Path(match.group(1))
 
 
 def engine_name() -> str:
@@ -113,7 +130,6 @@ class TsvWord:
 @dataclass(frozen=True, slots=True)
 class Recognition:
     words: list[TsvWord]
-    text_pdf: bytes
     choices: list[WordChoices] = field(default_factory=list)  # with `alternatives=True`
 
 
@@ -152,11 +168,10 @@ def recognize(
     timeout: float = 300,
     max_dpi: int | None = None,
 ) -> Recognition:
-    """One recognition: words with boxes and confidence, and the page's invisible text layer as a PDF.
+    """One recognition: words with boxes and confidence.
 
     With `max_dpi`, a page finer than that is read from a copy resampled to `max_dpi` (see `reading_scale`);
-    the boxes come back in the page's own pixels and the text layer keeps the page's size, so callers see
-    no difference but the time.
+    the boxes come back in the page's own pixels, so callers see no difference but the time.
 
     `user_words` is a file of extra words, one a line, that the recognizer prefers when the pixels allow.
     With `alternatives`, the same run also lists each character's alternatives (`Recognition.choices`); it
@@ -184,18 +199,14 @@ def recognize(
                 str(psm),
                 "--dpi",
                 str(dpi),
-                "-c",
-                "textonly_pdf=1",
                 "tsv",
-                "pdf",
                 *choice_args,
             ],
             timeout,
         )
         tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
-        pdf = base.with_suffix(".pdf").read_bytes()
         hocr = base.with_suffix(".hocr").read_text(encoding="utf-8") if alternatives else ""
-    recognition = Recognition(parse_tsv(tsv), pdf, parse_hocr(hocr) if hocr else [])
+    recognition = Recognition(parse_tsv(tsv), parse_hocr(hocr) if hocr else [])
     return recognition if scale == 1 else _boxes_scaled(recognition, 1 / scale)
 
 
@@ -230,7 +241,7 @@ def _boxes_scaled(recognition: Recognition, factor: float) -> Recognition:
         WordChoices((at(c.box[0]), at(c.box[1]), at(c.box[2]), at(c.box[3])), c.chars)
         for c in recognition.choices
     ]
-    return Recognition(words, recognition.text_pdf, choices)
+    return Recognition(words, choices)
 
 
 def quick_confidence(
