@@ -87,7 +87,9 @@ def _region_words(crop: np.ndarray, dpi: int, options: OcrOptions, correct: bool
     """A region the page's recognition left unread, read as sparse text (ocr.unread)."""
     # Without the characters' choices: a word is kept from here only when Tesseract is sure of it, and the
     # correction's pair counts still weigh its marks. With the choices, no word more was found on the real
-    # scans or the generated pages, for about 0.05 s a page of writing and parsing them.
+    # scans or the generated pages, for about 0.05 s a page of writing and parsing them. At the page's
+    # reading resolution, as the page itself was read: on the real scans that found one word more (5,335
+    # of 5,420) for 13% less of this run's time.
     recognition = tesseract.recognize(
         crop,
         dpi,
@@ -95,6 +97,7 @@ def _region_words(crop: np.ndarray, dpi: int, options: OcrOptions, correct: bool
         psm=11,
         user_words=tesseract.ADMIN_WORDS if options.admin_words else None,
         timeout=options.timeout,
+        max_dpi=options.ocr_dpi,
     )
     return _words_and_text(recognition, correct)[0]
 
