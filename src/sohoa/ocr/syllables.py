@@ -72,6 +72,9 @@ def split_tone(syllable: str) -> tuple[str, str | None]:
     return nfc("".join(kept)), tone
 
 
+# A page asks about the same few hundred words tens of thousands of times (each candidate of each word of
+# each run): the two tests below are remembered.
+@lru_cache(maxsize=1 << 16)
 def skeleton(syllable: str) -> str:
     """The bare letters: lowercase, no tone, no vowel marks, đ as d ("Truyền" -> "truyen")."""
     bare = "".join(c for c in unicodedata.normalize("NFD", syllable.lower()) if not unicodedata.combining(c))
@@ -118,6 +121,7 @@ def attested() -> frozenset[str]:
     return frozenset(nfc(line) for line in lines)
 
 
+@lru_cache(maxsize=1 << 16)
 def is_valid(syllable: str) -> bool:
     """A Vietnamese syllable as written: well formed and attested (case ignored)."""
     word = nfc(syllable).lower()
