@@ -1,4 +1,5 @@
-"""Cost per page (issue 23): the page workers start, and load the page work, while the file is inspected."""
+"""Cost per page (issue 23): the page workers start, and load the page work, while the file is inspected;
+they run OpenCV on one thread each."""
 
 from __future__ import annotations
 
@@ -30,3 +31,19 @@ def test_warming_an_inline_executor_does_nothing() -> None:
     executor = InlineExecutor()
     executor.warm()
     assert list(executor.map_unordered(_page_work_loaded, [1])) == ["sohoa.ingest.pages" in sys.modules]
+
+
+def _opencv_threads(_: int) -> int:
+    import cv2
+
+    return cv2.getNumThreads()
+
+
+def test_a_page_worker_runs_opencv_on_one_thread() -> None:
+    # Pages are spread over the cores a process each; OpenCV's own threads (one a core by default) would only
+    # fight the other workers for them.
+    executor = LocalProcessExecutor(2)
+    try:
+        assert set(executor.map_unordered(_opencv_threads, range(4))) == {1}
+    finally:
+        executor.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from sohoa.errors import CorruptFile
@@ -16,6 +17,11 @@ from sohoa.ocr.pipeline import process_page
 from sohoa.ocr.rasterize import load_image, page_pixels
 from sohoa.ocr.reading import PageReading, read_page, read_pixels
 from sohoa.scanners.coversheet import read_cover
+
+# Pages are spread over the cores one process each (as Tesseract runs on one thread): OpenCV's own threads
+# would only fight the other page workers for them. On the real scans in two workers this saved 6% of the
+# Python side's CPU time (5.5 against 5.85 s for 15 pages), with the same wall time.
+cv2.setNumThreads(1)
 
 
 def load_page(task: PageTask) -> tuple[np.ndarray, int]:
