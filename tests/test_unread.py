@@ -94,3 +94,21 @@ def test_what_was_read_without_confidence_gives_way_but_a_number_stays() -> None
     out = unread.read_unread(page, [*words, garbage, code], 300, read)
     texts = [w.text for w in out]
     assert "@(" not in texts and {"CHỦ", "TỊCH", "728/QĐ-UBND"} <= set(texts) and "UBND" not in texts
+
+
+def test_ink_at_the_page_edge_is_a_region_inside_the_page_and_is_read() -> None:
+    # A signer's name printed to the sheet's bottom right corner: the region's padding would run past the edge.
+    page = np.full((1200, 1000), 255, dtype=np.uint8)
+    cv2.putText(page, "TRAN VAN AN", (560, 1190), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 4)
+    boxes = unread.regions(page, [], dpi=300)
+    assert len(boxes) == 1
+    x0, y0, x1, y1 = boxes[0]
+    assert 0 <= x0 < x1 <= 1000 and 0 <= y0 < y1 <= 1200 and y1 == 1200
+    seen: list[np.ndarray] = []
+
+    def read(sheet: np.ndarray) -> list[Word]:
+        seen.append(sheet)
+        return []
+
+    assert unread.read_unread(page, [], 300, read) == []
+    assert len(seen) == 1
