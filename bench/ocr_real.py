@@ -4,8 +4,8 @@ The pages are tests/data/real_scans/ (SOURCES.md says where each comes from): re
 images of Vietnamese administrative letters, each beside the printed text typed from it (`NAME.txt`).
 Each engine reads each page on its own:
 
-- sohoa: `ingest_file` on the image, the path `sohoa ingest` takes (clean-up, OCR, searchable PDF, store,
-  index), on a 2-process pool;
+- sohoa: `ingest_file` on each image, the path `sohoa ingest` takes (clean-up, OCR, searchable PDF, store,
+  index), on a 2-process pool, in a process of its own (bench/_sohoa_child.py says why);
 - OCRmyPDF in its fastest comparable mode: `-l vie --rotate-pages --deskew --jobs 2 --output-type pdf
   --optimize 0 --sidecar` (install with `pip install -e '.[bench]'`; `make bench-ocr-real` does);
 - bare `tesseract IMAGE - -l vie`, one thread (OMP_THREAD_LIMIT=1).
@@ -38,12 +38,8 @@ from rich.console import Console
 from rich.table import Table
 
 from _ocr_score import error_rates, word_counts
+from _sohoa_child import ingest_in_child
 from _table import SideBySide
-from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.executor import LocalProcessExecutor
-from sohoa.ocr.pipeline import OcrOptions
-from sohoa.search.sqlite import SqliteIndex
-from sohoa.storage import FilesystemStore
 
 PAGES = Path(__file__).resolve().parent.parent / "tests" / "data" / "real_scans"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
@@ -85,31 +81,10 @@ def timed(engine: Engine, images: list[Path], read: Callable[[Path], str]) -> En
     return engine
 
 
-def run_sohoa(
-    images: list[Path], work: Path, name: str = "sohoa", options: OcrOptions | None = None
-) -> Engine:
-    store = FilesystemStore(work / name / "store")
-    index = SqliteIndex(work / name / "index.sqlite3")
-    executor = LocalProcessExecutor(2)
-
-    def read(image: Path) -> str:
-        outcome = ingest_file(
-            image,
-            store=store,
-            index=index,
-            meta=IngestMeta(name=image.name),
-            executor=executor,
-            options=options,
-        )
-        return "\n".join(page.text for page in outcome.document.pages)
-
-    cpu = cpu_now()
-    try:
-        engine = timed(Engine(name), images, read)
-    finally:
-        executor.close()  # the pool's workers are reaped here, so their CPU time is counted
-    engine.cpu = cpu_now() - cpu
-    return engine
+def run_sohoa(images: list[Path], work: Path, name: str = "sohoa", options: dict | None = None) -> Engine:
+    """`options`: OcrOptions fields to set (the defaults otherwise)."""
+    run = ingest_in_child(images, work / name, options)
+    return Engine(name, ["\n".join(pages) for pages in run.pages], run.walls, run.cpu)
 
 
 def run_ocrmypdf(images: list[Path], work: Path) -> Engine:
@@ -187,7 +162,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     engines = [run_sohoa(images, work), run_ocrmypdf(images, work), run_tesseract(images)]
     if args.ablate:  # what the syllable correction adds, on the same pages in the same run
-        engines.append(run_sohoa(images, work, "sohoa-uncorrected", OcrOptions(correct_syllables=False)))
+        engines.append(run_sohoa(images, work, "sohoa-uncorrected", {"correct_syllables": False}))
     for engine in engines:
         for image, text in zip(images, engine.texts, strict=True):
             (work / f"{image.stem}.{engine.name.split()[0]}.out.txt").write_text(text, encoding="utf-8")

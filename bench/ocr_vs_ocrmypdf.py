@@ -5,7 +5,8 @@ skewed, turned 90/180/270, noisy, blurred, JPEG'd, dark lid borders, yellowed pa
 signature, a bordered receipt table, a phone-like perspective, a sparse turned page, a blank back. All pages
 go into one PDF, which each contestant turns into a searchable PDF and text:
 
-- sohoa: `ingest_file` (rasterize, clean up, OCR, searchable PDF, store, index) on a 2-process pool;
+- sohoa: `ingest_file` (rasterize, clean up, OCR, searchable PDF, store, index) on a 2-process pool, in a
+  process of its own (bench/_sohoa_child.py says why);
 - OCRmyPDF at its defaults (PDF/A output) and in its fastest comparable mode (`--output-type pdf
   --optimize 0`), both with `-l vie --rotate-pages --deskew --jobs 2 --sidecar`.
 
@@ -25,6 +26,7 @@ import argparse
 import importlib.util
 import io
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,12 +39,8 @@ from rich.console import Console
 from rich.table import Table
 
 from _ocr_score import error_rates, norm
-from sohoa.ingest import IngestMeta, ingest_file
-from sohoa.ingest.executor import LocalProcessExecutor
-from sohoa.ocr.pipeline import OcrOptions
+from _sohoa_child import ingest_in_child
 from sohoa.samples.scangen import Degradation, blank_back, make_page
-from sohoa.search.sqlite import SqliteIndex
-from sohoa.storage import FilesystemStore
 
 # (kind, degradation, dpi, lines, table)
 PAGES: list[tuple[str, Degradation, int, int, bool]] = [
@@ -118,21 +116,12 @@ ABLATIONS: dict[str, dict[str, bool]] = {
 }
 
 
-def run_sohoa(pdf: Path, work: Path, name: str = "sohoa", options: OcrOptions | None = None) -> Run:
+def run_sohoa(pdf: Path, work: Path, name: str = "sohoa", options: dict[str, bool] | None = None) -> Run:
+    """`options`: OcrOptions fields to set (the defaults otherwise); the searchable PDF is left in `work`."""
     slug = "".join(c if c.isalnum() else "-" for c in name)
-    store = FilesystemStore(work / f"store-{slug}")
-    index = SqliteIndex(work / f"index-{slug}.sqlite3")
-    executor = LocalProcessExecutor(2)
-    cpu, start = cpu_now(), time.perf_counter()
-    try:
-        outcome = ingest_file(
-            pdf, store=store, index=index, meta=IngestMeta(name=pdf.name), executor=executor, options=options
-        )
-    finally:
-        executor.close()  # workers are reaped here, so their CPU time is counted
-    wall, cpu = time.perf_counter() - start, cpu_now() - cpu
-    store.download(outcome.document.searchable_pdf_key or "", work / f"{slug}.pdf")
-    return Run(name, wall, cpu, [p.text for p in outcome.document.pages])
+    run = ingest_in_child([pdf], work / slug, options)
+    shutil.copyfile(work / slug / f"{pdf.stem}.pdf", work / f"{slug}.pdf")
+    return Run(name, run.wall, run.cpu, run.pages[0])
 
 
 # OCRmyPDF's command lowers its own priority (os.nice(5)) before it starts; on a machine shared with other
@@ -193,7 +182,7 @@ def main() -> None:
             run_ocrmypdf(pdf, work, "ocrmypdf default", []),
         ]
         if args.ablate:
-            runs += [run_sohoa(pdf, work, name, OcrOptions(**change)) for name, change in ABLATIONS.items()]
+            runs += [run_sohoa(pdf, work, name, change) for name, change in ABLATIONS.items()]
         for run in runs:
             totals = engines.setdefault(run.name, Totals(run.name))
             totals.wall += run.wall
