@@ -26,7 +26,8 @@ from pyhanko_certvalidator import ValidationContext
 from rich.console import Console
 
 from _table import SideBySide, percentile
-from sohoa.ocr.pdf import blank_text_pdf, build_searchable_pdf
+from sohoa.ocr.pdf import build_searchable_pdf
+from sohoa.ocr.textlayer import text_layer_pdf
 from sohoa.records.signatures import SignatureVerdict, SignerRole
 from sohoa.samples.pki import issue, make_ca
 from sohoa.samples.scangen import make_page
@@ -44,7 +45,7 @@ def make_pdf(path: Path, pages: int, seed: int) -> Path:
         page.image.convert("RGB").save(jpeg, quality=85, dpi=(300, 300))
         width, height = page.image.size
         text = path.with_suffix(f".{n}.text.pdf")
-        text.write_bytes(blank_text_pdf(width, height, 300))
+        text.write_bytes(text_layer_pdf([], width, height, 300))
         parts.append((jpeg, text, 300))
     build_searchable_pdf(parts, path)
     for jpeg, text, _ in parts:

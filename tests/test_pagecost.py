@@ -21,7 +21,7 @@ import sohoa
 from sohoa.errors import TooLarge
 from sohoa.ingest.pipeline import ingest_file
 from sohoa.ingest.sniff import Limits, inspect
-from sohoa.ocr.pdf import blank_text_pdf
+from sohoa.ocr.textlayer import text_layer_pdf
 from sohoa.samples.scangen import render_page
 from sohoa.search.base import SearchQuery
 from sohoa.search.sqlite import SqliteIndex
@@ -67,7 +67,7 @@ def _pages(folder: Path, count: int) -> list[tuple[str, str, int]]:
         noise = rng.integers(0, 256, (800, 600), dtype=np.uint8)
         jpeg.write_bytes(cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
         text = folder / f"{n}.text.pdf"
-        layer = _text_layer(f"trang {n}", 432, 576) if n % 10 == 0 else blank_text_pdf(600, 800, 100)
+        layer = _text_layer(f"trang {n}", 432, 576) if n % 10 == 0 else text_layer_pdf([], 600, 800, 100)
         text.write_bytes(layer)
         parts.append((str(jpeg), str(text), 100))
     return parts

@@ -97,7 +97,7 @@ def test_what_was_read_without_confidence_gives_way_but_a_number_stays() -> None
 
 
 def test_ink_at_the_page_edge_is_a_region_inside_the_page_and_is_read() -> None:
-    # A signer's name printed to the sheet's bottom right corner: the region's padding would run past the edge.
+    # A signer's name printed to the sheet's bottom right corner: the region's padding would run off the page.
     page = np.full((1200, 1000), 255, dtype=np.uint8)
     cv2.putText(page, "TRAN VAN AN", (560, 1190), cv2.FONT_HERSHEY_SIMPLEX, 1.5, 0, 4)
     boxes = unread.regions(page, [], dpi=300)

@@ -24,15 +24,6 @@ import pikepdf
 from PIL import ImageCms
 
 
-def blank_text_pdf(width_px: int, height_px: int, dpi: int) -> bytes:
-    """A one-page PDF with no text, the size of the page: the text layer of a blank page."""
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(width_px * 72 / dpi, height_px * 72 / dpi))
-    buf = io.BytesIO()
-    pdf.save(buf)
-    return buf.getvalue()
-
-
 @lru_cache(maxsize=1)
 def _srgb_profile() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
