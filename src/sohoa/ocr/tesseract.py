@@ -57,9 +57,10 @@ def tessdata_dir() -> Path:
         out = subprocess.run(
             ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30, check=True
         )
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError) as exc:
         version()  # raises the clear "not installed" message
-        raise
+        message = f"tesseract --list-langs failed: {exc}"
+        raise OcrError("Tesseract không liệt kê được dữ liệu", message) from exc
     match = re.search(r'"([^"]+)"', out.stdout + out.stderr)
     if match is None:
         raise OcrError("Không rõ thư mục dữ liệu của Tesseract", "cannot tell where Tesseract keeps its data")

@@ -10,8 +10,8 @@ The layer is laid out the way Tesseract's own is, so viewers treat it the same: 
 (invisible), Tesseract's one-glyph "GlyphLessFont" (pdf.ttf from its tessdata) as a Type0 font whose
 character codes are the UTF-16 code units and map to themselves in the ToUnicode CMap, every code drawn
 with the one glyph, half an em wide, from the baseline to one em above. Each word is stretched across its
-box (Tz) on its line's baseline, with the line's height as the font size, so a selection covers the printed
-word and extracted text keeps one line per OCR line.
+box (Tz) on its line's baseline, with the line's usual word height as the font size, so a selection covers
+the printed word and extracted text keeps one line per OCR line.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sohoa.ocr.errors import OcrError
 from sohoa.ocr.tesseract import tessdata_dir
 from sohoa.records.models import Word
 
-_FONT = pikepdf.Name("/F1")
+_FONT = "/F1"  # the layer's one font, by its name in the page's resources
 _GLYPH_WIDTH = 0.5  # of the font size: the glyph's advance (DW 500)
 _GAP = 0.25  # of the font size: the least room left between a word's glyphs and the next word's
 _REPLACEMENT = "\ufffd"
@@ -64,8 +64,9 @@ def _font_program() -> bytes:
 
 
 def _font(pdf: pikepdf.Pdf) -> pikepdf.Dictionary:
-    program = pdf.make_stream(_font_program())
-    program.Length1 = len(_font_program())
+    font_file = _font_program()
+    program = pdf.make_stream(font_file)
+    program.Length1 = len(font_file)
     descriptor = pikepdf.Dictionary(
         Type=pikepdf.Name.FontDescriptor,
         FontName=pikepdf.Name.GlyphLessFont,
@@ -85,8 +86,8 @@ def _font(pdf: pikepdf.Pdf) -> pikepdf.Dictionary:
         CIDSystemInfo=pikepdf.Dictionary(Registry="Adobe", Ordering="Identity", Supplement=0),
         FontDescriptor=descriptor,
         DW=int(_GLYPH_WIDTH * 1000),
-        # Every code is drawn with glyph 1, the font's one glyph (PDF/A wants the map, not /Identity,
-        # when the codes are not glyph numbers).
+        # Every code is drawn with glyph 1, the font's one glyph, as in Tesseract's own layer: the codes
+        # are UTF-16 units, not glyph numbers.
         CIDToGIDMap=pdf.make_stream(b"\x00\x01" * 65536),
     )
     return pikepdf.Dictionary(
@@ -127,7 +128,7 @@ def content(words: Sequence[Word], height_px: int, dpi: int) -> bytes:
         size_px = median(w.height for w in line)
         size = size_px * pt
         baseline = (height_px - median(w.top + w.height for w in line)) * pt
-        ops.append(f"BT 3 Tr /F1 {_n(size)} Tf")
+        ops.append(f"BT 3 Tr {_FONT} {_n(size)} Tf")
         for w, after in zip(line, [*line[1:], None], strict=True):
             span = w.width
             if after is not None:
@@ -152,7 +153,7 @@ def text_layer_pdf(words: Sequence[Word], width_px: int, height_px: int, dpi: in
     stream = content(words, height_px, dpi)
     if stream:
         page = pdf.pages[0]
-        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary({str(_FONT): _font(pdf)}))
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary({_FONT: _font(pdf)}))
         page.Contents = pdf.make_stream(stream)
     out = io.BytesIO()
     pdf.save(out, compress_streams=True)
