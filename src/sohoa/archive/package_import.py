@@ -40,6 +40,7 @@ from sohoa.records.packages import DossierGrant, ImportReport, PackageImport
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
 from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
+from sohoa.storage.once import put_file_once
 
 _CONTENT_TYPES = {"json": "application/json", "pdf": "application/pdf", "jpg": "image/jpeg"}
 
@@ -56,13 +57,6 @@ class _Tally:
             self.present += 1
 
 
-def _held(store: ObjectStore, key: str, sha256: str) -> bool:
-    try:
-        return store.stat(key).sha256 == sha256
-    except ObjectNotFound:
-        return False
-
-
 def _sha(path: Path) -> str:
     with path.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
@@ -70,10 +64,7 @@ def _sha(path: Path) -> str:
 
 def _put_file(store: ObjectStore, key: str, path: Path, media_type: str, *, locked: bool) -> bool:
     """Store the file under `key` unless the same bytes are there; True if written."""
-    if _held(store, key, _sha(path)):
-        return False
-    store.put_file(key, path, content_type=media_type, locked=locked)
-    return True
+    return put_file_once(store, key, path, sha256=_sha(path), content_type=media_type, locked=locked)
 
 
 def _create(store: ObjectStore, key: str, data: bytes) -> bool:

@@ -26,8 +26,9 @@ from sohoa.records.codes import result_code
 from sohoa.records.models import Document, Page, PageSummary
 from sohoa.search.base import SearchIndex
 from sohoa.storage import keys
-from sohoa.storage.base import ObjectExists, ObjectNotFound, ObjectStore
+from sohoa.storage.base import ObjectExists, ObjectStore
 from sohoa.storage.manifests import write_manifest
+from sohoa.storage.once import put_file_once
 
 
 class ReadPage(Protocol):
@@ -51,14 +52,10 @@ def store_master(
     store: ObjectStore, doc_id: str, path: Path, sha: str, extension: str, media_type: str
 ) -> str:
     """Keep the file as captured under its document; returns its key. Masters are write-once: after a
-    crash the same bytes may already be there, which is fine."""
+    crash, or while the same file is committed side by side, the same bytes may already be there (or
+    arrive between the look and the write), which is fine; other bytes under the key stay refused."""
     key = keys.document_master(doc_id, sha, extension)
-    try:
-        if store.stat(key).sha256 == sha:
-            return key
-    except ObjectNotFound:
-        pass
-    store.put_file(key, path, content_type=media_type, locked=True)
+    put_file_once(store, key, path, sha256=sha, content_type=media_type, locked=True)
     return key
 
 
