@@ -13,8 +13,13 @@ STAMP := $(VENV)/.installed
 # wait on servers and subprocesses, not on the CPU. Tests that stop or kill servers use sets of their own.
 TEST_WORKERS ?= 2
 # sane-utils: scanimage, for `sohoa scan` (and SANE's test device in the suite)
+# libtesseract-dev, libleptonica-dev, pkg-config, g++: tesserocr (Tesseract's library in the page workers) is
+# built against Debian's libtesseract, the one the `tesseract` command and its models come with.
 DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-vie poppler-utils fonts-dejavu-core fonts-noto-core fonts-liberation2 \
-	sane-utils
+	sane-utils libtesseract-dev libleptonica-dev pkg-config g++
+# tesserocr's wheels carry a Tesseract of their own (5.5 where Debian 12 has 5.3): every pip below builds it
+# from source instead.
+export PIP_NO_BINARY := tesserocr
 # For the test suite's real servers: Elasticsearch runs on Java 17 and is fetched with Maven; MinIO is built
 # with the Go toolchain the machine carries (Debian's golang is too old for it).
 # softhsm2: a PKCS#11 token in a folder, standing in for an official's USB signing token.

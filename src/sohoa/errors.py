@@ -87,7 +87,7 @@ class NotFound(SohoaError):
 
 
 class ServiceUnavailable(SohoaError):
-    """A backend server (MinIO, Elasticsearch) cannot be reached."""
+    """A backend server (MinIO, Elasticsearch) cannot be reached, or a page worker died under a task."""
 
     exit_code = ExitCode.UNAVAILABLE
     http_status = 503

@@ -13,8 +13,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol, TypeVar
 
+from sohoa.errors import ServiceUnavailable
 from sohoa.ingest.heap import give_back_large_blocks
 
 T = TypeVar("T")
@@ -123,10 +125,26 @@ class LocalProcessExecutor:
                     return
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool as exc:
+                        self._drop(pool)
+                        raise ServiceUnavailable(
+                            "Tiến trình đọc trang dừng đột ngột; hãy gửi lại tệp",
+                            "a page worker stopped while reading (killed or crashed); send the file again",
+                        ) from exc
+                    yield result
         finally:
             for future in pending:
                 future.cancel()
+
+    def _drop(self, pool: ProcessPoolExecutor) -> None:
+        """Forget a pool one of whose workers died (the kernel's OOM killer, a crash in Tesseract's library):
+        such a pool takes no more tasks, and the next file gets a new one."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         with self._lock:

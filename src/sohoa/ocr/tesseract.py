@@ -1,11 +1,20 @@
-"""The one place that runs the `tesseract` executable: arguments, version probe, timeouts, errors.
+"""The one place that drives Tesseract: its library, loaded in the reading process (tesserocr), each model
+kept loaded between pages, time limits and errors.
 
-Each page costs one recognition run that writes the words (TSV) and, when asked, the characters the
-recognizer weighed at each place (hOCR with `lstm_choice_mode=2`, read by ocr.alternatives for
-ocr.rescore). The searchable PDF's text layer is written from the page's final words (ocr.textlayer), not
-by Tesseract.
-Orientation detection (OSD) runs separately on a small copy of the page. OMP_THREAD_LIMIT=1: pages are
-already spread over the cores by the caller, and Tesseract's own threads would only fight them.
+Each page costs one recognition that gives the words (TSV) and, when asked, the characters the recognizer
+weighed at each place (hOCR with `lstm_choice_mode=2`, read by ocr.alternatives for ocr.rescore). The
+searchable PDF's text layer is written from the page's final words (ocr.textlayer), not by Tesseract.
+Orientation detection (OSD) runs separately on a small copy of the page.
+
+In the process rather than as the `tesseract` command: the command loads the model, its dictionaries and the
+administrative words again for every run, and a page is two runs (the page and its unread regions). On the
+15 real scans at 200 dpi, the page runs alone took 14.3 s of CPU this way against 16.4 s as commands, and
+the same words were read there and on the generated pages. Only some confidences moved: the administrative
+words given as the model loads weigh on the words around them ("UBND" 91 → 96), where the command's
+`--user-words` left them as without the list. An engine is kept per thread (Tesseract's API is not for
+sharing between threads) and per language and word list. OMP_THREAD_LIMIT=1 (set before the library
+loads): pages are already spread over the cores by the caller, and Tesseract's own threads would only fight
+them.
 """
 
 from __future__ import annotations
@@ -14,85 +23,93 @@ import csv
 import io
 import os
 import re
-import subprocess
-import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+os.environ["OMP_THREAD_LIMIT"] = "1"  # read by OpenMP as the library loads, just below
+
 import cv2
 import numpy as np
+import tesserocr
 
 from sohoa.errors import TooSlow
 from sohoa.ocr.alternatives import WordChoices, parse_hocr
 from sohoa.ocr.errors import OcrError
-
-_ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 # Abbreviations of Vietnamese administrative papers that Tesseract's Vietnamese dictionary lacks: the document
 # type codes of Decree 30/2020 (appendix III), ministries, departments and courts, and the everyday ones of a
 # one-stop counter (TTHC, CCCD, QSDĐ...). Without them the LSTM reads "TTHC" as "THC" or "'TTHC" now and then.
 ADMIN_WORDS = Path(__file__).with_name("data") / "vie-admin.user-words"
 
+_TSV_HEADER = (
+    "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+)
+# Each page's own: set before every recognition, as the command line sets them for one run.
+_CHOICES_ON = {"lstm_choice_mode": "2", "lstm_choice_iterations": "2", "hocr_char_boxes": "1"}
+_CHOICES_OFF = {"lstm_choice_mode": "0"}
+_engines = threading.local()
+
 
 @lru_cache(maxsize=1)
 def version() -> str:
-    try:
-        out = subprocess.run(
-            ["tesseract", "--version"], capture_output=True, text=True, timeout=30, check=True
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise OcrError(
-            "Không tìm thấy Tesseract (cài gói tesseract-ocr, tesseract-ocr-vie)",
-            "tesseract not found: install tesseract-ocr and tesseract-ocr-vie",
-        ) from exc
-    match = re.search(r"tesseract\s+v?(\S+)", out.stdout + out.stderr)
+    match = re.search(r"tesseract\s+v?(\S+)", tesserocr.tesseract_version())
     return match.group(1) if match else "unknown"
 
 
 @lru_cache(maxsize=1)
 def tessdata_dir() -> Path:
-    """Where Tesseract finds its models (TESSDATA_PREFIX when set), as it reports it."""
-    try:
-        out = subprocess.run(
-            ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=30, check=True
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        version()  # raises the clear "not installed" message
-        message = f"tesseract --list-langs failed: {exc}"
-        raise OcrError("Tesseract không liệt kê được dữ liệu", message) from exc
-    match = re.search(r'"([^"]+)"', out.stdout + out.stderr)
-    if match is None:
-        raise OcrError("Không rõ thư mục dữ liệu của Tesseract", "cannot tell where Tesseract keeps its data")
-    return Path(match.group(1))
+    """Where Tesseract finds its models (TESSDATA_PREFIX when set), as its library reports it."""
+    return Path(tesserocr.get_languages()[0])
 
 
 def engine_name() -> str:
     return f"tesseract {version()}"
 
 
-def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            ["tesseract", *args], capture_output=True, text=True, timeout=timeout, env=_ENV, check=True
-        )
-    except subprocess.TimeoutExpired as exc:
+def _engine(lang: str, user_words: Path | None = None) -> tesserocr.PyTessBaseAPI:
+    """This thread's engine for `lang` (with `user_words` preferred), loaded on first use."""
+    kept: dict[tuple[str, str], tesserocr.PyTessBaseAPI] = _engines.__dict__.setdefault("kept", {})
+    key = (lang, str(user_words or ""))
+    engine = kept.get(key)
+    if engine is None:
+        # The word list is read as the model loads (an init-only setting), so it is part of the key.
+        variables = {"user_words_file": str(user_words)} if user_words else {}
+        try:
+            engine = tesserocr.PyTessBaseAPI(path=str(tessdata_dir()), lang=lang, variables=variables)
+        except RuntimeError as exc:
+            raise OcrError(
+                f"Tesseract không nạp được ngôn ngữ {lang!r} (cài gói tesseract-ocr-{lang})",
+                f"Tesseract cannot load {lang!r} from {tessdata_dir()}: install tesseract-ocr-{lang}",
+            ) from exc
+        kept[key] = engine
+    return engine
+
+
+def _set_page(engine: tesserocr.PyTessBaseAPI, gray: np.ndarray, dpi: int, psm: int) -> bytes:
+    """Give `engine` the page; the answer is the pixels' buffer, which Tesseract reads without copying it
+    and the caller keeps alive until it is done."""
+    pixels = np.ascontiguousarray(gray, dtype=np.uint8).tobytes()
+    engine.SetPageSegMode(psm)
+    engine.SetImageBytes(pixels, gray.shape[1], gray.shape[0], 1, gray.shape[1])
+    engine.SetVariable("user_defined_dpi", str(dpi))  # what `tesseract --dpi` sets
+    return pixels
+
+
+def _recognized(engine: tesserocr.PyTessBaseAPI, timeout: float) -> None:
+    start = time.monotonic()
+    if engine.Recognize(timeout=max(1, round(timeout * 1000))):
+        return
+    engine.Clear()
+    if time.monotonic() - start >= timeout:
         # Over the page's time budget is the page's doing (a bomb, or damage that sends Tesseract astray), as
         # when rasterizing it: refused as bad input, not reported as a fault of the service.
         raise TooSlow(
             "Nhận dạng trang quá thời gian cho phép", f"recognizing the page took over {timeout:g} s"
-        ) from exc
-    except subprocess.CalledProcessError as exc:
-        raise OcrError("Nhận dạng trang thất bại", f"tesseract failed: {exc.stderr.strip()[-300:]}") from exc
-    except OSError as exc:
-        version()  # raises the clear "not installed" message
-        raise OcrError("Không chạy được Tesseract", f"cannot run tesseract: {exc}") from exc
-
-
-def _write_pgm(gray: np.ndarray, path: Path) -> None:
-    # PGM is uncompressed: writing it costs a few milliseconds where a PNG of a 300-dpi page costs 0.3 s.
-    if not cv2.imwrite(str(path), gray):
-        raise OcrError("Không ghi được ảnh trang tạm", f"cannot write {path.name}")
+        )
+    raise OcrError("Nhận dạng trang thất bại", "Tesseract could not recognize the page")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,20 +118,19 @@ class Osd:
     confidence: float
 
 
-def detect_orientation(gray: np.ndarray, dpi: int, *, timeout: float = 60) -> Osd | None:
+def detect_orientation(gray: np.ndarray, dpi: int) -> Osd | None:
     """Tesseract OSD; None when it cannot tell (too little text)."""
-    with tempfile.TemporaryDirectory(prefix="sohoa-osd-") as tmp:
-        path = Path(tmp) / "page.pgm"
-        _write_pgm(gray, path)
-        try:
-            out = _run([str(path), "-", "--psm", "0", "--dpi", str(dpi)], timeout).stdout
-        except (OcrError, TooSlow):
-            return None
-    rotate = re.search(r"Rotate:\s*(\d+)", out)
-    confidence = re.search(r"Orientation confidence:\s*([\d.]+)", out)
-    if not rotate or not confidence:
+    engine = _engine("osd")
+    pixels = _set_page(engine, gray, dpi, tesserocr.PSM.OSD_ONLY)
+    try:
+        found = engine.DetectOrientationScript()
+    finally:
+        engine.Clear()
+        del pixels
+    if not found:
         return None
-    return Osd(int(rotate.group(1)) % 360, float(confidence.group(1)))
+    # orient_deg is how far the page is turned clockwise; `tesseract --psm 0` prints the turn back as Rotate.
+    return Osd((360 - int(found["orient_deg"])) % 360, round(float(found["orient_conf"]), 2))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +151,9 @@ class Recognition:
 
 
 def parse_tsv(tsv: str) -> list[TsvWord]:
+    """The words of Tesseract's TSV (its rows, with or without the header line the command writes)."""
+    if not tsv.startswith("level\t"):
+        tsv = _TSV_HEADER + tsv
     words = []
     reader = csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE)
     for row in reader:
@@ -158,6 +177,29 @@ def parse_tsv(tsv: str) -> list[TsvWord]:
     return words
 
 
+def _read(
+    gray: np.ndarray,
+    dpi: int,
+    *,
+    lang: str,
+    psm: int,
+    user_words: Path | None,
+    alternatives: bool,
+    timeout: float,
+) -> tuple[str, str]:
+    """One recognition's TSV and (with `alternatives`) hOCR."""
+    engine = _engine(lang, user_words)
+    for name, value in (_CHOICES_ON if alternatives else _CHOICES_OFF).items():
+        engine.SetVariable(name, value)
+    pixels = _set_page(engine, gray, dpi, psm)
+    try:
+        _recognized(engine, timeout)
+        return engine.GetTSVText(0), engine.GetHOCRText(0) if alternatives else ""
+    finally:
+        engine.Clear()  # the page's pixels and results are let go now, not when the next page comes
+        del pixels
+
+
 def recognize(
     gray: np.ndarray,
     dpi: int,
@@ -178,39 +220,18 @@ def recognize(
     With `alternatives`, the same run also lists each character's alternatives (`Recognition.choices`); it
     reads the same words, for about 8% more CPU time (15.6 against 14.3 s on the 15 real scans at 200 dpi).
     """
-    # Two rounds of the choices' beam search, not Tesseract's five. Rounds three to five list more
-    # alternatives (on quangngai-2c9556ea-p2, 2,586 more, 151 of them with some weight, up to 74) and cost
-    # about 6% of the run (15.3 against 16.2 s of CPU on the 15 real scans), yet the corrected words on those
-    # scans and on the 28 generated pages of bench/ocr_vs_ocrmypdf.py (seeds 1, 2) came out the same.
-    choices = ["-c", "lstm_choice_mode=2", "-c", "lstm_choice_iterations=2", "-c", "hocr_char_boxes=1"]
-    choice_args = [*choices, "hocr"] if alternatives else []
+    # Two rounds of the choices' beam search, not Tesseract's five (_CHOICES_ON). Rounds three to five list
+    # more alternatives (on quangngai-2c9556ea-p2, 2,586 more, 151 of them with some weight, up to 74) and
+    # cost about 6% of the run (15.3 against 16.2 s of CPU on the 15 real scans), yet the corrected words on
+    # those scans and on the 28 generated pages of bench/ocr_vs_ocrmypdf.py (seeds 1, 2) came out the same.
     scale = reading_scale(dpi, max_dpi)
     if scale < 1:
         size = (round(gray.shape[1] * scale), round(gray.shape[0] * scale))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
         dpi = round(dpi * scale)
-    with tempfile.TemporaryDirectory(prefix="sohoa-ocr-") as tmp:
-        path = Path(tmp) / "page.pgm"
-        _write_pgm(gray, path)
-        base = Path(tmp) / "out"
-        _run(
-            [
-                str(path),
-                str(base),
-                *(["--user-words", str(user_words)] if user_words else []),
-                "-l",
-                lang,
-                "--psm",
-                str(psm),
-                "--dpi",
-                str(dpi),
-                "tsv",
-                *choice_args,
-            ],
-            timeout,
-        )
-        tsv = base.with_suffix(".tsv").read_text(encoding="utf-8")
-        hocr = base.with_suffix(".hocr").read_text(encoding="utf-8") if alternatives else ""
+    tsv, hocr = _read(
+        gray, dpi, lang=lang, psm=psm, user_words=user_words, alternatives=alternatives, timeout=timeout
+    )
     recognition = Recognition(parse_tsv(tsv), parse_hocr(hocr) if hocr else [])
     return recognition if scale == 1 else _boxes_scaled(recognition, 1 / scale)
 
@@ -253,11 +274,8 @@ def quick_confidence(
     gray: np.ndarray, dpi: int, *, lang: str = "vie", timeout: float = 60
 ) -> tuple[float, int]:
     """Mean word confidence and word count of a fast OCR pass (used to settle an unsure orientation)."""
-    with tempfile.TemporaryDirectory(prefix="sohoa-ocrq-") as tmp:
-        path = Path(tmp) / "probe.pgm"
-        _write_pgm(gray, path)
-        out = _run([str(path), "-", "-l", lang, "--psm", "6", "--dpi", str(dpi), "tsv"], timeout).stdout
-    words = [w for w in parse_tsv(out) if len(w.text) > 1]
+    tsv, _ = _read(gray, dpi, lang=lang, psm=6, user_words=None, alternatives=False, timeout=timeout)
+    words = [w for w in parse_tsv(tsv) if len(w.text) > 1]
     if not words:
         return 0.0, 0
     return sum(w.confidence for w in words) / len(words), len(words)
