@@ -4,12 +4,14 @@ pyHanko) hands out sohoa's errors, never the library's own."""
 
 from __future__ import annotations
 
+import http.server
 import importlib
 import inspect
 import io
 import pickle
 import pkgutil
 import socket
+import threading
 import uuid
 from pathlib import Path
 
@@ -92,6 +94,38 @@ def test_minio_that_cannot_be_reached_is_service_unavailable() -> None:
     assert isinstance(caught.value, StorageError)
     assert endpoint in caught.value.vi and endpoint in caught.value.en
     assert caught.value.http_status == 503
+
+
+def test_a_balancer_page_in_place_of_minio_says_its_status_and_words() -> None:
+    # What HAProxy answers when it has no MinIO node to send a request to.
+    page = b"<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n"
+
+    class Balancer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(503)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def do_HEAD(self) -> None:
+            self.do_GET()
+
+        def do_PUT(self) -> None:
+            self.do_GET()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Balancer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"127.0.0.1:{server.server_address[1]}"
+        with pytest.raises(ServiceUnavailable) as caught:
+            MinioStore(endpoint, "sohoa", "not-a-secret", bucket=f"t-{uuid.uuid4().hex[:12]}", retries=0)
+    finally:
+        server.shutdown()
+    assert "503: 503 Service Unavailable No server is available to handle this request" in caught.value.en
 
 
 def test_minio_refusing_a_request_is_a_storage_error(services: dict[str, str]) -> None:

@@ -4,7 +4,9 @@ says which race it lost), a busy, unreachable or quorum-less server (503), anyth
 
 from __future__ import annotations
 
-from minio.error import S3Error
+import re
+
+from minio.error import InvalidResponseError, S3Error
 
 from sohoa import telemetry
 from sohoa.storage.base import ObjectNotFound, StorageError, StorageUnavailable, VersionConflict
@@ -21,9 +23,11 @@ def translated(exc: Exception, endpoint: str, key: str) -> StorageError:
     # The connection refused, reset or timed out after the retries, or a balancer's own 502/504 page.
     if not isinstance(exc, S3Error):
         telemetry.storage_error("minio", "unavailable")
+        # A balancer's page says which: its status, and the page's first words ("No server is available").
+        said = f" {exc._code}: {_words(exc._body)}" if isinstance(exc, InvalidResponseError) else ""
         return StorageUnavailable(
             f"Không kết nối được kho lưu trữ MinIO tại {endpoint}",
-            f"cannot reach the MinIO object store at {endpoint}: {type(exc).__name__}",
+            f"cannot reach the MinIO object store at {endpoint}: {type(exc).__name__}{said}",
         )
     if exc.code in _NOT_FOUND:
         return ObjectNotFound(key)
@@ -42,6 +46,10 @@ def translated(exc: Exception, endpoint: str, key: str) -> StorageError:
         f"Kho lưu trữ MinIO từ chối yêu cầu ({exc.code})",
         f"the MinIO object store refused the request for {key or 'a bucket'}: {exc.code}",
     )
+
+
+def _words(body: object) -> str:
+    return " ".join(re.sub(r"<[^>]*>", " ", str(body or "")).split(".")[0].split())[:120]
 
 
 def no_quorum(endpoint: str, code: str = "SlowDownWrite") -> StorageUnavailable:
