@@ -141,7 +141,7 @@ _OCRMYPDF_UNNICED = (
 )
 
 
-def run_ocrmypdf(pdf: Path, work: Path, name: str, extra: list[str]) -> Run:
+def run_ocrmypdf(pdf: Path, work: Path, name: str, extra: list[str], pages: int) -> Run:
     if importlib.util.find_spec("ocrmypdf") is None:
         raise SystemExit(
             "ocrmypdf is not installed: pip install -e '.[bench]' (and apt-get install ghostscript)"
@@ -157,7 +157,7 @@ def run_ocrmypdf(pdf: Path, work: Path, name: str, extra: list[str]) -> Run:
     if result.returncode != 0:
         raise SystemExit(f"{name} failed ({result.returncode}):\n{result.stderr[-2000:]}")
     texts = sidecar.read_text(encoding="utf-8").split("\f")
-    return Run(name, wall, cpu, texts[: len(PAGES)] + [""] * (len(PAGES) - len(texts)))
+    return Run(name, wall, cpu, texts[:pages] + [""] * (pages - len(texts)))
 
 
 @dataclass
@@ -185,11 +185,13 @@ def main() -> None:
         work = root / f"seed-{'-'.join(map(str, batch))}"
         work.mkdir(parents=True, exist_ok=True)
         pdf, seed_truth = make_batch(batch, work)
+        batch_pages = len(seed_truth)
         truth += seed_truth
+        fastest = ["--output-type", "pdf", "--optimize", "0"]
         runs = [
             run_sohoa(pdf, work),
-            run_ocrmypdf(pdf, work, "ocrmypdf fastest", ["--output-type", "pdf", "--optimize", "0"]),
-            run_ocrmypdf(pdf, work, "ocrmypdf default", []),
+            run_ocrmypdf(pdf, work, "ocrmypdf fastest", fastest, batch_pages),
+            run_ocrmypdf(pdf, work, "ocrmypdf default", [], batch_pages),
         ]
         if args.ablate:
             runs += [run_sohoa(pdf, work, name, change) for name, change in ABLATIONS.items()]
