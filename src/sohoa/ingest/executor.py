@@ -120,20 +120,18 @@ class LocalProcessExecutor:
                     task = next(task_iter, None)
                     if task is None:
                         break
-                    pending.add(pool.submit(fn, task))
+                    pending.add(pool.submit(fn, task))  # a pool found broken here raises too
                 if not pending:
                     return
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    try:
-                        result = future.result()
-                    except BrokenProcessPool as exc:
-                        self._drop(pool)
-                        raise ServiceUnavailable(
-                            "Tiến trình đọc trang dừng đột ngột; hãy gửi lại tệp",
-                            "a page worker stopped while reading (killed or crashed); send the file again",
-                        ) from exc
-                    yield result
+                    yield future.result()
+        except BrokenProcessPool as exc:
+            self._drop(pool)
+            raise ServiceUnavailable(
+                "Tiến trình đọc trang dừng đột ngột; hãy gửi lại tệp",
+                "a page worker stopped while reading (killed or crashed); send the file again",
+            ) from exc
         finally:
             for future in pending:
                 future.cancel()
