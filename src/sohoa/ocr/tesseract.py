@@ -102,7 +102,6 @@ def _recognized(engine: tesserocr.PyTessBaseAPI, timeout: float) -> None:
     start = time.monotonic()
     if engine.Recognize(timeout=max(1, round(timeout * 1000))):
         return
-    engine.Clear()
     if time.monotonic() - start >= timeout:
         # Over the page's time budget is the page's doing (a bomb, or damage that sends Tesseract astray), as
         # when rasterizing it: refused as bad input, not reported as a fault of the service.
@@ -126,7 +125,7 @@ def detect_orientation(gray: np.ndarray, dpi: int) -> Osd | None:
         found = engine.DetectOrientationScript()
     finally:
         engine.Clear()
-        del pixels
+        del pixels  # kept until Tesseract is done with it
     if not found:
         return None
     # orient_deg is how far the page is turned clockwise; `tesseract --psm 0` prints the turn back as Rotate.
@@ -197,7 +196,7 @@ def _read(
         return engine.GetTSVText(0), engine.GetHOCRText(0) if alternatives else ""
     finally:
         engine.Clear()  # the page's pixels and results are let go now, not when the next page comes
-        del pixels
+        del pixels  # kept until Tesseract is done with it
 
 
 def recognize(
