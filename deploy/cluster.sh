@@ -85,7 +85,10 @@ defaults
     mode http
     timeout connect 2s
     timeout client 300s
-    timeout server 60s
+    # A node killed while it held an object's lock (every conditional write holds it for the whole
+    # request) leaves the lock on the other nodes until they expire it, one to two minutes later; the next
+    # request for that object waits it out. Longer than that, so such a request is answered, not dropped.
+    timeout server 180s
     # A request whose node died before answering goes to another live node (up to 3 times).
     retries 3
     option redispatch 1

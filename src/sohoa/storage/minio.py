@@ -82,7 +82,9 @@ class MinioStore:
         self.bucket = bucket
         self.locked_bucket = f"{bucket}-locked"
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=5, read=120),
+            # A request for an object whose lock a dead node held waits until MinIO expires that lock,
+            # one to two minutes; the balancer in front of a cluster waits as long (deploy/cluster.sh).
+            timeout=urllib3.Timeout(connect=5, read=180),
             # A busy or failing server is retried with short backoff, not after the two minutes its
             # Retry-After asks (a person is waiting on an upload); the last answer is then read as the
             # server's own error (raise_on_status=False), so its code says what is wrong.
