@@ -52,6 +52,27 @@ def test_a_scanners_page_is_its_stored_image(scan: Image.Image, tmp_path: Path) 
     assert np.array_equal(scanned_image(str(grey), 1, 200), np.asarray(scan.convert("L")))
 
 
+def test_a_scanners_jpeg_page_is_decoded_once_into_the_pixels_pillow_gives(
+    scan: Image.Image, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """JPEG, what most scanners store, is decoded by OpenCV straight into BGR (or grey): the same pixels as
+    Pillow's decoder, without Pillow's copy and the channels' swap after it."""
+    expected = {}
+    for mode in ("RGB", "L"):
+        buf = io.BytesIO()
+        scan.convert(mode).save(buf, "JPEG", quality=80, dpi=(200, 200))
+        (tmp_path / f"{mode}.pdf").write_bytes(img2pdf.convert(buf.getvalue()))
+        expected[mode] = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert(mode))
+
+    def no_pillow(*_: object) -> None:
+        raise AssertionError("the JPEG went through Pillow")
+
+    monkeypatch.setattr(pikepdf.PdfImage, "as_pil_image", no_pillow)
+    colour = scanned_image(str(tmp_path / "RGB.pdf"), 1, 200)
+    assert colour is not None and np.array_equal(colour[:, :, ::-1], expected["RGB"])
+    assert np.array_equal(scanned_image(str(tmp_path / "L.pdf"), 1, 200), expected["L"])
+
+
 def test_pages_that_are_more_than_one_image_are_rendered(scan: Image.Image, tmp_path: Path) -> None:
     pdf = _png_pdf(scan, tmp_path / "scan.pdf", 200)
 
