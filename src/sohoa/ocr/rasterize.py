@@ -1,10 +1,10 @@
 """A page of a scan file as pixels, in one place, as ocr.tesseract wraps Tesseract and scanners.sane wraps
 scanimage: pdftoppm (poppler, through pdf2image) renders a PDF page; a scanner's PDF page that is just one
-image over the whole page is taken as stored (pikepdf), which is faster and resamples nothing; image files
-(PNG, JPEG, TIFF frames) are read by Pillow. (Rendering a scanner's page with pdftoppm cost half a second a
-page here, and resampled a JPEG that needed no resampling; anything else on the page, such as text, a vector
-drawing, a second image, a mask, a turn by /Rotate or an image not at the page's resolution, and the page is
-rendered.)
+image over the whole page is taken as stored (pikepdf; a JPEG there decoded by OpenCV), which is faster and
+resamples nothing; image files (PNG, JPEG, TIFF frames) are read by Pillow. (Rendering a scanner's page with
+pdftoppm cost half a second a page here, and resampled a JPEG that needed no resampling; anything else on the
+page, such as text, a vector drawing, a second image, a mask, a turn by /Rotate or an image not at the page's
+resolution, and the page is rendered.)
 
 The errors of poppler, pikepdf and Pillow are translated here once: a damaged file is CorruptFile, a
 password-protected PDF EncryptedFile, a decompression bomb TooLarge, a render past its time TooSlow, a
