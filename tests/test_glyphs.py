@@ -34,8 +34,8 @@ def test_words_without_lookalikes_are_left_alone(word: str) -> None:
 def test_the_reading_tesseract_wrote_stays_in_the_record() -> None:
     recognition = tesseract.Recognition(
         words=[
-            tesseract.TsvWord("Sở", 10, 10, 40, 20, 96.0, (1, 1, 1)),
-            tesseract.TsvWord("GD&ĐÐT", 60, 10, 90, 20, 88.0, (1, 1, 1)),
+            tesseract.RecognizedWord("Sở", 10, 10, 40, 20, 96.0, (1, 1, 1)),
+            tesseract.RecognizedWord("GD&ĐÐT", 60, 10, 90, 20, 88.0, (1, 1, 1)),
         ],
     )
     words, text = _words_and_text(recognition)

@@ -218,8 +218,8 @@ def test_a_run_goes_on_across_the_lines_of_its_paragraph() -> None:
 def test_the_page_reading_gives_the_paragraphs_to_the_correction() -> None:
     from sohoa.ocr.pipeline import _words_and_text
 
-    def tsv(text: str, left: int, line: int, conf: float) -> tesseract.TsvWord:
-        return tesseract.TsvWord(text, left, 10 + 40 * line, 90, 30, conf, (1, 1, line + 1))
+    def tsv(text: str, left: int, line: int, conf: float) -> tesseract.RecognizedWord:
+        return tesseract.RecognizedWord(text, left, 10 + 40 * line, 90, 30, conf, (1, 1, line + 1))
 
     read = [tsv("triển", 0, 0, 96), tsv("khai", 100, 0, 96), tsv("mạnh", 200, 0, 95)]
     read += [tsv("mẽ", 0, 1, 73), tsv("tại", 100, 1, 96), tsv("xã", 200, 1, 96)]
