@@ -255,3 +255,40 @@ def test_a_one_line_page_is_put_upright(turn: int) -> None:
     out = process_page(_bgr(image), dpi=300)
     assert (out.analysis.rotation + turn) % 360 == 0
     assert "trống" in out.analysis.text
+
+
+def _long_runs(gray: np.ndarray) -> int:
+    """Dark pixels in runs across or down longer than any glyph, as remove_rules tells a rule."""
+    dark = cv2.threshold(gray, 128, 255, cv2.THRESH_BINARY_INV)[1]
+    h, w = gray.shape
+    kernels = [(max(40, w // 25), 1), (1, max(40, h // 40))]
+    return sum(
+        cv2.countNonZero(cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, k)))
+        for k in kernels
+    )
+
+
+def test_a_tables_rules_are_painted_out_in_paper_colour_and_its_text_kept() -> None:
+    gray = cv2.cvtColor(_bgr(make_page(seed=232, size="A5", lines=2, table=True).image), cv2.COLOR_BGR2GRAY)
+    cleared = cleanup.remove_rules(gray)
+    assert _long_runs(gray) > 5000 and _long_runs(cleared) == 0
+    changed = cleared != gray
+    assert np.all(cleared[changed] == cleared[changed][0]) and cleared[changed][0] > 200  # the paper's colour
+    dark_left = np.count_nonzero(cleared < 128)
+    assert dark_left > 0.3 * np.count_nonzero(gray < 128)  # the letters stay
+
+
+def test_a_page_without_rules_is_left_as_it_is() -> None:
+    gray = cv2.cvtColor(_bgr(make_page(seed=233, size="A5", lines=7).image), cv2.COLOR_BGR2GRAY)
+    assert cleanup.remove_rules(gray) is gray
+
+
+@pytest.mark.parametrize("fill", [180, (200, 210, 220)])
+def test_paint_sets_the_masked_pixels_and_no_other(fill: int | tuple[int, int, int]) -> None:
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, (40, 50) if isinstance(fill, int) else (40, 50, 3), dtype=np.uint8)
+    where = np.where(rng.random((40, 50)) > 0.6, 255, 0).astype(np.uint8)
+    expected = image.copy()
+    expected[where > 0] = fill
+    painted = cleanup.paint(image, where, fill)
+    assert painted is image and np.array_equal(painted, expected)
