@@ -25,16 +25,9 @@ def ocr_gray(image: np.ndarray) -> np.ndarray:
     garbage or loses the print under them. In max(red, blue) both inks are as light as the paper while black
     print stays dark, so a page carrying enough coloured ink is read from that channel.
     """
-    if image.ndim == 2:
-        return image
-    # Most pages carry no seal: one pixel in sixteen tells, at a sixteenth of the cost (a 300-dpi page's
-    # full test took 0.15 s). Under half the share that counts, the page is surely without.
-    sample = _coloured_ink(image[::4, ::4])
-    if np.count_nonzero(sample) < 0.001 * sample.size:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    ink = _coloured_ink(image)
-    if np.count_nonzero(ink) < 0.002 * ink.size:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    ink = coloured_ink(image)
+    if ink is None:
+        return to_gray(image)
     b, _, r = cv2.split(image)
     gray = cv2.max(r, b)
     # JPEG smears the ink's colour at its edges, leaving a grey fringe that Tesseract reads as a word: widen
@@ -42,6 +35,19 @@ def ocr_gray(image: np.ndarray) -> np.ndarray:
     fringe = cv2.dilate(ink.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     gray[fringe & (gray > 60)] = int(np.percentile(gray[::8, ::8], 90))
     return gray
+
+
+def coloured_ink(image: np.ndarray) -> np.ndarray | None:
+    """Where a page carries red or blue ink, or None when it carries too little to count (or is grey)."""
+    if image.ndim == 2:
+        return None
+    # Most pages carry no seal: one pixel in sixteen tells, at a sixteenth of the cost (a 300-dpi page's
+    # full test took 0.15 s). Under half the share that counts, the page is surely without.
+    sample = _coloured_ink(image[::4, ::4])
+    if np.count_nonzero(sample) < 0.001 * sample.size:
+        return None
+    ink = _coloured_ink(image)
+    return ink if np.count_nonzero(ink) >= 0.002 * ink.size else None
 
 
 def _coloured_ink(image: np.ndarray) -> np.ndarray:

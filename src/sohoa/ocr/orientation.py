@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol, TypeVar
 
 import cv2
@@ -54,24 +55,33 @@ class Orientation:
 
 @dataclass(frozen=True)
 class OsdCopy:
-    """The grey page at about OSD_DPI, paper only, that OSD and the quick OCR look at."""
+    """The grey page at about OSD_DPI, paper only, that OSD and the quick OCR look at. Made when first asked
+    for: the text lines settle most pages without it (a greying and a shrink of the whole page, 8 ms at
+    300 dpi)."""
 
-    gray: np.ndarray
-    dpi: int
+    image: np.ndarray  # the page at full resolution
+    inner: np.ndarray  # the small copy's sheet mask, pulled in past its edge shadow
+    page_dpi: int
 
+    @property
+    def _factor(self) -> int:
+        return max(1, round(self.page_dpi / OSD_DPI))
 
-def osd_copy(image: np.ndarray, inner: np.ndarray, dpi: int) -> OsdCopy:
-    """`image` at full resolution, `inner` the small copy's sheet mask pulled in past its edge shadow."""
-    factor = max(1, round(dpi / OSD_DPI))
-    gray = cleanup.shrink(cleanup.to_gray(image), factor)
-    gray = np.where(cv2.resize(inner, gray.shape[::-1]) > 0, gray, 255).astype(np.uint8)
-    return OsdCopy(gray, max(1, dpi // factor))
+    @property
+    def dpi(self) -> int:
+        return max(1, self.page_dpi // self._factor)
+
+    @cached_property
+    def gray(self) -> np.ndarray:
+        gray = cleanup.shrink(cleanup.to_gray(self.image), self._factor)
+        return np.where(cv2.resize(self.inner, gray.shape[::-1]) > 0, gray, 255).astype(np.uint8)
 
 
 def first_look(
     osd: OsdCopy,
     small_colour: np.ndarray,
     inner: np.ndarray,
+    ink: np.ndarray,
     *,
     given: int | None,
     orient: bool,
@@ -79,15 +89,19 @@ def first_look(
     lang: str,
 ) -> Orientation:
     """The orientation to read the page in: a person's word (`given`), else none when `orient` is off, else
-    the text lines (when `lines`), else OSD. `small_colour` is the ~100-dpi copy, `inner` its sheet mask."""
+    the text lines (when `lines`), else OSD. `small_colour` is the ~100-dpi copy, `inner` its sheet mask,
+    `ink` the ink of its grey copy within the mask (cleanup.ink)."""
     if given is not None:
         return Orientation(given % 360, sure=True)
     if not orient:
         return Orientation(0, sure=True)
     if lines:
-        # Seals and signatures are left out: their round and slanted strokes would blur the votes.
-        paper_only = np.where(inner > 0, cleanup.ocr_gray(small_colour), 255).astype(np.uint8)
-        turn = by_lines(cv2.bitwise_and(cleanup.ink(paper_only), inner))
+        # Seals and signatures are left out: their round and slanted strokes would blur the votes. Most pages
+        # carry none, and their grey copy's ink is the same without them.
+        if cleanup.coloured_ink(small_colour) is not None:
+            paper_only = np.where(inner > 0, cleanup.ocr_gray(small_colour), 255).astype(np.uint8)
+            ink = cv2.bitwise_and(cleanup.ink(paper_only), inner)
+        turn = by_lines(ink)
         if turn is not None:
             return Orientation(turn, sure=True, by_machine=True)
     return by_osd(osd, lang)

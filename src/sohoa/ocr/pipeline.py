@@ -208,11 +208,12 @@ def process_page(
     if blank_unsure:
         reasons.append("maybe_blank")
 
-    osd = orientation.osd_copy(image, inner, dpi)
+    osd = orientation.OsdCopy(image, inner, dpi)
     first = orientation.first_look(
         osd,
         small_colour,
         inner,
+        ink,
         given=options.rotate,
         orient=options.orient,
         lines=options.orient_by_lines,
