@@ -292,3 +292,13 @@ def test_paint_sets_the_masked_pixels_and_no_other(fill: int | tuple[int, int, i
     expected[where > 0] = fill
     painted = cleanup.paint(image, where, fill)
     assert painted is image and np.array_equal(painted, expected)
+
+
+def test_line_scores_turn_the_ink_once_for_each_angle() -> None:
+    ink = _small_ink(make_page(seed=234, size="A5", lines=7, degradation=Degradation(skew_deg=2)).image)
+    scores = cleanup.LineScores(ink)
+    assert scores(2.0) == cleanup.line_sharpness(ink, 2.0) > scores(-3.0) > 0
+    scores.ink = np.zeros_like(ink)  # a score asked before is the one kept, the image is not turned again
+    assert scores(2.0) == cleanup.line_sharpness(ink, 2.0)
+    assert scores(1.0) == 0.0
+    assert cleanup.estimate_skew(cleanup.LineScores(ink)) == cleanup.estimate_skew(ink)

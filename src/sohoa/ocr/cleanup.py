@@ -123,15 +123,31 @@ def ink(gray: np.ndarray) -> np.ndarray:
     return out
 
 
-def estimate_skew(ink_small: np.ndarray) -> float:
+class LineScores:
+    """The line sharpness of one ink image at each angle asked, each angle turned once: on an upright page
+    the orientation's look at the text lines and the skew's search ask for 23 of the same angles."""
+
+    def __init__(self, ink_small: np.ndarray) -> None:
+        self.ink = ink_small
+        self._scores: dict[float, float] = {}
+
+    def __call__(self, angle: float) -> float:
+        score = self._scores.get(angle)
+        if score is None:
+            score = self._scores[angle] = line_sharpness(self.ink, angle)
+        return score
+
+
+def line_scores(ink: np.ndarray | LineScores) -> LineScores:
+    return ink if isinstance(ink, LineScores) else LineScores(ink)
+
+
+def estimate_skew(ink_small: np.ndarray | LineScores) -> float:
     """Skew in degrees (counter-clockwise positive) by the projection profile of text lines: the angle at
     which rows of ink are sharpest. Robust to noise, and free of minAreaRect's angle conventions."""
-    if np.count_nonzero(ink_small) < 50:
+    score = line_scores(ink_small)
+    if np.count_nonzero(score.ink) < 50:
         return 0.0
-
-    def score(angle: float) -> float:
-        return line_sharpness(ink_small, angle)
-
     best = max(np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5), key=score)
     fine = max(np.arange(best - 0.5, best + 0.51, 0.05), key=score)
     return round(float(fine), 2)

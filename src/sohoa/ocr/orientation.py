@@ -81,7 +81,7 @@ def first_look(
     osd: OsdCopy,
     small_colour: np.ndarray,
     inner: np.ndarray,
-    ink: np.ndarray,
+    ink: cleanup.LineScores,
     *,
     given: int | None,
     orient: bool,
@@ -90,7 +90,7 @@ def first_look(
 ) -> Orientation:
     """The orientation to read the page in: a person's word (`given`), else none when `orient` is off, else
     the text lines (when `lines`), else OSD. `small_colour` is the ~100-dpi copy, `inner` its sheet mask,
-    `ink` the ink of its grey copy within the mask (cleanup.ink)."""
+    `ink` the ink of its grey copy within the mask (cleanup.ink), with the scores of the angles tried."""
     if given is not None:
         return Orientation(given % 360, sure=True)
     if not orient:
@@ -100,7 +100,7 @@ def first_look(
         # carry none, and their grey copy's ink is the same without them.
         if cleanup.coloured_ink(small_colour) is not None:
             paper_only = np.where(inner > 0, cleanup.ocr_gray(small_colour), 255).astype(np.uint8)
-            ink = cv2.bitwise_and(cleanup.ink(paper_only), inner)
+            ink = cleanup.LineScores(cv2.bitwise_and(cleanup.ink(paper_only), inner))
         turn = by_lines(ink)
         if turn is not None:
             return Orientation(turn, sure=True, by_machine=True)
@@ -174,8 +174,8 @@ _SIDE_MARGIN = 1.3
 _MIN_LINE_ROWS = 4
 
 
-def _best_angle(ink: np.ndarray, angles: np.ndarray) -> tuple[float, float]:
-    scores = [cleanup.line_sharpness(ink, float(a)) for a in angles]
+def _best_angle(score: cleanup.LineScores, angles: np.ndarray) -> tuple[float, float]:
+    scores = [score(float(a)) for a in angles]
     best = int(np.argmax(scores))
     return float(angles[best]), scores[best]
 
@@ -183,22 +183,22 @@ def _best_angle(ink: np.ndarray, angles: np.ndarray) -> tuple[float, float]:
 _COARSE = np.arange(-10.0, 10.01, 1.0)
 
 
-def line_axis(ink: np.ndarray) -> tuple[bool, float, float]:
+def line_axis(lines: cleanup.LineScores) -> tuple[bool, float, float]:
     """(lines run across the image, how much sharper that axis is than the other, the coarse angle of
     the lines across)."""
-    angle, across = _best_angle(ink, _COARSE)
-    _, down = _best_angle(np.ascontiguousarray(ink.T), _COARSE)
+    angle, across = _best_angle(lines, _COARSE)
+    _, down = _best_angle(cleanup.LineScores(np.ascontiguousarray(lines.ink.T)), _COARSE)
     low = max(min(across, down), 1.0)
     return across >= down, max(across, down) / low, angle
 
 
-def side_votes(ink: np.ndarray, coarse: float | None = None) -> tuple[int, int]:
+def side_votes(lines: cleanup.LineScores, coarse: float | None = None) -> tuple[int, int]:
     """(lines with more ink above their letter band, lines with more below), for lines running across;
     `coarse` is their angle to the degree when already known (line_axis finds it)."""
     if coarse is None:
-        coarse, _ = _best_angle(ink, _COARSE)
-    angle, _ = _best_angle(ink, np.arange(coarse - 1.0, coarse + 1.01, 0.25))
-    profile = np.count_nonzero(cleanup.turn_ink(ink, angle), axis=1).astype(np.float64)
+        coarse, _ = _best_angle(lines, _COARSE)
+    angle, _ = _best_angle(lines, np.arange(coarse - 1.0, coarse + 1.01, 0.25))
+    profile = np.count_nonzero(cleanup.turn_ink(lines.ink, angle), axis=1).astype(np.float64)
     if not profile.any():
         return 0, 0
     inked = profile > max(2.0, 0.03 * profile.max())
@@ -227,17 +227,18 @@ def _clear(votes_for: int, votes_against: int) -> bool:
     return votes_for >= _MIN_VOTES and votes_for >= 2 * votes_against + 2
 
 
-def by_lines(ink: np.ndarray) -> int | None:
+def by_lines(ink: np.ndarray | cleanup.LineScores) -> int | None:
     """Clockwise degrees that put the page upright (0, 90, 180, 270), or None when the lines do not tell.
 
     `ink` is the binary ink (255) of a small copy of the page, with coloured seals and signatures left out:
     their round and slanted strokes carry no line structure and would blur the votes.
     """
-    across, ratio, coarse = line_axis(ink)
+    scores = cleanup.line_scores(ink)
+    across, ratio, coarse = line_axis(scores)
     if ratio < _AXIS_RATIO:
         return None
     # On its side, turn the ink a quarter clockwise first: a page whose top faces left then stands upright.
-    lines = ink if across else cv2.rotate(ink, cv2.ROTATE_90_CLOCKWISE)
+    lines = scores if across else cleanup.LineScores(cv2.rotate(scores.ink, cv2.ROTATE_90_CLOCKWISE))
     # Upright or upside down, the lines' angle is already known: the search is not made twice.
     up, down = side_votes(lines, coarse if across else None)
     if _clear(up, down):

@@ -118,14 +118,15 @@ class _Read:
 def _read(
     image: np.ndarray,
     rotate: int,
-    ink: np.ndarray,
+    ink: cleanup.LineScores,
     mask: np.ndarray,
     factor: int,
     dpi: int,
     options: OcrOptions,
 ) -> _Read:
     """Turn, straighten and crop the page, then recognise it once."""
-    ink = cleanup.rotate_right_angle(ink, rotate)
+    # Upright, the ink is the one the orientation looked at, and the angles it tried are not turned again.
+    ink = cleanup.LineScores(cleanup.rotate_right_angle(ink.ink, rotate)) if rotate else ink
     mask = cleanup.rotate_right_angle(mask, rotate)
     skew = cleanup.estimate_skew(ink) if options.deskew else 0.0
     turned = cleanup.rotate_right_angle(image, rotate)
@@ -209,18 +210,19 @@ def process_page(
         reasons.append("maybe_blank")
 
     osd = orientation.OsdCopy(image, inner, dpi)
+    lines = cleanup.LineScores(ink)
     first = orientation.first_look(
         osd,
         small_colour,
         inner,
-        ink,
+        lines,
         given=options.rotate,
         orient=options.orient,
         lines=options.orient_by_lines,
         lang=options.lang,
     )
     page, sure = orientation.read_upright(
-        lambda turn: _read(image, turn, ink, mask, factor, dpi, options), first, osd, options.lang
+        lambda turn: _read(image, turn, lines, mask, factor, dpi, options), first, osd, options.lang
     )
     if not sure:
         reasons.append("orientation_uncertain")
