@@ -13,16 +13,14 @@ from dataclasses import dataclass
 class CharChoice:
     text: str  # the character chosen
     confidence: float  # the recognizer's, for this character
-    alternatives: tuple[
-        tuple[str, float], ...
-    ]  # (character, confidence), best first; the chosen one included
+    # (character, confidence), best first; the chosen one included
+    alternatives: tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class WordChoices:
-    box: tuple[
-        int, int, int, int
-    ]  # left, top, right, bottom: the word's box, as RecognizedWord's left/top/left+width/top+height
+    # The word's left, top, right, bottom: RecognizedWord's left, top, left + width, top + height.
+    box: tuple[int, int, int, int]
     chars: tuple[CharChoice, ...]
 
     @property

@@ -81,7 +81,7 @@ def first_look(
     osd: OsdCopy,
     small_colour: np.ndarray,
     inner: np.ndarray,
-    ink: cleanup.LineScores,
+    scores: cleanup.LineScores,
     *,
     given: int | None,
     orient: bool,
@@ -90,7 +90,7 @@ def first_look(
 ) -> Orientation:
     """The orientation to read the page in: a person's word (`given`), else none when `orient` is off, else
     the text lines (when `lines`), else OSD. `small_colour` is the ~100-dpi copy, `inner` its sheet mask,
-    `ink` the ink of its grey copy within the mask (cleanup.ink), with the scores of the angles tried."""
+    `scores` the line scores of its grey copy's ink within the mask (cleanup.ink)."""
     if given is not None:
         return Orientation(given % 360, sure=True)
     if not orient:
@@ -100,8 +100,8 @@ def first_look(
         # carry none, and their grey copy's ink is the same without them.
         if cleanup.coloured_ink(small_colour) is not None:
             paper_only = np.where(inner > 0, cleanup.ocr_gray(small_colour), 255).astype(np.uint8)
-            ink = cleanup.LineScores(cv2.bitwise_and(cleanup.ink(paper_only), inner))
-        turn = by_lines(ink)
+            scores = cleanup.LineScores(cv2.bitwise_and(cleanup.ink(paper_only), inner))
+        turn = by_lines(scores)
         if turn is not None:
             return Orientation(turn, sure=True, by_machine=True)
     return by_osd(osd, lang)

@@ -118,7 +118,7 @@ class _Read:
 def _read(
     image: np.ndarray,
     rotate: int,
-    ink: cleanup.LineScores,
+    lines: cleanup.LineScores,
     mask: np.ndarray,
     factor: int,
     dpi: int,
@@ -126,9 +126,9 @@ def _read(
 ) -> _Read:
     """Turn, straighten and crop the page, then recognise it once."""
     # Upright, the ink is the one the orientation looked at, and the angles it tried are not turned again.
-    ink = cleanup.LineScores(cleanup.rotate_right_angle(ink.ink, rotate)) if rotate else ink
+    lines = cleanup.LineScores(cleanup.rotate_right_angle(lines.ink, rotate)) if rotate else lines
     mask = cleanup.rotate_right_angle(mask, rotate)
-    skew = cleanup.estimate_skew(ink) if options.deskew else 0.0
+    skew = cleanup.estimate_skew(lines) if options.deskew else 0.0
     turned = cleanup.rotate_right_angle(image, rotate)
     fill = _paper_fill(turned)
     straight = cleanup.straighten(turned, skew, fill)
