@@ -283,10 +283,14 @@ def test_a_page_without_rules_is_left_as_it_is() -> None:
     assert cleanup.remove_rules(gray) is gray
 
 
-@pytest.mark.parametrize("fill", [180, (200, 210, 220)])
-def test_paint_sets_the_masked_pixels_and_no_other(fill: int | tuple[int, int, int]) -> None:
+@pytest.mark.parametrize(
+    ("shape", "fill"), [((40, 50), 180), ((40, 50, 3), (200, 210, 220)), ((40, 50, 3), 190)]
+)
+def test_paint_sets_the_masked_pixels_and_no_other(
+    shape: tuple[int, ...], fill: int | tuple[int, int, int]
+) -> None:
     rng = np.random.default_rng(7)
-    image = rng.integers(0, 256, (40, 50) if isinstance(fill, int) else (40, 50, 3), dtype=np.uint8)
+    image = rng.integers(0, 256, shape, dtype=np.uint8)
     where = np.where(rng.random((40, 50)) > 0.6, 255, 0).astype(np.uint8)
     expected = image.copy()
     expected[where > 0] = fill
