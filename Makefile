@@ -28,7 +28,7 @@ export PIP_NO_BINARY := tesserocr
 # haproxy: the one address in front of the four MinIO nodes of the clustered set (services.sh up --cluster).
 TEST_DEBIAN_PACKAGES := openjdk-17-jre-headless maven curl softhsm2 chromium redis-server haproxy
 
-.PHONY: run test lint bench-ocr bench-ocr-real bench-search bench-search-cluster bench-reuse bench-sign bench-batch bench-workers bench-web system-deps venv sample clean services-down
+.PHONY: run test lint bench-ocr bench-ocr-real bench-same bench-search bench-search-cluster bench-reuse bench-sign bench-batch bench-workers bench-web system-deps venv sample clean services-down
 
 run: venv sample  ## digitize a sample batch and serve the API on 127.0.0.1:8000 (embedded backends)
 	SOHOA_DATA_DIR=$(DATA_DIR) $(BIN)/sohoa ingest $(SAMPLE_DIR) --agency $(DEMO_AGENCY)
@@ -83,6 +83,10 @@ bench-ocr-real: venv  ## sohoa, OCRmyPDF fastest and bare Tesseract on the real 
 	$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES=ghostscript
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/ocr_real.py
+
+bench-same: venv  ## whether this checkout reads the bench's pages as BASE does (BASE=HEAD by default)
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/same_reading.py --base $(or $(BASE),HEAD)
 
 bench-search: venv  ## SQLite against Elasticsearch at 100,000 pages (prints a table)
 	bash deploy/services.sh up
